@@ -1,0 +1,44 @@
+"""The one error hierarchy of release-search.
+
+Every error the library raises on purpose derives from :class:`SearchError`; the CLI turns
+them into ``click.ClickException`` and the web layer into 400/404 responses.
+"""
+
+from __future__ import annotations
+
+
+class SearchError(Exception):
+    """Base class of every error raised by release-search."""
+
+
+class IndexNotFoundError(SearchError):
+    """No index exists at the given location (run ``release-search reindex``)."""
+
+
+class IndexCorruptError(SearchError):
+    """The index exists but cannot be read; ``reindex --full`` rebuilds it."""
+
+    def __init__(self, message: str, path: str | None = None):
+        super().__init__(message)
+        self.path = path
+
+
+class ReindexLockedError(SearchError):
+    """Another reindex holds the index's writer lock."""
+
+
+class QueryError(SearchError):
+    """A query or its parameters are invalid (bad page number, too long...)."""
+
+
+class DocumentNotFoundError(SearchError):
+    """No release with the given id is in the index."""
+
+
+class SourceError(SearchError):
+    """A source file or JSONL line cannot be read as a release."""
+
+    def __init__(self, message: str, source: str):
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.reason = message

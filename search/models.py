@@ -1,0 +1,73 @@
+"""Plain dataclasses shared by the library, the CLI and the web layer.
+
+Nothing here holds a Whoosh object: results can be serialised with :func:`dataclasses.asdict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: The sections a paragraph can belong to.
+SECTIONS = ("title", "body", "question", "answer", "credits", "boilerplate")
+
+
+@dataclass
+class Paragraph:
+    """One paragraph of a release, as displayed (repaired) text."""
+
+    number: int  # 1-based; paragraph 1 is the title
+    text: str
+    section: str = "body"  # one of SECTIONS
+    speaker: str | None = None  # e.g. "田汝勇" for an answer
+    organization: str | None = None  # e.g. "市工信局"
+
+
+@dataclass
+class Release:
+    """A press release split into paragraphs."""
+
+    doc_id: str
+    title: str
+    paragraphs: list[Paragraph]
+    date: str | None = None  # ISO date "YYYY-MM-DD" when known
+    source: str | None = None  # file path or JSONL "source"
+    url: str | None = None
+    content_hash: str = ""  # sha256 of the raw input bytes (or JSONL line)
+    repairs: dict[str, int] = field(default_factory=dict)  # repair kind -> count
+
+
+@dataclass
+class Hit:
+    """One ranked paragraph."""
+
+    doc_id: str
+    title: str
+    paragraph: int
+    section: str
+    speaker: str | None
+    date: str | None
+    score: float
+    text: str  # the displayed paragraph
+    snippet: str  # HTML: text escaped, matches in <mark>
+
+
+@dataclass
+class SearchResult:
+    """A page of hits for a query."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit]
+
+
+@dataclass
+class IndexStats:
+    releases: int
+    paragraphs: int
+    sections: dict[str, int] = field(default_factory=dict)
+    index_dir: str = ""
+    generation: str = ""
+    size_bytes: int = 0
