@@ -1,0 +1,185 @@
+"""The OpenAPI 3.1 document of the JSON API (served at ``/api/openapi.json``)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from search.models import SECTIONS
+from web.params import MAX_DOC_ID_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH
+
+_NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+SCHEMAS: dict[str, Any] = {
+    "Hit": {
+        "type": "object",
+        "required": ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet"],
+        "additionalProperties": False,
+        "properties": {
+            "doc_id": {"type": "string"},
+            "title": {"type": "string"},
+            "paragraph": {"type": "integer", "minimum": 1},
+            "section": {"type": "string", "enum": list(SECTIONS)},
+            "speaker": _NULLABLE_STRING,
+            "date": _NULLABLE_STRING,
+            "score": {"type": "number"},
+            "text": {"type": "string", "description": "The displayed paragraph (plain text)."},
+            "snippet": {"type": "string", "description": "HTML: text escaped, query matches in <mark>."},
+        },
+    },
+    "SearchResult": {
+        "type": "object",
+        "required": ["query", "total", "page", "per_page", "took_ms", "hits"],
+        "additionalProperties": False,
+        "properties": {
+            "query": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "took_ms": {"type": "number", "minimum": 0},
+            "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+        },
+    },
+    "Paragraph": {
+        "type": "object",
+        "required": ["number", "text", "section", "speaker", "organization"],
+        "additionalProperties": False,
+        "properties": {
+            "number": {"type": "integer", "minimum": 1},
+            "text": {"type": "string"},
+            "section": {"type": "string", "enum": list(SECTIONS)},
+            "speaker": _NULLABLE_STRING,
+            "organization": _NULLABLE_STRING,
+        },
+    },
+    "Release": {
+        "type": "object",
+        "required": ["doc_id", "title", "paragraphs", "date", "source", "url", "content_hash", "repairs"],
+        "additionalProperties": False,
+        "properties": {
+            "doc_id": {"type": "string"},
+            "title": {"type": "string"},
+            "paragraphs": {"type": "array", "items": {"$ref": "#/components/schemas/Paragraph"}},
+            "date": _NULLABLE_STRING,
+            "source": _NULLABLE_STRING,
+            "url": _NULLABLE_STRING,
+            "content_hash": {"type": "string"},
+            "repairs": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "index", "releases", "paragraphs", "generation"],
+        "additionalProperties": False,
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "index": {"type": "boolean"},
+            "releases": {"type": "integer", "minimum": 0},
+            "paragraphs": {"type": "integer", "minimum": 0},
+            "generation": _NULLABLE_STRING,
+        },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "additionalProperties": False,
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "additionalProperties": False,
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+}
+
+
+def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def openapi_document() -> dict[str, Any]:
+    """Build the OpenAPI 3.1 document (a fresh dict on each call)."""
+    json_of = lambda ref: {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}  # noqa: E731
+    doc_id_parameter = {
+        "name": "doc_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_DOC_ID_LENGTH},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "release-search API",
+            "version": "1.0.0",
+            "description": "Full-text search over Chinese press releases (simplified and traditional script).",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search paragraphs of the releases",
+                    "parameters": [
+                        _query_parameter(
+                            "q", "The query; blank gives total 0.", {"type": "string", "maxLength": MAX_QUERY_LENGTH}
+                        ),
+                        _query_parameter("page", "1-based page number.", {"type": "integer", "minimum": 1, "default": 1}),
+                        _query_parameter(
+                            "per_page",
+                            "Hits per page.",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
+                        ),
+                        _query_parameter("section", "Only this section.", {"type": "string", "enum": list(SECTIONS)}),
+                        _query_parameter("speaker", "Only paragraphs of this speaker.", {"type": "string"}),
+                        _query_parameter("doc", "Only this release.", {"type": "string"}),
+                    ],
+                    "responses": {
+                        "200": {"description": "A page of hits.", "content": json_of("SearchResult")},
+                        "400": _error_response("Invalid parameters."),
+                        "503": _error_response("No index has been built."),
+                    },
+                }
+            },
+            "/api/documents/{doc_id}": {
+                "get": {
+                    "operationId": "getDocument",
+                    "summary": "One release with all its paragraphs",
+                    "parameters": [doc_id_parameter],
+                    "responses": {
+                        "200": {"description": "The release.", "content": json_of("Release")},
+                        "404": _error_response("No release with this id."),
+                        "503": _error_response("No index has been built."),
+                    },
+                }
+            },
+            "/api/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Whether the index is available, with its counts",
+                    "responses": {
+                        "200": {"description": "The index is available.", "content": json_of("Health")},
+                        "503": {"description": "No index has been built.", "content": json_of("Health")},
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {"description": "The OpenAPI document.", "content": {"application/json": {"schema": {"type": "object"}}}}
+                    },
+                }
+            },
+        },
+        "components": {"schemas": copy.deepcopy(SCHEMAS)},
+    }

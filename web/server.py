@@ -1,0 +1,80 @@
+"""Run the web app: build the index first if it is missing, then serve with waitress.
+
+``python -m web.server [--index-dir DIR] [--host H] [--port P] [--debug] [--source PATH ...]``
+does the same as ``release-search serve``. ``--port 0`` picks a free port; the line
+``Serving on http://HOST:PORT`` is printed (and flushed) once the socket is bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from web import create_app
+
+#: Threads answering requests under waitress.
+THREADS = 8
+
+
+def ensure_index(index_dir: str, sources: Sequence[str]) -> bool:
+    """Build the index from ``sources`` if none exists at ``index_dir``; return whether it was built."""
+    from search import build_index, open_index
+    from search.errors import IndexNotFoundError
+
+    try:
+        open_index(index_dir)
+    except IndexNotFoundError:
+        report = build_index([Path(s) for s in sources], index_dir)
+        print(report.summary(), flush=True)
+        return True
+    return False
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("web").setLevel(logging.INFO)
+
+
+def serve(
+    index_dir: str,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    debug: bool = False,
+    sources: Sequence[str] = ("seeds",),
+) -> None:
+    """Serve the search site for the index at ``index_dir`` (built from ``sources`` if missing).
+
+    Runs waitress with :data:`THREADS` threads; ``debug=True`` uses Flask's development server
+    instead. Blocks until the server stops.
+    """
+    _configure_logging()
+    ensure_index(index_dir, sources)
+    app = create_app({"INDEX_DIR": index_dir})
+    if debug:
+        app.run(host=host, port=port, debug=True, use_reloader=False)
+        return
+    import waitress
+
+    server = waitress.create_server(app, host=host, port=port, threads=THREADS)
+    print(f"Serving on http://{host}:{server.effective_port}", flush=True)  # type: ignore[union-attr]
+    server.run()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command-line entry point of ``python -m web.server``."""
+    parser = argparse.ArgumentParser(prog="python -m web.server", description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", default="index")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--debug", action="store_true")
+    parser.add_argument("--source", action="append", dest="sources", help="source file or folder (repeatable)")
+    args = parser.parse_args(argv)
+    serve(args.index_dir, args.host, args.port, args.debug, tuple(args.sources or ("seeds",)))
+
+
+if __name__ == "__main__":
+    main()
