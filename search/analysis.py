@@ -1,0 +1,322 @@
+"""Chinese text analysis for Whoosh: folding, jieba words with sub-words, CJK bigrams.
+
+Everything here follows Whoosh's tokenizer contract: tokenizers are called with the text to index
+(the *displayed* text) and yield one reused :class:`whoosh.analysis.Token`; positions count tokens,
+``startchar``/``endchar`` are offsets into the displayed text, and ``mode`` is ``"index"`` or
+``"query"``. Folding (traditional to simplified, full-width to half-width, lower case) happens
+inside the tokenizers on a copy of the text of the same length, so offsets always slice the
+displayed text.
+
+Analyzers are picklable (Whoosh stores them with the schema): they carry the words of the user
+dictionary, never a jieba instance, which is built once per process and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator
+
+import jieba
+from whoosh.analysis import Filter, Token, Tokenizer
+
+#: Bump when tokenization changes: a changed fingerprint forces a full reindex.
+ANALYZER_VERSION = 3
+
+jieba.setLogLevel(logging.WARNING)
+
+_CJK = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002a6df\U0002a700-\U0002ebef\U00030000-\U0003134f"
+)
+CJK_RE = re.compile(f"[{_CJK}]")
+# A run of CJK characters, or an alphanumeric "word" (numbers, Latin words, codes like 29.95, x86-64).
+_RUN_RE = re.compile(f"([{_CJK}]+)|([0-9a-z\u00c0-\u024f]+(?:[.\\-_'][0-9a-z\u00c0-\u024f]+)*)")
+_WORDCHAR_RE = re.compile(f"[0-9a-z\u00c0-\u024f{_CJK}]")
+
+
+def is_cjk(text: str) -> bool:
+    """True if every character of ``text`` is a CJK ideograph."""
+    return bool(text) and all(CJK_RE.match(c) for c in text)
+
+
+# --- folding -------------------------------------------------------------------------------
+
+_converter_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _fold_char(c: str) -> str:
+    o = ord(c)
+    if 0xFF01 <= o <= 0xFF5E:  # full-width ASCII
+        c = chr(o - 0xFEE0)
+    elif o == 0x3000:  # ideographic space
+        return " "
+    low = c.lower()
+    return low if len(low) == 1 else c
+
+
+_FOLD_TABLE = {o: _fold_char(chr(o)) for o in range(0xFF01, 0xFF5F)}
+_FOLD_TABLE[0x3000] = " "
+
+
+def _to_simplified(text: str) -> str:
+    conv = _t2s()
+    with _converter_lock:  # the OpenCC binding is not documented as thread-safe
+        out = conv.convert(text)
+    if len(out) == len(text):
+        return out
+    # A phrase rule changed the length: convert character by character to keep offsets.
+    with _converter_lock:
+        chars = [conv.convert(c) for c in text]
+    return "".join(s if len(s) == 1 else c for s, c in zip(chars, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_cached(text: str) -> str:
+    return _fold_uncached(text)
+
+
+def _fold_uncached(text: str) -> str:
+    folded = _to_simplified(text).translate(_FOLD_TABLE)
+    low = folded.lower()
+    if len(low) == len(folded):
+        return low
+    return "".join(_fold_char(c) for c in folded)
+
+
+def fold(text: str) -> str:
+    """Traditional to simplified, full-width to half-width, lower case; same length as ``text``."""
+    if len(text) <= 64:
+        return _fold_cached(text)
+    return _fold_uncached(text)
+
+
+# --- jieba, once per process and dictionary ---------------------------------------------------
+
+_jieba_lock = threading.Lock()
+_jieba_instances: dict[tuple, jieba.Tokenizer] = {}
+
+
+class Lexicon:
+    """The user dictionary words (``word [freq] [tag]`` entries) an analyzer segments with.
+
+    Picklable and comparable; :meth:`jieba` returns the process-wide jieba tokenizer for it.
+    """
+
+    def __init__(self, entries: Iterable[tuple[str, int | None, str | None]] = ()):
+        self.entries: tuple[tuple[str, int | None, str | None], ...] = tuple(entries)
+
+    @classmethod
+    def from_file(cls, path) -> Lexicon:
+        """Read a jieba user dictionary (UTF-8, one ``word [freq] [tag]`` per line)."""
+        entries = []
+        with open(path, encoding="utf-8-sig") as f:
+            for line in f:
+                parts = line.split()
+                if not parts or parts[0].startswith("#"):
+                    continue
+                word = fold(parts[0])
+                freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+                tag = parts[2] if len(parts) > 2 else None
+                entries.append((word, freq, tag))
+        return cls(entries)
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(repr(self.entries).encode("utf-8")).hexdigest()
+        return h[:16]
+
+    def jieba(self) -> jieba.Tokenizer:
+        inst = _jieba_instances.get(self.entries)
+        if inst is not None:
+            return inst
+        with _jieba_lock:
+            inst = _jieba_instances.get(self.entries)
+            if inst is None:
+                inst = jieba.dt if not self.entries else jieba.Tokenizer()
+                inst.check_initialized()
+                for word, freq, tag in self.entries:
+                    inst.add_word(word, freq, tag)
+                _jieba_instances[self.entries] = inst
+        return inst
+
+    def __eq__(self, other):
+        return isinstance(other, Lexicon) and other.entries == self.entries
+
+    def __hash__(self):
+        return hash(self.entries)
+
+    def __repr__(self):
+        return f"Lexicon({len(self.entries)} entries)"
+
+
+def load_dictionary() -> float:
+    """Load jieba's default dictionary now (it is otherwise loaded on first use); returns seconds."""
+    import time
+
+    t = time.perf_counter()
+    Lexicon().jieba()
+    return time.perf_counter() - t
+
+
+# --- tokenizers ----------------------------------------------------------------------------
+
+
+class JiebaTokenizer(Tokenizer):
+    """Segments the folded text with jieba (precise mode, HMM for unknown words).
+
+    Yields every token that contains a letter, digit or ideograph (punctuation and spaces are
+    skipped, without taking a position). Token text is folded; offsets point into the original.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None):
+        self.lexicon = lexicon or Lexicon()
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__ and other.lexicon == self.lexicon
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar = start_char
+                t.endchar = start_char + len(value)
+            yield t
+            return
+        folded = fold(value)
+        pos = start_pos
+        for word, start, end in self.lexicon.jieba().tokenize(folded, HMM=True):
+            if not _WORDCHAR_RE.search(word):
+                continue
+            word = word.strip()
+            t.text = word
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = value[start:end]
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = start_char + start
+                t.endchar = start_char + end
+            pos += 1
+            yield t
+
+
+class SubwordFilter(Filter):
+    """In index mode, after a long word also emits the dictionary words inside it.
+
+    ``核酸检测`` is followed by ``核酸`` and ``检测`` at the same position (like synonyms), so a
+    query for either finds it while phrases over whole words still line up. Query mode passes
+    tokens through unchanged (precise search).
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None):
+        self.lexicon = lexicon or Lexicon()
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__ and other.lexicon == self.lexicon
+
+    def __call__(self, tokens):
+        freq = None
+        for t in tokens:
+            yield t
+            text = t.text
+            if t.mode != "index" or len(text) < 3 or not is_cjk(text):
+                continue
+            if freq is None:
+                freq = self.lexicon.jieba().FREQ
+            start = getattr(t, "startchar", None)
+            for n in (2, 3):
+                for i in range(len(text) - n + 1):
+                    sub = text[i:i + n]
+                    if sub != text and freq.get(sub):
+                        t.text = sub
+                        if start is not None:
+                            t.startchar = start + i
+                            t.endchar = start + i + n
+                        yield t
+
+
+class BigramTokenizer(Tokenizer):
+    """Overlapping character bigrams of each CJK run (a lone character as itself), plus each
+    alphanumeric word as one token. Finds words jieba does not know (``逯泽生``)."""
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = fold(value) if tokenize else value
+        pos = start_pos
+        for m in _RUN_RE.finditer(folded):
+            s, e = m.span()
+            if m.group(1) is not None:
+                if e - s == 1:
+                    spans = [(s, e)]
+                else:
+                    spans = [(i, i + 2) for i in range(s, e - 1)]
+            else:
+                spans = [(s, e)]
+            for a, b in spans:
+                t.text = folded[a:b]
+                t.boost = 1.0
+                t.stopped = False
+                if keeporiginal:
+                    t.original = value[a:b]
+                if positions:
+                    t.pos = pos
+                if chars:
+                    t.startchar = start_char + a
+                    t.endchar = start_char + b
+                pos += 1
+                yield t
+
+
+def WordAnalyzer(lexicon: Lexicon | None = None):
+    """jieba words; in index mode with the dictionary sub-words of long words."""
+    lexicon = lexicon or Lexicon()
+    return JiebaTokenizer(lexicon) | SubwordFilter(lexicon)
+
+
+def BigramAnalyzer():
+    """CJK character bigrams and alphanumeric words."""
+    return BigramTokenizer()
+
+
+# --- helpers for the searcher --------------------------------------------------------------
+
+
+def query_words(text: str, lexicon: Lexicon | None = None) -> list[tuple[str, int, int]]:
+    """Precise jieba segmentation of a query: ``(folded word, start, end)``."""
+    ana = JiebaTokenizer(lexicon or Lexicon())
+    return [(t.text, t.startchar, t.endchar)
+            for t in ana(text, chars=True, mode="query")]
+
+
+def bigrams(text: str) -> list[str]:
+    """The bigram-field tokens of ``text`` in order."""
+    return [t.text for t in BigramTokenizer()(text, mode="query")]
+
+
+def tokens_with_offsets(analyzer, text: str, mode: str = "index") -> Iterator[Token]:
+    """Copies of the tokens of ``text`` (positions and offsets), for tests and highlighting."""
+    for t in analyzer(text, positions=True, chars=True, mode=mode):
+        yield t.copy()

@@ -1,0 +1,226 @@
+"""Building and updating an index from release sources.
+
+``build_index`` mirrors the given sources into the index: releases are added, changed ones
+(by content hash) replaced, and those no longer in the sources removed. A full rebuild (asked
+for, first build, or forced by a changed analyzer or user dictionary) writes a new generation
+and publishes it atomically; an incremental update commits into the live generation through
+Whoosh's atomic commit. Either way a crash leaves the previous index intact, and one reindex at
+a time holds the directory's lock.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import whoosh.index
+
+from . import storage
+from .analysis import ANALYZER_VERSION, Lexicon, fold
+from .documents import Problem, iter_source_files, read_releases
+from .errors import IndexCorruptError, IndexNotFoundError, SourceError
+from .models import Release
+from .schema import build_schema
+
+USERDICT_NAME = "userdict.txt"
+FORMAT = 1
+
+Progress = Callable[[int, int], None]  # (done, total) releases
+
+
+@dataclass
+class ReindexReport:
+    """What a reindex did."""
+
+    index_dir: str
+    generation: str
+    full: bool
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    releases: int = 0
+    paragraphs: int = 0
+    repairs: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    reason: str = ""
+
+    def summary(self) -> str:
+        repairs = ", ".join(f"{k} {v}" for k, v in sorted(self.repairs.items())) or "none"
+        kind = "full" if self.full else "incremental"
+        skipped = sum(1 for p in self.problems if p.skipped)
+        return (f"{kind} reindex: {self.added} added, {self.updated} updated, "
+                f"{self.removed} removed, {self.unchanged} unchanged; "
+                f"{self.releases} releases, {self.paragraphs} paragraphs; repairs: {repairs}; "
+                f"{len(self.problems)} problems ({skipped} skipped); {self.seconds:.1f} s")
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def find_userdict(sources: Iterable[str | os.PathLike]) -> Path | None:
+    """``userdict.txt`` in the first source folder that has one."""
+    for s in sources:
+        p = Path(s)
+        if p.is_dir() and (p / USERDICT_NAME).is_file():
+            return p / USERDICT_NAME
+    return None
+
+
+def paragraph_docs(rel: Release) -> Iterator[dict]:
+    """The Whoosh documents of one release (one per paragraph)."""
+    record = {"hash": rel.content_hash, "source": rel.source, "url": rel.url,
+              "title": rel.title, "date": rel.date, "paragraphs": len(rel.paragraphs),
+              "repairs": dict(rel.repairs)}
+    for p in rel.paragraphs:
+        doc = {"pid": f"{rel.doc_id}#{p.number}", "doc_id": rel.doc_id, "paragraph": p.number,
+               "section": p.section, "title": rel.title, "words": p.text, "bigrams": p.text,
+               "text": p.text}
+        if rel.date:
+            doc["date"] = rel.date
+        if p.speaker:
+            doc["speaker"] = fold(p.speaker)
+            doc["speaker_name"] = p.speaker
+        if p.organization:
+            doc["organization"] = p.organization
+        if p.number == rel.paragraphs[0].number:
+            doc["head"] = "1"
+            doc["release"] = record
+        yield doc
+
+
+def _fingerprint(lexicon: Lexicon) -> dict:
+    return {"format": FORMAT, "analyzer": ANALYZER_VERSION, "lexicon": lexicon.fingerprint()}
+
+
+def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
+                index_dir: str | os.PathLike = "index", *, full: bool = False,
+                userdict: str | os.PathLike | None = None, progress: Progress | None = None,
+                procs: int = 1, limitmb: int = 256) -> ReindexReport:
+    """Bring the index in ``index_dir`` in line with ``sources`` (files or folders).
+
+    Raises ReindexLockedError if another reindex is running, SourceError if a source path does
+    not exist. Unreadable files and malformed JSONL lines are skipped and listed in
+    ``report.problems``; everything else is indexed.
+    """
+    t0 = time.perf_counter()
+    sources = [Path(s) for s in sources]
+    index_dir = Path(index_dir)
+    files = [f for f in iter_source_files(sources) if f.name != USERDICT_NAME]
+    udpath = Path(userdict) if userdict else find_userdict(sources)
+    if udpath is not None and not udpath.is_file():
+        raise SourceError("user dictionary not found", str(udpath))
+    lexicon = Lexicon.from_file(udpath) if udpath else Lexicon()
+    fingerprint = _fingerprint(lexicon)
+
+    with storage.ReindexLock(index_dir):
+        reason = "asked for (--full)" if full else ""
+        live = None
+        if not full:
+            try:
+                live = storage.current_generation(index_dir)
+                meta = storage.read_meta(live)
+                if meta.get("fingerprint") != fingerprint:
+                    full, reason = True, "analyzer or user dictionary changed"
+            except IndexNotFoundError:
+                full, reason = True, "no index yet"
+            except IndexCorruptError:
+                full, reason = True, "previous index unreadable"
+        problems: list[Problem] = []
+        if full:
+            report = _full(files, index_dir, lexicon, fingerprint, problems, progress,
+                           procs, limitmb, sources)
+        else:
+            report = _incremental(files, index_dir, live, lexicon, problems, progress, limitmb)
+        storage.prune(index_dir)
+    report.reason = reason
+    report.problems = problems
+    report.seconds = round(time.perf_counter() - t0, 2)
+    return report
+
+
+def _progress_iter(releases: Iterator[Release], total: int,
+                   progress: Progress | None) -> Iterator[Release]:
+    done = 0
+    for rel in releases:
+        yield rel
+        done += 1
+        if progress:
+            progress(done, total)
+
+
+def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, limitmb,
+          sources) -> ReindexReport:
+    gen = storage.new_generation(index_dir)
+    ix = whoosh.index.create_in(str(gen), build_schema(lexicon), indexname=storage.INDEX_NAME)
+    writer = ix.writer(limitmb=limitmb, procs=procs) if procs > 1 else ix.writer(limitmb=limitmb)
+    report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
+    repairs: Counter = Counter()
+    try:
+        for rel in _progress_iter(read_releases(files, problems), len(files), progress):
+            for doc in paragraph_docs(rel):
+                writer.add_document(**doc)
+            report.added += 1
+            report.paragraphs += len(rel.paragraphs)
+            repairs.update(rel.repairs)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    report.releases = report.added
+    report.repairs = dict(repairs)
+    storage.write_meta(gen, {
+        "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
+        "sources": [str(s) for s in sources], "releases": report.releases,
+        "paragraphs": report.paragraphs})
+    storage.publish(index_dir, gen)
+    return report
+
+
+def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -> ReindexReport:
+    ix = whoosh.index.open_dir(str(live), indexname=storage.INDEX_NAME)
+    with ix.searcher() as s:
+        manifest = {f["doc_id"]: (f.get("release") or {}).get("hash")
+                    for f in s.documents(head="1")}
+    report = ReindexReport(index_dir=str(index_dir), generation=live.name, full=False)
+    repairs: Counter = Counter()
+    seen: set[str] = set()
+    writer = ix.writer(limitmb=limitmb)
+    try:
+        for rel in _progress_iter(read_releases(files, problems), len(files), progress):
+            seen.add(rel.doc_id)
+            old = manifest.get(rel.doc_id)
+            if old == rel.content_hash:
+                report.unchanged += 1
+                continue
+            if old is None:
+                report.added += 1
+            else:
+                writer.delete_by_term("doc_id", rel.doc_id)
+                report.updated += 1
+            for doc in paragraph_docs(rel):
+                writer.add_document(**doc)
+            repairs.update(rel.repairs)
+        for doc_id in manifest.keys() - seen:
+            writer.delete_by_term("doc_id", doc_id)
+            report.removed += 1
+        if report.added or report.updated or report.removed:
+            writer.commit()
+        else:
+            writer.cancel()
+    except BaseException:
+        writer.cancel()
+        raise
+    with ix.searcher() as s:
+        report.releases = s.doc_frequency("head", "1")
+        report.paragraphs = s.doc_count()
+    report.repairs = dict(repairs)
+    return report

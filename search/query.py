@@ -1,0 +1,140 @@
+"""The query language: plain words, "phrases", -exclusion, OR, and field filters.
+
+``parse_query`` never raises: anything it does not understand is read as plain words (an unbalanced
+quote is dropped, an unknown ``field:`` stays part of the word, a lone ``-`` or ``OR`` is ignored).
+
+Grammar, informally::
+
+    query   := clause (WS clause)*
+    clause  := ['-'] unit ('OR' unit)*        # OR binds two neighbouring clauses
+    unit    := '"' text '"' | '“' text '”' | word
+    filter  := ('section' | 'speaker' | 'doc') ':' (word | '"' text '"')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .analysis import Lexicon, bigrams, fold, is_cjk, query_words
+from .models import SECTIONS
+
+FILTER_FIELDS = ("section", "speaker", "doc")
+
+#: Chinese names accepted for sections in ``section:`` filters.
+SECTION_ALIASES = {
+    "标题": "title", "正文": "body", "提问": "question", "问": "question", "回答": "answer",
+    "答": "answer", "署名": "credits", "声明": "boilerplate",
+}
+
+#: Function words and question words: low-value terms, never a match on their own.
+LOW_VALUE = frozenset("""
+的 地 得 了 着 过 是 在 和 与 及 或 而 并 且 吗 呢 吧 啊 呀 么 嘛 之 其 也 都 就 还 又 所 该 此
+这 那 这个 那个 这些 那些 这里 那里 这样 那样 有 被 把 由 于 对 从 以 为 将 向 给 让 使 等 个 位 种
+什么 啥 哪 哪个 哪些 哪里 哪儿 哪位 哪一 哪年 哪天 哪国 谁 何 何时 何地 几 几个 多少 怎么 怎样 怎么样
+如何 为什么 为何 是否 是不是 有没有 多 多久 多大 多长 时候 时 一个 一种 他 她 它 他们 她们 它们
+我 你 您 我们 你们 自己 曾 已 已经 会 能 可以 要 应 叫 称 称为 叫做 指 属于 哪种 哪部 第几
+""".split())
+
+_LEX_RE = re.compile(r'(-)?(?:(section|speaker|doc):)?(?:"([^"]*)"|“([^”]*)”|(\S+))')
+_QUOTES = '"“”'
+
+
+@dataclass
+class Unit:
+    """A word or phrase of the query, analysed."""
+
+    text: str  # as typed (quotes removed)
+    phrase: bool
+    folded: str = ""
+    words: list[str] = field(default_factory=list)  # jieba words of the unit (folded)
+    grams: list[str] = field(default_factory=list)  # bigram-field tokens
+
+    @property
+    def concepts(self) -> list[str]:
+        """Words that must be present for the unit to count as matched.
+
+        Low-value words and single characters split off a longer word do not count (unless
+        nothing else is left).
+        """
+        content = [w for w in self.words if w not in LOW_VALUE and not self.is_stray(w)]
+        if content:
+            return content
+        return [w for w in self.words if not self.is_stray(w)] or list(self.words)
+
+    def is_stray(self, word: str) -> bool:
+        """A single character split off a longer word (``链`` in ``区块链技术``)."""
+        return len(word) == 1 and is_cjk(word) and len(self.words) > 1
+
+
+@dataclass
+class Clause:
+    units: list[Unit]  # alternatives joined by OR
+    negated: bool = False
+
+
+@dataclass
+class ParsedQuery:
+    text: str
+    clauses: list[Clause] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def positive(self) -> list[Clause]:
+        return [c for c in self.clauses if not c.negated]
+
+    @property
+    def negative(self) -> list[Clause]:
+        return [c for c in self.clauses if c.negated]
+
+
+def _unit(text: str, phrase: bool, lexicon: Lexicon) -> Unit | None:
+    text = text.strip()
+    if not text:
+        return None
+    words = [w for w, _s, _e in query_words(text, lexicon)]
+    grams = bigrams(text)
+    if not words and not grams:
+        return None
+    return Unit(text=text, phrase=phrase, folded=fold(text), words=words, grams=grams)
+
+
+def parse_query(text: str, lexicon: Lexicon | None = None) -> ParsedQuery:
+    """Parse ``text`` into clauses and filters; never raises."""
+    lexicon = lexicon or Lexicon()
+    parsed = ParsedQuery(text=text)
+    pending_or = False
+    for m in _LEX_RE.finditer(text):
+        neg, fname, dq, cq, bare = m.groups()
+        quoted = dq if dq is not None else cq
+        if fname:
+            value = quoted if quoted is not None else (bare or "")
+            value = value.strip().strip(_QUOTES)
+            if fname == "section":
+                value = SECTION_ALIASES.get(value, value.lower())
+                if value not in SECTIONS:
+                    # Not a filter we know: read it as plain words.
+                    fname, bare, quoted = None, f"section:{value}", None
+            if fname and value:
+                parsed.filters.setdefault(fname, []).append(value)
+                continue
+            if fname:
+                continue
+        if quoted is None and bare is not None:
+            if bare == "OR" or bare == "|":
+                pending_or = bool(parsed.clauses)
+                continue
+            if bare == "-":
+                continue
+            bare = bare.strip(_QUOTES)
+        phrase = quoted is not None
+        unit = _unit(quoted if phrase else (bare or ""), phrase, lexicon)
+        if unit is None:
+            continue
+        negated = bool(neg)
+        if pending_or and not negated and not parsed.clauses[-1].negated:
+            parsed.clauses[-1].units.append(unit)
+        else:
+            parsed.clauses.append(Clause(units=[unit], negated=negated))
+        pending_or = False
+    return parsed

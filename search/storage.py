@@ -1,0 +1,180 @@
+"""On-disk layout of an index directory: generations, the CURRENT pointer and the writer lock.
+
+::
+
+    index/
+      CURRENT          name of the live generation, replaced atomically (write + rename)
+      g000003/         a complete Whoosh index plus meta.json
+      .reindex.lock    held (flock) by the one running reindex; the lock dies with its process
+
+A full reindex writes a new generation beside the live one and only then switches CURRENT, so a
+reindex killed at any moment leaves the previous generation complete and searchable. Incremental
+updates commit into the live generation through Whoosh's own atomic table-of-contents rename.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from .errors import IndexCorruptError, IndexNotFoundError, ReindexLockedError
+
+CURRENT = "CURRENT"
+LOCK = ".reindex.lock"
+META = "meta.json"
+INDEX_NAME = "MAIN"
+_GEN_RE = re.compile(r"^g(\d{6,})$")
+
+
+def current_generation(index_dir: str | os.PathLike) -> Path:
+    """The live generation's directory; raises IndexNotFoundError if there is none."""
+    root = Path(index_dir)
+    try:
+        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise IndexNotFoundError(
+            f"no index in {root}: run `release-search reindex` to build one") from None
+    except OSError as exc:
+        raise IndexCorruptError(f"cannot read {root / CURRENT} ({exc.strerror}); "
+                                "run `release-search reindex --full`", str(root / CURRENT)) from None
+    if not _GEN_RE.match(name) or not (root / name).is_dir():
+        raise IndexCorruptError(
+            f"{root / CURRENT} names a missing generation {name!r}; "
+            "run `release-search reindex --full`", str(root / CURRENT))
+    return root / name
+
+
+def has_index(index_dir: str | os.PathLike) -> bool:
+    try:
+        current_generation(index_dir)
+    except (IndexNotFoundError, IndexCorruptError):
+        return False
+    return True
+
+
+def generations(index_dir: str | os.PathLike) -> list[Path]:
+    root = Path(index_dir)
+    if not root.is_dir():
+        return []
+    gens = [p for p in root.iterdir() if _GEN_RE.match(p.name) and p.is_dir()]
+    return sorted(gens, key=lambda p: int(p.name[1:]))
+
+
+def new_generation(index_dir: str | os.PathLike) -> Path:
+    """Create and return an empty directory for the next generation."""
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    gens = generations(root)
+    n = int(gens[-1].name[1:]) + 1 if gens else 1
+    path = root / f"g{n:06d}"
+    path.mkdir()
+    return path
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(index_dir: str | os.PathLike, generation: Path) -> None:
+    """Atomically make ``generation`` the live one."""
+    root = Path(index_dir)
+    tmp = root / f"{CURRENT}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(generation.name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, root / CURRENT)
+    _fsync_dir(root)
+
+
+def prune(index_dir: str | os.PathLike, keep: int = 2) -> None:
+    """Delete generations other than the live one and the ``keep - 1`` before it, and stale
+    temporary files; only called while holding the reindex lock."""
+    root = Path(index_dir)
+    live = current_generation(root)
+    older = [g for g in generations(root) if int(g.name[1:]) < int(live.name[1:])]
+    doomed = older[: max(0, len(older) - (keep - 1))]
+    # Generations newer than the live one are leftovers of a killed reindex.
+    doomed += [g for g in generations(root) if int(g.name[1:]) > int(live.name[1:])]
+    for g in doomed:
+        shutil.rmtree(g, ignore_errors=True)
+    for p in root.glob(f"{CURRENT}.tmp*"):
+        p.unlink(missing_ok=True)
+
+
+def read_meta(generation: Path) -> dict:
+    try:
+        return json.loads((generation / META).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorruptError(f"{generation / META} is missing; run `release-search reindex "
+                                "--full`", str(generation / META)) from None
+    except (OSError, ValueError):
+        raise IndexCorruptError(f"{generation / META} is damaged; run `release-search reindex "
+                                "--full`", str(generation / META)) from None
+
+
+def write_meta(generation: Path, meta: dict) -> None:
+    tmp = generation / (META + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, generation / META)
+
+
+class ReindexLock:
+    """An exclusive, non-blocking lock on an index directory for the length of a reindex.
+
+    Uses ``flock``: the kernel drops it when the holder exits, even on ``kill -9``, so a crashed
+    reindex never leaves a lock that needs cleaning up by hand.
+    """
+
+    def __init__(self, index_dir: str | os.PathLike):
+        self.root = Path(index_dir)
+        self._fd: int | None = None
+
+    def __enter__(self) -> ReindexLock:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+                who = f" (pid {holder})" if holder.isdigit() else ""
+                raise ReindexLockedError(
+                    f"another reindex is running on {self.root}{who}; "
+                    "wait for it to finish and try again") from None
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def dir_size(path: str | os.PathLike) -> int:
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(dirpath, name))
+            except OSError:
+                pass
+    return total
