@@ -1,0 +1,148 @@
+"""The naive baseline the engine is measured against.
+
+Exactly what a first attempt at Chinese full-text search with Whoosh looks like: Whoosh 2.7.5,
+jieba's bundled :func:`jieba.analyse.ChineseAnalyzer` on the ``title`` and ``text`` fields, the
+default BM25F weighting and ``QueryParser("text", schema, group=OrGroup)``: an OR of the
+question's jieba tokens over the paragraph text (the title is indexed but, as in the issue's
+measurement, not queried; pass ``fields=("title", "text")`` for a multifield variant). No text
+repair, no script folding, no pinyin handling: that is the point of the comparison.
+
+With the text-only query this reproduces the issue's figures exactly on the CMRC2018 dev data
+(MRR@10 clean/simplified 0.968, annotated/simplified 0.689, clean/traditional 0.686).
+
+Usage from Python::
+
+    build_naive_index("corpus.jsonl", "/tmp/naive")
+    with NaiveIndex("/tmp/naive") as ix:
+        ix.ranked_doc_ids("《战国无双3》是由哪两个公司合作开发的？", k=10)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Iterator
+
+from jieba.analyse import ChineseAnalyzer
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.qparser import MultifieldParser, OrGroup, QueryParser
+from whoosh.scoring import BM25F
+
+from search.errors import IndexNotFoundError, SourceError
+
+#: ASCII characters with a meaning in Whoosh's default query syntax (groups, fields, phrases,
+#: wildcards, ranges, boosts, quoting). They are replaced by spaces so that a question is
+#: always read as a plain bag of words.
+_SYNTAX_CHARS = re.compile(r"""[\\+\-!():^\[\]"'{}~*?/<>=]""")
+
+
+def naive_schema() -> Schema:
+    """The baseline schema: a stored id plus jieba-analysed title and text."""
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=ChineseAnalyzer()),
+        text=TEXT(analyzer=ChineseAnalyzer()),
+    )
+
+
+def read_corpus(corpus_path: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
+    """Yield ``{"id", "title", "text"}`` records of a JSONL corpus.
+
+    Raises :class:`~search.errors.SourceError` (message prefixed with ``path:line``) for a
+    missing file, a line that is not a JSON object or a record without a string ``id``.
+    """
+    path = Path(corpus_path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise SourceError(f"cannot open corpus: {exc.strerror}", str(path)) from exc
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SourceError(f"malformed JSON: {exc.msg}", where) from exc
+            if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                raise SourceError('expected an object with a string "id"', where)
+            yield {
+                "id": record["id"],
+                "title": str(record.get("title") or ""),
+                "text": str(record.get("text") or ""),
+            }
+
+
+def build_naive_index(
+    corpus_path: str | os.PathLike[str], index_dir: str | os.PathLike[str]
+) -> int:
+    """Index a JSONL corpus into a new baseline index at ``index_dir``; return the document count.
+
+    An existing index in ``index_dir`` is replaced.
+    """
+    os.makedirs(index_dir, exist_ok=True)
+    ix = whoosh_index.create_in(str(index_dir), naive_schema())
+    writer = ix.writer(limitmb=256)
+    count = 0
+    try:
+        for record in read_corpus(corpus_path):
+            writer.add_document(id=record["id"], title=record["title"], text=record["text"])
+            count += 1
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    ix.close()
+    return count
+
+
+def plain_query_text(question: str) -> str:
+    """A question with Whoosh syntax neutralised: syntax characters become spaces and the text
+    is lower-cased, so ``AND``/``OR``/``NOT``/``TO`` are plain words rather than operators."""
+    return _SYNTAX_CHARS.sub(" ", question).lower()
+
+
+class NaiveIndex:
+    """A read-only baseline index with the same ranking method as the engine's index."""
+
+    def __init__(
+        self, index_dir: str | os.PathLike[str], fields: tuple[str, ...] = ("text",)
+    ):
+        """Open the baseline index at ``index_dir``; ``fields`` are the fields queried."""
+        if not whoosh_index.exists_in(str(index_dir)):
+            raise IndexNotFoundError(f"no baseline index in {index_dir}")
+        self._index = whoosh_index.open_dir(str(index_dir))
+        self._searcher = self._index.searcher(weighting=BM25F())
+        schema = self._index.schema
+        if len(fields) == 1:
+            self._parser = QueryParser(fields[0], schema, group=OrGroup)
+        else:
+            self._parser = MultifieldParser(list(fields), schema, group=OrGroup)
+
+    def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
+        """Distinct doc ids of the ``k`` best matches of ``query``, best first."""
+        text = plain_query_text(query)
+        if not text.strip():
+            return []
+        parsed = self._parser.parse(text)
+        ids: list[str] = []
+        for hit in self._searcher.search(parsed, limit=k):
+            doc_id = hit["id"]
+            if doc_id not in ids:
+                ids.append(doc_id)
+        return ids
+
+    def close(self) -> None:
+        """Release the searcher and the index."""
+        self._searcher.close()
+        self._index.close()
+
+    def __enter__(self) -> "NaiveIndex":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
