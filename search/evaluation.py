@@ -1,0 +1,373 @@
+"""Ranking quality: evaluate an index against queries with known relevant documents.
+
+Inputs are the usual IR test-collection files:
+
+* queries, JSONL: one ``{"id": ..., "text": ...}`` object per line;
+* qrels, TSV: ``query_id<TAB>doc_id[<TAB>relevance]`` per line, relevance an integer
+  (default 1; 0 means judged not relevant, higher grades are more relevant).
+
+:func:`evaluate` runs every query through ``ranked_doc_ids(text, k)`` of any ranker (the
+engine's :class:`search.Index` or the benchmark baseline) and returns an
+:class:`EvaluationReport`. The metric functions (:func:`reciprocal_rank`, :func:`recall`,
+:func:`ndcg`, ...) are pure and take one ranking at a time.
+
+Definitions (``k`` is the cut-off, ranks are 1-based, a ranking's repeated ids count once):
+
+* reciprocal rank@k: ``1 / rank`` of the first relevant document in the top ``k``, else 0;
+* recall@k: relevant documents in the top ``k`` divided by the number of relevant documents;
+* nDCG@k: DCG with linear gain, ``sum(grade / log2(rank + 1))`` over the top ``k``, divided by
+  the DCG of the ideal ordering of all judged grades (also cut at ``k``);
+* latency percentiles interpolate linearly between the closest ranks (numpy's default).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, Protocol, Sequence
+
+from .errors import QueryError, SourceError
+
+#: Relevance judgements: query id -> doc id -> grade (0 = judged not relevant).
+Qrels = dict[str, dict[str, int]]
+
+
+class Ranker(Protocol):
+    """Anything that ranks documents for a query (the engine's index, the naive baseline)."""
+
+    def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
+        """Distinct doc ids, best first, at most ``k``."""
+        ...
+
+
+@dataclass(frozen=True)
+class EvalQuery:
+    """One query of the test collection."""
+
+    id: str
+    text: str
+    source: str = ""  # "path:line" it was read from, for error messages
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def _open_text(path: str | os.PathLike[str], what: str):
+    try:
+        return Path(path).open(encoding="utf-8")
+    except OSError as exc:
+        raise SourceError(f"cannot open {what} file: {exc.strerror}", str(path)) from exc
+
+
+def load_queries(path: str | os.PathLike[str]) -> list[EvalQuery]:
+    """Read a queries JSONL file, in file order; blank lines are skipped.
+
+    Raises :class:`SourceError` with ``path:line`` for a missing or unreadable file, a line that
+    is not a JSON object, a missing or non-string ``id``/``text``, an empty text or a repeated id.
+    """
+    queries: list[EvalQuery] = []
+    seen: dict[str, int] = {}
+    with _open_text(path, "queries") as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{number}"
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SourceError(f"malformed JSON: {exc.msg}", where) from exc
+                if not isinstance(record, dict):
+                    raise SourceError('expected a JSON object {"id": ..., "text": ...}', where)
+                query_id, text = record.get("id"), record.get("text")
+                if not isinstance(query_id, str) or not query_id:
+                    raise SourceError('"id" must be a non-empty string', where)
+                if not isinstance(text, str) or not text.strip():
+                    raise SourceError(f'query {query_id}: "text" must be a non-empty string', where)
+                if query_id in seen:
+                    raise SourceError(
+                        f"duplicate query id {query_id} (first on line {seen[query_id]})", where
+                    )
+                seen[query_id] = number
+                queries.append(EvalQuery(query_id, text, where))
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"not UTF-8 text: {exc.reason}", str(path)) from exc
+    return queries
+
+
+def load_qrels(path: str | os.PathLike[str]) -> Qrels:
+    """Read a qrels TSV file: ``query_id<TAB>doc_id[<TAB>relevance]`` per line.
+
+    Blank lines are skipped. Raises :class:`SourceError` with ``path:line`` for a missing or
+    unreadable file, a line with other than 2 or 3 columns, an empty id, a relevance that is
+    not a non-negative integer, or a repeated (query, doc) pair.
+    """
+    qrels: Qrels = {}
+    with _open_text(path, "qrels") as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                where = f"{path}:{number}"
+                columns = line.split("\t")
+                if len(columns) not in (2, 3):
+                    raise SourceError(
+                        f"expected 2 or 3 tab-separated columns "
+                        f"(query_id, doc_id[, relevance]), found {len(columns)}",
+                        where,
+                    )
+                query_id, doc_id = columns[0].strip(), columns[1].strip()
+                if not query_id or not doc_id:
+                    raise SourceError("empty query id or doc id", where)
+                grade = 1
+                if len(columns) == 3:
+                    raw = columns[2].strip()
+                    if not raw.isdigit():
+                        raise SourceError(
+                            f"relevance must be a non-negative integer, found {raw!r}", where
+                        )
+                    grade = int(raw)
+                judged = qrels.setdefault(query_id, {})
+                if doc_id in judged:
+                    raise SourceError(f"duplicate judgement for {query_id} / {doc_id}", where)
+                judged[doc_id] = grade
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"not UTF-8 text: {exc.reason}", str(path)) from exc
+    return qrels
+
+
+# -- metrics ------------------------------------------------------------------------------
+
+
+def _distinct(ranking: Iterable[str], k: int) -> list[str]:
+    """The first ``k`` distinct ids of ``ranking``."""
+    out: list[str] = []
+    for doc_id in ranking:
+        if len(out) == k:
+            break
+        if doc_id not in out:
+            out.append(doc_id)
+    return out
+
+
+def _check_k(k: int) -> None:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise QueryError(f"k must be a positive integer, got {k!r}")
+
+
+def first_relevant_rank(
+    ranking: Sequence[str], relevance: Mapping[str, int], k: int
+) -> int | None:
+    """1-based rank of the first document with grade > 0 in the top ``k``, or None."""
+    _check_k(k)
+    for rank, doc_id in enumerate(_distinct(ranking, k), start=1):
+        if relevance.get(doc_id, 0) > 0:
+            return rank
+    return None
+
+
+def reciprocal_rank(ranking: Sequence[str], relevance: Mapping[str, int], k: int) -> float:
+    """``1 / rank`` of the first relevant document within the top ``k``, 0.0 if none."""
+    rank = first_relevant_rank(ranking, relevance, k)
+    return 0.0 if rank is None else 1.0 / rank
+
+
+def recall(ranking: Sequence[str], relevance: Mapping[str, int], k: int) -> float:
+    """Share of the relevant documents (grade > 0) found in the top ``k``.
+
+    Raises :class:`QueryError` when ``relevance`` holds no relevant document.
+    """
+    _check_k(k)
+    relevant = {doc_id for doc_id, grade in relevance.items() if grade > 0}
+    if not relevant:
+        raise QueryError("recall is undefined without a relevant document")
+    found = sum(1 for doc_id in _distinct(ranking, k) if doc_id in relevant)
+    return found / len(relevant)
+
+
+def dcg(grades: Iterable[int]) -> float:
+    """Discounted cumulative gain of grades in rank order: ``sum(g / log2(rank + 1))``."""
+    return sum(grade / math.log2(rank + 1) for rank, grade in enumerate(grades, start=1))
+
+
+def ndcg(ranking: Sequence[str], relevance: Mapping[str, int], k: int) -> float:
+    """Normalised DCG of the top ``k`` with graded relevance and any number of relevant docs.
+
+    Raises :class:`QueryError` when ``relevance`` holds no relevant document.
+    """
+    _check_k(k)
+    ideal = dcg(sorted((g for g in relevance.values() if g > 0), reverse=True)[:k])
+    if ideal == 0:
+        raise QueryError("nDCG is undefined without a relevant document")
+    return dcg(relevance.get(doc_id, 0) for doc_id in _distinct(ranking, k)) / ideal
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0-100) with linear interpolation; 0.0 for no values."""
+    if not 0 <= p <= 100:
+        raise QueryError(f"percentile must be within 0..100, got {p}")
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+# -- evaluation ---------------------------------------------------------------------------
+
+
+@dataclass
+class QueryFailure:
+    """A query whose relevant document was not ranked first."""
+
+    query_id: str
+    text: str
+    expected: list[str]  # relevant doc ids, best grade first
+    rank: int | None  # rank of the first relevant doc in the top k, None if missing
+    returned: list[str]  # the top k doc ids the ranker returned
+
+
+@dataclass
+class EvaluationReport:
+    """Aggregate ranking quality over a query set (means over queries)."""
+
+    queries: int
+    k: int
+    recall_at_1: float
+    recall_at_k: float
+    mrr_at_k: float
+    ndcg_at_k: float
+    no_hit: int  # queries for which the ranker returned nothing at all
+    missed: int  # queries with no relevant doc in the top k (includes no_hit)
+    latency_p50_ms: float
+    latency_p95_ms: float
+    failures: list[QueryFailure] = field(default_factory=list)  # worst first
+
+    def to_dict(self) -> dict:
+        """A JSON-serialisable dict (floats as computed, failures as dicts)."""
+        return asdict(self)
+
+
+def evaluate(
+    ix: Ranker,
+    queries: Sequence[EvalQuery],
+    qrels: Mapping[str, Mapping[str, int]],
+    k: int = 10,
+    failures: int = 0,
+) -> EvaluationReport:
+    """Run every query through ``ix.ranked_doc_ids(text, k)`` and measure the rankings.
+
+    ``failures`` is how many of the worst queries to report: those whose first relevant
+    document is missing from the top ``k`` come first (in query order), then those ranked
+    lowest; queries ranked first are never failures. Judgements for queries that are not in
+    ``queries`` are ignored. Raises :class:`QueryError` for a bad ``k``/``failures`` or an empty
+    query set and :class:`SourceError` (with the query's ``path:line``) for a query without a
+    relevant document in ``qrels``.
+    """
+    _check_k(k)
+    if not isinstance(failures, int) or isinstance(failures, bool) or failures < 0:
+        raise QueryError(f"failures must be a non-negative integer, got {failures!r}")
+    if not queries:
+        raise QueryError("no queries to evaluate")
+    for query in queries:
+        if not any(grade > 0 for grade in qrels.get(query.id, {}).values()):
+            raise SourceError(
+                f"query {query.id} has no relevant document in the qrels", query.source or query.id
+            )
+
+    r1 = rk = rr = nd = 0.0
+    no_hit = missed = 0
+    latencies: list[float] = []
+    worst: list[tuple[int, int, QueryFailure]] = []
+    for position, query in enumerate(queries):
+        relevance = qrels[query.id]
+        start = time.perf_counter()
+        ranking = ix.ranked_doc_ids(query.text, k)
+        latencies.append((time.perf_counter() - start) * 1000.0)
+        ranking = _distinct(ranking, k)
+        if not ranking:
+            no_hit += 1
+        rank = first_relevant_rank(ranking, relevance, k)
+        if rank is None:
+            missed += 1
+        r1 += recall(ranking, relevance, 1)
+        rk += recall(ranking, relevance, k)
+        rr += 0.0 if rank is None else 1.0 / rank
+        nd += ndcg(ranking, relevance, k)
+        if rank != 1:
+            expected = [
+                doc_id
+                for doc_id, grade in sorted(relevance.items(), key=lambda item: -item[1])
+                if grade > 0
+            ]
+            failure = QueryFailure(query.id, query.text, expected, rank, ranking)
+            worst.append((-(rank if rank is not None else k + 1), position, failure))
+
+    worst.sort(key=lambda item: (item[0], item[1]))
+    n = len(queries)
+    return EvaluationReport(
+        queries=n,
+        k=k,
+        recall_at_1=r1 / n,
+        recall_at_k=rk / n,
+        mrr_at_k=rr / n,
+        ndcg_at_k=nd / n,
+        no_hit=no_hit,
+        missed=missed,
+        latency_p50_ms=percentile(latencies, 50),
+        latency_p95_ms=percentile(latencies, 95),
+        failures=[failure for _, _, failure in worst[:failures]],
+    )
+
+
+def evaluate_files(
+    index_dir: str | os.PathLike[str],
+    queries_path: str | os.PathLike[str],
+    qrels_path: str | os.PathLike[str],
+    k: int = 10,
+    failures: int = 0,
+) -> EvaluationReport:
+    """Load the queries and qrels files and :func:`evaluate` the index at ``index_dir``."""
+    from . import open_index  # late import: the engine is not needed to compute metrics
+
+    queries = load_queries(queries_path)
+    qrels = load_qrels(qrels_path)
+    ix = open_index(index_dir)
+    try:
+        return evaluate(ix, queries, qrels, k=k, failures=failures)
+    finally:
+        ix.close()
+
+
+def format_report(report: EvaluationReport) -> str:
+    """A readable plain-text table of the report, followed by its failures."""
+    k = report.k
+    rows = [
+        ("queries", f"{report.queries}"),
+        (f"MRR@{k}", f"{report.mrr_at_k:.4f}"),
+        ("Recall@1", f"{report.recall_at_1:.4f}"),
+        (f"Recall@{k}", f"{report.recall_at_k:.4f}"),
+        (f"nDCG@{k}", f"{report.ndcg_at_k:.4f}"),
+        ("no hit", f"{report.no_hit}"),
+        (f"missed (not in top {k})", f"{report.missed}"),
+        ("latency p50", f"{report.latency_p50_ms:.1f} ms"),
+        ("latency p95", f"{report.latency_p95_ms:.1f} ms"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{name:<{width}}  {value}" for name, value in rows]
+    if report.failures:
+        lines.append("")
+        lines.append(f"worst {len(report.failures)} queries:")
+        for failure in report.failures:
+            where = "missing" if failure.rank is None else f"rank {failure.rank}"
+            lines.append(f"- {failure.query_id} ({where}): {failure.text}")
+            lines.append(f"    expected: {', '.join(failure.expected)}")
+            lines.append(f"    returned: {', '.join(failure.returned) or '(nothing)'}")
+    return "\n".join(lines)
