@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from test_web_support import REPO, SEEDS, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,9 +13,9 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from test_web_support import DOC_ID, SEEDS
 
 from search import Index, build_index, open_index
-from test_web_support import DOC_ID, SEEDS
 from web import create_app
 from web.config import ConfigError, load_config
 from web.index_holder import EXTENSION_KEY
@@ -206,9 +206,7 @@ def test_section_and_speaker_filters(client: FlaskClient, index: Index) -> None:
         [(19, "question"), (13, "question")],
     )
     speaker = client.get("/api/search?q=疫情&speaker=田汝勇&per_page=100").get_json()
-    expected = {
-        p.number for p in index.document(DOC_ID).paragraphs if p.speaker == "田汝勇" and "疫情" in p.text
-    }
+    expected = {p.number for p in index.document(DOC_ID).paragraphs if p.speaker == "田汝勇" and "疫情" in p.text}
     assert expected == {14, 15, 16, 17}
     assert {h["paragraph"] for h in speaker["hits"]} == expected
     html = client.get("/?q=疫情&section=question&speaker=田汝勇").get_data(as_text=True)
@@ -282,7 +280,9 @@ def test_release_page_question_and_answer_with_speaker(client: FlaskClient) -> N
     html = client.get(f"/doc/{DOC_ID}").get_data(as_text=True)
     page = parse(html)
     assert [a["id"] for a in page.find("div", class_="qa-question")] == ["p13", "p19"]
-    assert [a["id"] for a in page.find("div", class_="qa-answer")] == [f"p{n}" for n in (*range(14, 19), *range(20, 25))]
+    assert [a["id"] for a in page.find("div", class_="qa-answer")] == [
+        f"p{n}" for n in (*range(14, 19), *range(20, 25))
+    ]
     assert html.count('<span class="speaker">田汝勇</span>') == 5
     assert html.count('<span class="organization">市工信局</span>') == 5
     assert html.count('<span class="speaker">逯泽生</span>') == 5
@@ -323,8 +323,18 @@ def test_unknown_release_is_html_404(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/doc/" + "a" * 201, "/doc/../etc/passwd", "/doc/a/b", "/doc/.hidden", "/doc/%2e%2e", "/doc/a%5Cb", "/doc/a%00b",
-     "/api/documents/" + "a" * 201, "/api/documents/a/b", "/api/documents/..%2Fx"],
+    [
+        "/doc/" + "a" * 201,
+        "/doc/../etc/passwd",
+        "/doc/a/b",
+        "/doc/.hidden",
+        "/doc/%2e%2e",
+        "/doc/a%5Cb",
+        "/doc/a%00b",
+        "/api/documents/" + "a" * 201,
+        "/api/documents/a/b",
+        "/api/documents/..%2Fx",
+    ],
 )
 def test_path_like_and_overlong_ids_are_404_without_the_engine(missing_client: FlaskClient, path: str) -> None:
     # The app has no index: reaching the engine would answer 503, so 404 proves it was not touched.
@@ -390,7 +400,11 @@ def test_api_search_blank_query_is_empty(client: FlaskClient) -> None:
         ("per_page=0", "invalid_per_page", "per_page must be at least 1"),
         ("per_page=1e3", "invalid_per_page", "per_page must be a positive integer"),
         ("q=" + "a" * 501, "query_too_long", "q must be at most 500 characters"),
-        ("section=bogus", "invalid_section", "section must be one of: title, body, question, answer, credits, boilerplate"),
+        (
+            "section=bogus",
+            "invalid_section",
+            "section must be one of: title, body, question, answer, credits, boilerplate",
+        ),
         ("doc=..%2Fetc", "invalid_doc", "doc is not a valid document id"),
         ("speaker=" + "x" * 201, "invalid_speaker", "speaker must be at most 200 characters"),
     ],
@@ -450,7 +464,13 @@ def test_api_health(client: FlaskClient, index: Index) -> None:
 def test_api_without_index(missing_client: FlaskClient) -> None:
     health = missing_client.get("/api/health")
     assert health.status_code == 503
-    assert health.get_json() == {"status": "unavailable", "index": False, "releases": 0, "paragraphs": 0, "generation": None}
+    assert health.get_json() == {
+        "status": "unavailable",
+        "index": False,
+        "releases": 0,
+        "paragraphs": 0,
+        "generation": None,
+    }
     search = missing_client.get("/api/search?q=统筹")
     assert search.status_code == 503
     assert search.get_json() == {"error": {"code": "index_unavailable", "message": "the search index is not available"}}
@@ -491,7 +511,10 @@ def test_opensearch_description(client: FlaskClient) -> None:
         "application/json": "http://localhost/api/search?q={searchTerms}",
     }
     html = client.get("/").get_data(as_text=True)
-    assert '<link rel="search" type="application/opensearchdescription+xml" title="新闻发布会检索" href="/opensearch.xml">' in html
+    assert (
+        '<link rel="search" type="application/opensearchdescription+xml" title="新闻发布会检索" href="/opensearch.xml">'
+        in html
+    )
 
 
 def test_favicon(client: FlaskClient) -> None:
@@ -506,7 +529,10 @@ def test_favicon(client: FlaskClient) -> None:
 # ---------------------------------------------------------------------------- safety
 
 
-@pytest.mark.parametrize("path", ["/", "/?q=统筹", f"/doc/{DOC_ID}", "/api/search?q=统筹", "/static/style.css", "/nowhere", "/api/search?page=0"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/?q=统筹", f"/doc/{DOC_ID}", "/api/search?q=统筹", "/static/style.css", "/nowhere", "/api/search?page=0"],
+)
 def test_security_headers_on_every_response(client: FlaskClient, path: str) -> None:
     with client.get(path) as response:
         headers = response.headers
@@ -518,7 +544,9 @@ def test_security_headers_on_every_response(client: FlaskClient, path: str) -> N
     assert headers["X-Frame-Options"] == "DENY"
 
 
-@pytest.mark.parametrize("path", ["/", "/?q=疫情", "/?q=量子计算机", f"/doc/{DOC_ID}?q=统筹&hl=2", "/doc/none", "/?page=0"])
+@pytest.mark.parametrize(
+    "path", ["/", "/?q=疫情", "/?q=量子计算机", f"/doc/{DOC_ID}?q=统筹&hl=2", "/doc/none", "/?page=0"]
+)
 def test_pages_have_no_inline_script_or_style_and_no_external_resources(client: FlaskClient, path: str) -> None:
     page = parse(client.get(path).get_data(as_text=True))
     scripts = [attrs for tag, attrs in page.tags if tag == "script"]
@@ -574,7 +602,12 @@ def test_marked_html_allows_only_mark_tags() -> None:
 
 def test_section_labels() -> None:
     assert [section_label(s) for s in ("title", "body", "question", "answer", "credits", "boilerplate")] == [
-        "标题", "正文", "提问", "回答", "署名", "声明",
+        "标题",
+        "正文",
+        "提问",
+        "回答",
+        "署名",
+        "声明",
     ]
 
 

@@ -59,7 +59,7 @@ def load_config(environ: Mapping[str, str], overrides: Mapping[str, Any] | None 
     config = dict(DEFAULTS)
     for name, raw in environ.items():
         if name.startswith(ENV_PREFIX) and len(name) > len(ENV_PREFIX):
-            key = name[len(ENV_PREFIX):]
+            key = name[len(ENV_PREFIX) :]
             config[key] = _convert(key, raw)
     if overrides:
         config.update(overrides)

@@ -132,7 +132,9 @@ def openapi_document() -> dict[str, Any]:
                         _query_parameter(
                             "q", "The query; blank gives total 0.", {"type": "string", "maxLength": MAX_QUERY_LENGTH}
                         ),
-                        _query_parameter("page", "1-based page number.", {"type": "integer", "minimum": 1, "default": 1}),
+                        _query_parameter(
+                            "page", "1-based page number.", {"type": "integer", "minimum": 1, "default": 1}
+                        ),
                         _query_parameter(
                             "per_page",
                             "Hits per page.",
@@ -176,7 +178,10 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "openapi",
                     "summary": "This document",
                     "responses": {
-                        "200": {"description": "The OpenAPI document.", "content": {"application/json": {"schema": {"type": "object"}}}}
+                        "200": {
+                            "description": "The OpenAPI document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
                     },
                 }
             },

@@ -11,7 +11,7 @@ from search.errors import IndexCorruptError, IndexNotFoundError
 from search.models import SECTIONS, IndexStats, Paragraph
 from web.index_holder import current_index
 from web.markup import marked_html, page_window, section_label, total_pages
-from web.params import MAX_QUERY_LENGTH, is_acceptable_doc_id, parse_positive_int, parse_search_params, ParamError
+from web.params import MAX_QUERY_LENGTH, ParamError, is_acceptable_doc_id, parse_positive_int, parse_search_params
 
 bp = Blueprint("pages", __name__)
 
