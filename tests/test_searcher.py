@@ -1,0 +1,389 @@
+"""search.searcher: ranking, query syntax, filters, snippets and the Python API on real indexes."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search import (
+    MAX_QUERY_LENGTH,
+    DocumentNotFoundError,
+    Hit,
+    IndexNotFoundError,
+    IndexStats,
+    QueryError,
+    Release,
+    SearchError,
+    SearchResult,
+    build_index,
+    open_index,
+)
+from search import storage
+from search.highlight import match_spans, snippet
+from search.query import parse_query
+
+from conftest import ENGINE_DATA, SAMPLE_ID
+
+ALL = 100  # per_page large enough for every hit of the sample
+
+
+def paras(result: SearchResult) -> list[int]:
+    return [h.paragraph for h in result.hits]
+
+
+@pytest.fixture(scope="module")
+def sample_release(sample_ix) -> Release:
+    return sample_ix.document(SAMPLE_ID)
+
+
+def containing(release: Release, *words: str) -> set[int]:
+    """Paragraph numbers whose displayed text contains every one of ``words``."""
+    return {p.number for p in release.paragraphs if all(w in p.text for w in words)}
+
+
+# --------------------------------------------------------------------------- simple words
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("统筹", {1, 2, 9, 20}),
+    ("統籌", {1, 2, 9, 20}),
+    ("陈晓强", {2, 6, 10}),
+    ("陳曉強", {2, 6, 10}),
+    ("广交会", {24}),
+    ("廣交會", {24}),
+    ("逯泽生", {20}),
+    ("35834", {18}),
+    ("29.95", {8}),
+    ("RCEP", {24}),
+    ("ｒｃｅｐ", {24}),
+])
+def test_words_find_exactly_their_paragraphs(sample_ix, query, expected):
+    result = sample_ix.search(query, per_page=ALL)
+    assert result.total == len(expected)
+    assert set(paras(result)) == expected
+
+
+def test_simplified_and_traditional_queries_rank_identically(sample_ix):
+    a = sample_ix.search("核酸检测", per_page=ALL)
+    b = sample_ix.search("核酸檢測", per_page=ALL)
+    assert a.total == b.total == 7
+    assert [(h.paragraph, h.score) for h in a.hits] == [(h.paragraph, h.score) for h in b.hits]
+    assert set(paras(a)) == {5, 7, 8, 9, 17, 18, 21}
+
+
+def test_snippets_mark_the_whole_word(sample_ix):
+    result = sample_ix.search("核酸检测", per_page=ALL)
+    for hit in result.hits:
+        visible = html.unescape(re.sub(r"</?mark>", "", hit.snippet))
+        assert "<mark>核酸检测</mark>" in hit.snippet
+        # every occurrence is marked whole, never as two touching marks
+        assert hit.snippet.count("<mark>核酸检测</mark>") == visible.count("核酸检测")
+        assert "</mark><mark>" not in hit.snippet
+    hit = sample_ix.search("广交会").hits[0]
+    assert hit.snippet.count("<mark>") == 1
+    assert "线上<mark>广交会</mark>、山东" in hit.snippet
+
+
+def test_paragraphs_with_every_word_rank_first(sample_ix, sample_release):
+    result = sample_ix.search("外贸企业", per_page=ALL)
+    both = containing(sample_release, "外贸", "企业")
+    assert both == {19, 20, 21, 22}
+    assert set(paras(result)[:len(both)]) == both
+    rest = paras(result)[len(both):]
+    assert rest and all(n not in both for n in rest)
+    assert result.total == len(containing(sample_release, "企业") | containing(sample_release,
+                                                                                "外贸"))
+
+    result = sample_ix.search("核酸检测 冷链", per_page=ALL)
+    assert set(paras(result)[:2]) == containing(sample_release, "核酸检测", "冷链") == {7, 21}
+    assert set(paras(result)) == containing(sample_release, "核酸检测")
+
+
+def test_unknown_compound_does_not_match_a_shared_character(sample_ix):
+    # 区块链技术 shares only 链 with 冷链 (and 技术 appears nowhere in the sample).
+    assert sample_ix.search("区块链技术").total == 0
+    assert sample_ix.search("區塊鏈技術").total == 0
+
+
+# --------------------------------------------------------------------------- syntax
+
+
+def test_phrase_requires_adjacent_words(sample_ix, sample_release):
+    phrase = sample_ix.search('"疫情防控工作"', per_page=ALL)
+    assert set(paras(phrase)) == containing(sample_release, "疫情防控工作") == {5, 9, 17, 21}
+    loose = sample_ix.search("疫情防控工作", per_page=ALL)
+    assert loose.total > phrase.total
+    assert set(paras(sample_ix.search("“企业复工”", per_page=ALL))) == {19, 20}
+    assert sample_ix.search('"工业 运行"').total == 0
+
+
+def test_exclusion(sample_ix):
+    assert set(paras(sample_ix.search("核酸检测 -冷链", per_page=ALL))) == {5, 8, 9, 17, 18}
+    assert set(paras(sample_ix.search('"开门稳" -外贸', per_page=ALL))) == {9, 23}
+    assert sample_ix.search("-冷链").total == 0  # nothing positive to rank
+
+
+def test_or(sample_ix, sample_release):
+    result = sample_ix.search("广交会 OR 冷链", per_page=ALL)
+    assert set(paras(result)) == {7, 21, 24}
+    result = sample_ix.search("工业企业 OR 冷链", per_page=ALL)
+    top = {n for n in containing(sample_release, "工业", "企业")} | containing(sample_release,
+                                                                               "冷链")
+    assert set(paras(result)[:len(top)]) == top
+
+
+def test_field_filters(sample_ix):
+    assert set(paras(sample_ix.search("section:answer 核酸检测", per_page=ALL))) == {17, 18, 21}
+    assert set(paras(sample_ix.search("section:答 核酸检测", per_page=ALL))) == {17, 18, 21}
+    assert set(paras(sample_ix.search("核酸检测", section="answer", per_page=ALL))) == {
+        17, 18, 21}
+    result = sample_ix.search("speaker:田汝勇 核酸检测", per_page=ALL)
+    assert set(paras(result)) == {17, 18}
+    assert {h.speaker for h in result.hits} == {"田汝勇"}
+    assert set(paras(sample_ix.search("核酸检测", speaker="田汝勇", per_page=ALL))) == {17, 18}
+    assert set(paras(sample_ix.search(f"doc:{SAMPLE_ID} RCEP"))) == {24}
+    assert sample_ix.search("doc:no-such-release RCEP").total == 0
+    # A filter alone lists the paragraphs it allows.
+    answers = sample_ix.search("section:answer", per_page=ALL)
+    assert set(paras(answers)) == set(range(14, 19)) | set(range(20, 25))
+    assert {h.section for h in answers.hits} == {"answer"}
+    assert sample_ix.search("section:credits", per_page=ALL).total == 3
+
+
+def test_paging_slices_the_ranking(sample_ix):
+    full = paras(sample_ix.search("核酸检测", per_page=ALL))
+    page2 = sample_ix.search("核酸检测", page=2, per_page=3)
+    assert (page2.page, page2.per_page, page2.total) == (2, 3, 7)
+    assert paras(page2) == full[3:6]
+    assert paras(sample_ix.search("核酸检测", page=3, per_page=3)) == full[6:]
+    assert sample_ix.search("核酸检测", page=4, per_page=3).hits == []
+
+
+# --------------------------------------------------------------------------- credits rank low
+
+
+@pytest.fixture(scope="module")
+def ranking_ix(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ranking") / "index"
+    build_index([ENGINE_DATA / "ranking"], path)
+    ix = open_index(path)
+    yield ix
+    ix.close()
+
+
+def test_fixture_sections(ranking_ix):
+    rel = ranking_ix.document("cold-chain-briefing")
+    assert [p.section for p in rel.paragraphs] == [
+        "title", "body", "body", "credits", "boilerplate", "boilerplate"]
+
+
+def test_credits_rank_below_body_with_the_same_match(ranking_ix):
+    result = ranking_ix.search("王琳")
+    assert [(h.paragraph, h.section) for h in result.hits] == [(3, "body"), (4, "credits")]
+
+
+def test_boilerplate_ranks_below_body_with_the_same_match(ranking_ix):
+    result = ranking_ix.search("冷链物流", per_page=ALL)
+    sections = [h.section for h in result.hits]
+    assert set(paras(result)) == {1, 2, 3, 6}
+    assert sections[-1] == "boilerplate"
+
+
+# --------------------------------------------------------------------------- hostile input
+
+HOSTILE = [
+    '"核酸', '-', 'OR OR', 'OR', 'section:', 'foo:bar', 'speaker:', 'doc:', '"', '""', '-"',
+    '“核酸检测', '核酸”', 'a:b:c', '-section:answer', 'section:"answer"', '核酸 OR', 'OR 核酸',
+    '\x00\x01核酸\x7f', '\u200b', '   ', '', '😀核酸😀', '<script>alert(1)</script>',
+    '<mark>核酸</mark>', '&amp;&lt;', 'section:nonsense', '核酸' * 250, '((((', '*?~^',
+    '\\', '%s%d', '\n\t\r', "'; DROP TABLE x; --",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_return_results_without_raising(sample_ix, query):
+    result = sample_ix.search(query, per_page=ALL)
+    assert result.total == len(result.hits)
+    for hit in result.hits:
+        assert_only_mark_markup(hit.snippet)
+
+
+def test_hostile_queries_exact_outcomes(sample_ix):
+    nucleic = paras(sample_ix.search("核酸", per_page=ALL))
+    assert len(nucleic) == 7
+    for q in ('"核酸', '核酸”', '\x00\x01核酸\x7f', '😀核酸😀', '核酸 OR', 'OR 核酸'):
+        assert paras(sample_ix.search(q, per_page=ALL)) == nucleic, q
+    for q in ('-', 'OR OR', 'OR', 'section:', 'foo:bar', '"', '""', '\u200b', '', '   '):
+        assert sample_ix.search(q).total == 0, q
+
+
+def test_query_length_limit(sample_ix):
+    assert sample_ix.search("核" * MAX_QUERY_LENGTH).total >= 0
+    for q in ("x" * (MAX_QUERY_LENGTH + 1), "核酸检测" * 2500):
+        with pytest.raises(QueryError, match="longer than 500"):
+            sample_ix.search(q)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"page": 0}, "page"), ({"page": -1}, "page"), ({"per_page": 0}, "per_page"),
+    ({"per_page": 101}, "per_page"), ({"section": "nonsense"}, "section"),
+    ({"page": 100_000, "per_page": 100}, "too far"),
+])
+def test_bad_parameters_raise_query_error(sample_ix, kwargs, message):
+    with pytest.raises(QueryError, match=message):
+        sample_ix.search("核酸", **kwargs)
+
+
+@pytest.mark.xfail(strict=True, reason="a lone surrogate in the query reaches OpenCC/UTF-8 "
+                   "encoding and raises UnicodeEncodeError instead of QueryError (or no error)")
+def test_lone_surrogate_query_raises_only_query_error(sample_ix):
+    try:
+        sample_ix.search("核酸\ud800")
+    except QueryError:
+        pass
+
+
+def assert_only_mark_markup(fragment: str) -> None:
+    bare = re.sub(r"</?mark>", "", fragment)
+    assert "<" not in bare and ">" not in bare and '"' not in bare, fragment
+    assert not re.search(r"&(?!(amp|lt|gt|quot|#x27);)", bare), fragment
+
+
+_QUERY_ALPHABET = st.sampled_from(list('核酸检测冷链外贸企业统筹"“”-:<>&\'ORsectiondocspeaker 答'
+                                       'mark/\x00😀'))
+_TEXT_ALPHABET = st.sampled_from(list('核酸检测冷链外贸企业统筹<>&"\' mark/abc;#x27'))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=_QUERY_ALPHABET, max_size=40))
+def test_random_queries_raise_nothing_and_snippets_only_mark(sample_ix, query):
+    result = sample_ix.search(query, per_page=ALL)
+    for hit in result.hits:
+        assert_only_mark_markup(hit.snippet)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=_TEXT_ALPHABET, min_size=1, max_size=400),
+       st.text(alphabet=_QUERY_ALPHABET, max_size=20))
+def test_snippet_of_random_text_is_escaped_text_with_marks(text, query):
+    html_out = snippet(text, match_spans(text, parse_query(query)))
+    assert_only_mark_markup(html_out)
+    shown = html.unescape(re.sub(r"</?mark>", "", html_out)).strip("…")
+    assert shown in text
+
+
+# --------------------------------------------------------------------------- Python API
+
+
+def test_result_dataclasses_have_the_documented_fields(sample_ix):
+    result = sample_ix.search("广交会")
+    assert isinstance(result, SearchResult)
+    assert [f.name for f in dataclasses.fields(SearchResult)] == [
+        "query", "total", "page", "per_page", "took_ms", "hits"]
+    assert [f.name for f in dataclasses.fields(Hit)] == [
+        "doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet"]
+    hit = result.hits[0]
+    assert (result.query, result.total, result.page, result.per_page) == ("广交会", 1, 1, 10)
+    assert (hit.doc_id, hit.paragraph, hit.section, hit.speaker, hit.date) == (
+        SAMPLE_ID, 24, "answer", "逯泽生", "2022-03-23")
+    assert hit.title == "德州市召开统筹疫情防控和经济运行工作第十三场新闻发布会"
+    assert hit.text.startswith("四是加大市场开拓力度。")
+    assert isinstance(hit.score, float) and hit.score > 0
+    assert html.unescape(re.sub(r"</?mark>", "", hit.snippet)) == hit.text
+
+
+def test_document(sample_ix, sample_built):
+    rel = sample_ix.document(SAMPLE_ID)
+    assert isinstance(rel, Release)
+    assert rel.title == "德州市召开统筹疫情防控和经济运行工作第十三场新闻发布会"
+    assert rel.date == "2022-03-23"
+    assert len(rel.paragraphs) == 31
+    assert [p.number for p in rel.paragraphs] == list(range(1, 32))
+    assert rel.repairs == {"annotations": 483, "restored": 1, "script": 871}
+    assert rel.source.endswith("seeds/dezhou-press-conference-13.txt")
+    assert len(rel.content_hash) == 64
+    p14 = rel.paragraphs[13]
+    assert (p14.section, p14.speaker, p14.organization) == ("answer", "田汝勇", "市工信局")
+    assert rel.paragraphs[0].section == "title"
+
+
+def test_stats(sample_ix, sample_index):
+    stats = sample_ix.stats()
+    assert isinstance(stats, IndexStats)
+    assert (stats.releases, stats.paragraphs) == (1, 31)
+    assert stats.sections == {"title": 1, "body": 11, "question": 2, "answer": 10,
+                              "credits": 3, "boilerplate": 4}
+    assert stats.index_dir == str(sample_index)
+    assert stats.generation == storage.current_generation(sample_index).name
+    assert stats.size_bytes == storage.dir_size(storage.current_generation(sample_index))
+
+
+def test_errors_derive_from_search_error(sample_ix, tmp_path):
+    with pytest.raises(IndexNotFoundError):
+        open_index(tmp_path / "missing")
+    with pytest.raises(DocumentNotFoundError, match="no-such-id"):
+        sample_ix.document("no-such-id")
+    with pytest.raises(DocumentNotFoundError):
+        sample_ix.document("")
+    for cls in (IndexNotFoundError, DocumentNotFoundError, QueryError):
+        assert issubclass(cls, SearchError)
+
+
+def test_missing_generation_is_a_search_error(sample_index, tmp_path):
+    copy = tmp_path / "index"
+    shutil.copytree(sample_index, copy)
+    shutil.rmtree(storage.current_generation(copy))
+    with pytest.raises(SearchError, match="reindex --full"):
+        open_index(copy)
+
+
+# --------------------------------------------------------------------------- user dictionary
+
+
+@pytest.fixture(scope="module")
+def userdict_ix(tmp_path_factory):
+    path = tmp_path_factory.mktemp("userdict") / "index"
+    report = build_index([ENGINE_DATA / "userdict"], path)
+    ix = open_index(path)
+    yield path, report, ix
+    ix.close()
+
+
+def test_userdict_in_source_folder_is_applied_at_index_and_query_time(userdict_ix):
+    path, report, ix = userdict_ix
+    assert (report.added, report.releases) == (1, 1)  # userdict.txt itself is no release
+    import whoosh.index
+
+    wix = whoosh.index.open_dir(str(storage.current_generation(path)),
+                                indexname=storage.INDEX_NAME)
+    with wix.searcher() as s:
+        assert ("words", "德州云展会") in s.reader()
+    parsed = ix.parse("德州雲展會")
+    assert parsed.clauses[0].units[0].words == ["德州云展会"]
+    result = ix.search("德州云展会")
+    assert set(paras(result)[:2]) == {2, 3}
+    for hit in result.hits[:2]:
+        assert hit.snippet.count("<mark>") == 1
+        assert "<mark>德州云展会</mark>" in hit.snippet
+
+
+def test_userdict_option_overrides_folder(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(ENGINE_DATA / "userdict", src)
+    (src / "userdict.txt").unlink()
+    other = tmp_path / "words.txt"
+    other.write_text("德州云展会\n", encoding="utf-8")
+    build_index([src], tmp_path / "index", userdict=other)
+    with open_index(tmp_path / "index") as ix:
+        assert ix.parse("德州云展会").clauses[0].units[0].words == ["德州云展会"]
+    build_index([src], tmp_path / "plain")
+    with open_index(tmp_path / "plain") as ix:
+        assert ix.parse("德州云展会").clauses[0].units[0].words == ["德州", "云", "展会"]
