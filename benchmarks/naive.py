@@ -22,10 +22,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Iterator
 
-from jieba.analyse import ChineseAnalyzer
+with warnings.catch_warnings():
+    # importing jieba.analyse reads its IDF table with open(...).read() and never closes it
+    warnings.simplefilter("ignore", ResourceWarning)
+    from jieba.analyse import ChineseAnalyzer
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import MultifieldParser, OrGroup, QueryParser
