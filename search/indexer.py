@@ -220,7 +220,8 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         writer.cancel()
         raise
     with ix.searcher() as s:
-        report.releases = s.doc_frequency("head", "1")
+        # doc_frequency() still counts deleted documents until segments merge: count live ones.
+        report.releases = sum(1 for _ in s.document_numbers(head="1"))
         report.paragraphs = s.doc_count()
     report.repairs = dict(repairs)
     return report
