@@ -1,0 +1,361 @@
+"""search.indexer and search.storage: full and incremental reindex, locking, crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from search import (
+    DocumentNotFoundError,
+    ReindexLockedError,
+    SourceError,
+    build_index,
+    open_index,
+    storage,
+)
+from search.analysis import ANALYZER_VERSION
+
+from conftest import ENGINE_DATA, ROOT, make_releases, write_release
+
+
+def three_releases(src: Path) -> None:
+    write_release(src, "alpha", "甲市召开新闻发布会", "甲市核酸检测工作进展顺利。", "冷链物流运行平稳。")
+    write_release(src, "beta", "乙市召开新闻发布会", "乙市外贸企业复工复产。")
+    write_release(src, "gamma", "丙市召开新闻发布会", "丙市广交会参展企业增加。")
+
+
+# --------------------------------------------------------------------------- full / incremental
+
+
+def test_first_build_is_full_then_incremental(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    first = build_index([src], ix_dir)
+    assert (first.full, first.reason) == (True, "no index yet")
+    assert (first.added, first.updated, first.removed, first.unchanged) == (3, 0, 0, 0)
+    assert (first.releases, first.paragraphs) == (3, 7)
+    assert first.generation == "g000001"
+
+    again = build_index([src], ix_dir)
+    assert (again.full, again.reason) == (False, "")
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 3)
+    assert (again.releases, again.paragraphs) == (3, 7)
+    assert again.generation == "g000001"
+
+
+def test_incremental_adds_changes_and_removes_by_content_hash(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    ix = open_index(ix_dir, reload_interval=0)
+    assert ix.search("广交会").total == 1
+
+    write_release(src, "beta", "乙市召开新闻发布会", "乙市外贸企业全部复工。", "乙市物流畅通。")
+    (src / "gamma.txt").unlink()
+    write_release(src, "delta", "丁市召开新闻发布会", "丁市统筹疫情防控和经济运行。")
+    alpha_mtime = (src / "alpha.txt").stat().st_mtime
+    os.utime(src / "alpha.txt", (alpha_mtime + 100, alpha_mtime + 100))  # same bytes, new mtime
+
+    report = build_index([src], ix_dir)
+    assert report.full is False
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 1)
+    assert (report.releases, report.paragraphs) == (3, 8)
+    assert "1 added, 1 updated, 1 removed, 1 unchanged" in report.summary()
+
+    assert ix.stats().paragraphs == 8
+    assert ix.search("广交会").total == 0
+    with pytest.raises(DocumentNotFoundError):
+        ix.document("gamma")
+    assert [p.text for p in ix.document("beta").paragraphs] == [
+        "乙市召开新闻发布会", "乙市外贸企业全部复工。", "乙市物流畅通。"]
+    assert [h.doc_id for h in ix.search("统筹").hits] == ["delta"]
+    assert ix.search('"复工复产"').total == 0
+    assert set(ix.manifest()) == {"alpha", "beta", "delta"}
+    ix.close()
+
+
+@pytest.mark.xfail(strict=True, reason="Index.stats() counts releases and sections with "
+                   "doc_frequency(), which still includes documents deleted by an incremental "
+                   "update (until Whoosh merges segments)")
+def test_stats_after_incremental_update_ignore_deleted_paragraphs(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    write_release(src, "beta", "乙市召开新闻发布会", "乙市外贸企业全部复工。")
+    (src / "gamma.txt").unlink()
+    build_index([src], ix_dir)
+    with open_index(ix_dir) as ix:
+        stats = ix.stats()
+        assert (stats.releases, stats.paragraphs) == (2, 5)
+        assert stats.sections == {"title": 2, "body": 3}
+
+
+def test_full_flag_rebuilds_into_a_new_generation(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    report = build_index([src], ix_dir, full=True)
+    assert (report.full, report.reason, report.generation) == (True, "asked for (--full)",
+                                                               "g000002")
+    assert (report.added, report.releases) == (3, 3)
+    assert storage.current_generation(ix_dir).name == "g000002"
+    report = build_index([src], ix_dir, full=True)
+    # the live generation and the one before are kept
+    assert [g.name for g in storage.generations(ix_dir)] == ["g000002", "g000003"]
+
+
+def test_changed_analyzer_fingerprint_forces_full(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    gen = storage.current_generation(ix_dir)
+    meta = storage.read_meta(gen)
+    assert meta["fingerprint"]["analyzer"] == ANALYZER_VERSION
+    meta["fingerprint"]["analyzer"] = ANALYZER_VERSION - 1  # an index of the previous analyzer
+    storage.write_meta(gen, meta)
+    report = build_index([src], ix_dir)
+    assert report.full is True
+    assert report.reason == "analyzer or user dictionary changed"
+    assert storage.read_meta(storage.current_generation(ix_dir))["fingerprint"]["analyzer"] \
+        == ANALYZER_VERSION
+
+
+def test_changed_user_dictionary_forces_full(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    assert build_index([src], ix_dir).full is True
+    (src / "userdict.txt").write_text("外贸企业\n", encoding="utf-8")
+    report = build_index([src], ix_dir)
+    assert report.full is True
+    assert "dictionary" in report.reason
+    assert report.releases == 3  # userdict.txt is not a release
+    with open_index(ix_dir) as ix:
+        assert ix.parse("外贸企业").clauses[0].units[0].words == ["外贸企业"]
+    # unchanged dictionary: incremental again
+    assert build_index([src], ix_dir).full is False
+    (src / "userdict.txt").unlink()
+    report = build_index([src], ix_dir)
+    assert (report.full, "dictionary" in report.reason) == (True, True)
+
+
+def test_missing_source_or_userdict_raise_source_error(tmp_path):
+    with pytest.raises(SourceError, match="no such file or folder"):
+        build_index([tmp_path / "nope"], tmp_path / "index")
+    (tmp_path / "src").mkdir()
+    with pytest.raises(SourceError, match="user dictionary not found"):
+        build_index([tmp_path / "src"], tmp_path / "index", userdict=tmp_path / "none.txt")
+
+
+def test_bad_files_are_skipped_and_reported(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    (src / "binary.txt").write_bytes(b"\x00\x01\x02PK\x03\x04" * 50)
+    good = json.dumps({"id": "j1", "title": "戊市发布会", "text": "戊市冷链物流通畅。"},
+                      ensure_ascii=False)
+    (src / "corpus.jsonl").write_text(good + "\n{not json\n", encoding="utf-8")
+    report = build_index([src], ix_dir)
+    assert report.releases == 4
+    skipped = sorted((Path(p.source).name, p.skipped) for p in report.problems)
+    assert skipped == [("binary.txt", True), ("corpus.jsonl:2", True)]
+    assert "2 problems (2 skipped)" in report.summary()
+    with open_index(ix_dir) as ix:
+        assert ix.document("j1").title == "戊市发布会"
+
+
+def test_sample_report_counts_repairs(sample_built):
+    report = sample_built.report
+    assert (report.full, report.added, report.releases, report.paragraphs) == (True, 1, 1, 31)
+    assert report.repairs == {"annotations": 483, "restored": 1, "script": 871}
+    assert "repairs: annotations 483, restored 1, script 871;" in report.summary()
+    assert report.problems == []
+
+
+def test_unreadable_live_index_is_rebuilt_in_full(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    (ix_dir / storage.CURRENT).write_text("g000099\n", encoding="utf-8")
+    report = build_index([src], ix_dir)
+    assert (report.full, report.reason, report.releases) == (True, "previous index unreadable",
+                                                             3)
+    with open_index(ix_dir) as ix:
+        assert ix.stats().releases == 3
+
+
+# --------------------------------------------------------------------------- locking
+
+
+def test_second_reindex_raises_locked_while_lock_held_in_thread(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with storage.ReindexLock(ix_dir):
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        assert held.wait(30)
+        with pytest.raises(ReindexLockedError, match=f"pid {os.getpid()}"):
+            build_index([src], ix_dir)
+    finally:
+        release.set()
+        t.join()
+    assert build_index([src], ix_dir).unchanged == 3  # the lock is free again
+
+
+def hold_lock_in_subprocess(ix_dir: Path) -> subprocess.Popen:
+    code = ("import sys, time\nfrom search import storage\n"
+            "with storage.ReindexLock(sys.argv[1]):\n"
+            "    print('locked', flush=True)\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(ix_dir)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_lock_held_by_another_process_and_freed_by_its_death(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    proc = hold_lock_in_subprocess(ix_dir)
+    try:
+        with pytest.raises(ReindexLockedError, match=f"another reindex is running .*pid {proc.pid}"):
+            build_index([src], ix_dir, full=True)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    # killed holder: no stale lock to clean up
+    assert build_index([src], ix_dir, full=True).full is True
+
+
+# --------------------------------------------------------------------------- open searchers
+
+
+def test_open_searchers_keep_working_and_new_ones_see_new_data(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    stale = open_index(ix_dir, reload_interval=3600)
+    live = open_index(ix_dir, reload_interval=0)
+    assert stale.search("广交会").total == live.search("广交会").total == 1
+
+    write_release(src, "delta", "丁市召开新闻发布会", "丁市广交会成交额增长。")
+    build_index([src], ix_dir, full=True)
+    build_index([src], ix_dir, full=True)  # the generation `stale` opened is now pruned
+    assert not (ix_dir / "g000001").exists()
+
+    assert stale.search("广交会").total == 1  # still answers, from the data it opened
+    assert stale.document("gamma").title == "丙市召开新闻发布会"
+    assert live.search("广交会").total == 2
+    assert live.generation == "g000003"
+    with open_index(ix_dir) as fresh:
+        assert fresh.search("广交会").total == 2
+    stale.close()
+    live.close()
+
+
+def test_index_reopens_after_another_process_reindexes(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    ix = open_index(ix_dir, reload_interval=0)
+    assert ix.search("逯泽生").total == 0
+    write_release(src, "epsilon", "戊市召开新闻发布会", "市商务局新闻发言人逯泽生介绍情况。")
+    def reindex(*args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "search", "reindex", str(src),
+                               "--index-dir", str(ix_dir), *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    reindex()  # incremental: commits into the generation `ix` has open
+    assert ix.search("逯泽生").total == 1
+    assert len(ix.manifest()) == 4
+    (src / "epsilon.txt").unlink()
+    reindex("--full")  # a new generation
+    assert ix.generation == "g000002"
+    assert len(ix.manifest()) == 3
+    assert ix.search("逯泽生").total == 0
+    ix.close()
+
+
+# --------------------------------------------------------------------------- crash safety
+
+
+def _reindex_proc(src: Path, ix_dir: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "search", "reindex", str(src), "--index-dir",
+                             str(ix_dir), *args], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _snapshot(ix_dir: Path) -> tuple:
+    with open_index(ix_dir) as ix:
+        st = ix.stats()
+        doc = ix.document("gen0007")
+        hits = ix.search("新闻发布会", doc_id="gen0007")
+        # releases counted from the manifest: stats().releases is off after incremental
+        # updates (see test_stats_after_incremental_update_ignore_deleted_paragraphs)
+        return (len(ix.manifest()), st.paragraphs, doc.title, [h.paragraph for h in hits.hits])
+
+
+def test_reindex_killed_at_any_moment_leaves_a_working_index(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    make_releases(src, 200, seed=1, paragraphs=2)
+    t0 = time.monotonic()
+    proc = _reindex_proc(src, ix_dir)
+    assert proc.wait(timeout=300) == 0
+    duration = time.monotonic() - t0  # a whole reindex, process start included
+    baseline = _snapshot(ix_dir)
+    assert baseline == (200, 600, "第7号新闻发布会", [1])
+
+    killed = 0
+    # Full rebuilds killed at spread-out moments (start-up, reading, writing, committing).
+    plan = [("--full", f) for f in (0.3, 0.6, 0.85, 0.97)]
+    # Incremental updates (60 releases changed, same counts) killed likewise.
+    plan += [("", f) for f in (0.75, 0.95)]
+    changed = False
+    for flag, fraction in plan:
+        if not flag and not changed:
+            make_releases(src, 60, seed=2, paragraphs=2)  # rewrites gen0000..gen0059 with new text
+            changed = True
+        proc = _reindex_proc(src, ix_dir, *([flag] if flag else []))
+        time.sleep(duration * fraction)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait(timeout=300)
+        assert _snapshot(ix_dir) == baseline, (flag, fraction)
+    assert killed >= len(plan) // 2  # most kills land mid-reindex
+
+    # The next reindex needs no manual cleanup, and tidies what the killed ones left.
+    report = build_index([src], ix_dir)
+    assert report.releases == 200
+    assert _snapshot(ix_dir) == baseline
+    assert len(storage.generations(ix_dir)) <= 2
+    assert not list(ix_dir.glob(f"{storage.CURRENT}.tmp*"))
+    with open_index(ix_dir) as ix:
+        assert [h.doc_id for h in ix.search("doc:gen0003").hits][:1] == ["gen0003"]
+        assert ix.manifest()["gen0003"]["hash"] == storage_hash(src / "gen0003.txt")
+
+
+def storage_hash(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_engine_fixture_folder_is_present():
+    assert (ENGINE_DATA / "userdict" / "userdict.txt").is_file()
