@@ -48,12 +48,12 @@ from search.repair import repair_text
 __all__ = [
     "SOURCE_SUFFIXES",
     "Problem",
-    "iter_source_files",
+    "classify_paragraphs",
     "decode_bytes",
+    "extract_date",
+    "iter_source_files",
     "parse_release",
     "read_releases",
-    "classify_paragraphs",
-    "extract_date",
 ]
 
 #: File suffixes read as sources (compared case-insensitively).
@@ -194,7 +194,7 @@ def _simplified(text: str) -> str:
 
 
 _COLON = ":："
-_SENTENCE_PUNCT = "，。；！？,;!?“”\"《》"
+_SENTENCE_PUNCT = '，。；！？,;!?“”"《》'
 # Full-width digits to ASCII, for dates and enumerators.
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
@@ -220,14 +220,16 @@ _TITLE_WORDS = sorted(
     总经理 副总经理 总工程师 总经济师 总会计师 总规划师 一级巡视员 二级巡视员 巡视员 副巡视员
     一级调研员 二级调研员 四级调研员 调研员 督察长 常委 首席专家 专家 教授 研究员 主任医师
     副主任医师 负责人 负责同志 组长 副组长 指挥长 副指挥长 社长 馆长 会长 理事长 政委
-    """.split(),
+    """.split(),  # noqa: SIM905
     key=len,
     reverse=True,
 )
 # 委员 must not match the organisation word 委员会.
 _TITLE_RE = re.compile("|".join([*map(re.escape, _TITLE_WORDS), "委员(?!会)"]))
 # "据局长介绍：" is reported speech, not a speaker label: a "name" ending in a reporting verb.
-_REPORTING_VERB_RE = re.compile(r"(?:介绍|表示|指出|强调|透露|认为|解释|回答|答复|谈到|提到|说|称|讲|答)$")
+_REPORTING_VERB_RE = re.compile(
+    r"(?:介绍|表示|指出|强调|透露|认为|解释|回答|答复|谈到|提到|说|称|讲|答)$"
+)
 _ORG_FILLER_RE = re.compile(r"(?:相关|有关|的)+$")
 
 _CREDIT_ROLES = (
@@ -235,15 +237,15 @@ _CREDIT_ROLES = (
     "编辑|责编|美编|主编|编审|审核|审校|初审|复审|终审|一审|二审|三审|校对|监制|策划|统筹|"
     "摄影|摄像|图片|剪辑|撰稿|作者|来源|文字|排版|制作|出品人|文|图|视频"
 )
-_CREDIT_NAMES = f"[{_CJK}A-Za-z·•\\s、,，]{{0,20}}?"
-_CREDITS_RE = re.compile(
-    rf"(?:\s*[(（【\[]?\s*(?:{_CREDIT_ROLES})\s*[|｜丨:：/／]\s*{_CREDIT_NAMES}\s*[)）】\]]?)+\s*"
-)
+# A credit: a role and a separator, then names (or nothing: "责任编辑：").
+_CREDIT_MARK_RE = re.compile(rf"(?:{_CREDIT_ROLES})\s*[|｜丨:：/／]")
+_CREDIT_NAMES_RE = re.compile(f"[{_CJK}A-Za-z·•\\s、,，]{{0,20}}")
 # "(本报记者 张三 通讯员 李四)": roles separated from names by spaces only.
-_CREDITS_SPACED_RE = re.compile(
-    rf"[(（]?(?:\s*(?:本报记者|本台记者|记者|通讯员|责任编辑|编辑|摄影)\s+"
-    rf"[{_CJK}]{{2,4}}(?:[\s、,，]+[{_CJK}]{{2,4}})*)+\s*[)）]?"
+_SPACED_ROLES = frozenset(
+    ["本报记者", "本台记者", "记者", "通讯员", "责任编辑", "编辑", "摄影"]
 )
+_SPACED_NAMES_RE = re.compile(f"[{_CJK}]{{2,4}}(?:[、,，][{_CJK}]{{2,4}})*")
+_BRACKETS = " ()（）【】[]"
 _PRODUCED_RE = re.compile(r"[^，。；！？,;!:：]{1,40}(?:出品|联合出品|制作|监制)")
 
 _BOILERPLATE_HEADER_RE = re.compile(
@@ -302,6 +304,27 @@ def _original_span(original: str, simple: str, text: str | None) -> str | None:
     return original[start : start + len(text)] if start >= 0 else text
 
 
+def _is_credits(simple: str) -> bool:
+    """Whether a line is a credits line (linear time: no nested regex quantifiers)."""
+    line = simple.strip(_BRACKETS)
+    if _PRODUCED_RE.fullmatch(line):
+        return True
+    marks = list(_CREDIT_MARK_RE.finditer(line))
+    if marks and marks[0].start() == 0:
+        ends = [mark.start() for mark in marks[1:]] + [len(line)]
+        return all(
+            _CREDIT_NAMES_RE.fullmatch(line[mark.end() : end].strip(_BRACKETS))
+            for mark, end in zip(marks, ends)
+        )
+    tokens = line.split()
+    return (
+        len(tokens) >= 2
+        and tokens[0] in _SPACED_ROLES
+        and all(t in _SPACED_ROLES or _SPACED_NAMES_RE.fullmatch(t) for t in tokens)
+        and tokens[-1] not in _SPACED_ROLES
+    )
+
+
 def _is_heading(simple: str) -> bool:
     stripped = simple.strip()
     return (
@@ -319,7 +342,8 @@ def classify_paragraphs(lines: list[str]) -> list[Paragraph]:
     organisations keep the release's own script.
     """
     paragraphs: list[Paragraph] = []
-    speaker: tuple[str | None, str | None] | None = None  # open answer: (name, organisation)
+    # The open answer's (name, organisation), None outside an answer.
+    speaker: tuple[str | None, str | None] | None = None
     in_boilerplate = False
     for number, line in enumerate(lines, start=1):
         if number == 1:
@@ -345,11 +369,7 @@ def classify_paragraphs(lines: list[str]) -> list[Paragraph]:
             )
         ):
             section = "boilerplate"
-        elif (
-            _CREDITS_RE.fullmatch(simple)
-            or _CREDITS_SPACED_RE.fullmatch(simple)
-            or _PRODUCED_RE.fullmatch(simple)
-        ):
+        elif _is_credits(simple):
             section = "credits"
         elif label is not None and _QUESTION_PREFIX_RE.fullmatch(label):
             section = "question"
@@ -357,7 +377,11 @@ def classify_paragraphs(lines: list[str]) -> list[Paragraph]:
             section = "body"
         elif label is not None and (parsed := _parse_speaker(label)) is not None:
             section, found = "answer", parsed
-        elif label is not None and previous == "question" and _ANSWER_LABEL_RE.fullmatch(label):
+        elif (
+            label is not None
+            and previous == "question"
+            and _ANSWER_LABEL_RE.fullmatch(label)
+        ):
             section, found = "answer", (None, None)
         elif (
             label is not None
@@ -422,7 +446,9 @@ def extract_date(text: str, default_year: int | None = None) -> str | None:
     if year is None:
         return None
     for match in _MONTH_DAY_RE.finditer(text):
-        if (iso := _valid_date(year, int(match.group(1)), int(match.group(2)))) is not None:
+        if (
+            iso := _valid_date(year, int(match.group(1)), int(match.group(2)))
+        ) is not None:
             return iso
     return None
 
@@ -454,7 +480,9 @@ def parse_release(
     if title is not None and title.strip():
         text = " ".join(title.split()) + "\n" + text
     repaired = repair_text(text)
-    lines = [stripped for line in repaired.text.split("\n") if (stripped := line.strip())]
+    lines = [
+        stripped for line in repaired.text.split("\n") if (stripped := line.strip())
+    ]
     if not lines:
         raise SourceError("empty release (no text)", source or doc_id)
     paragraphs = classify_paragraphs(lines)
@@ -480,10 +508,18 @@ def _mtime_year(path: Path) -> int | None:
         return None
 
 
-def _read_text_file(path: Path, problems: list[Problem]) -> Iterator[tuple[str, Release]]:
+# Markdown ATX heading markers ("# 标题") are not part of the text.
+_MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
+
+
+def _read_text_file(
+    path: Path, problems: list[Problem]
+) -> Iterator[tuple[str, Release]]:
     source = str(path)
     data = path.read_bytes()
     text, bad = decode_bytes(data, source)
+    if path.suffix.lower() == ".md":
+        text = _MD_HEADING_RE.sub("", text)
     release = parse_release(
         text,
         path.stem,
@@ -494,7 +530,9 @@ def _read_text_file(path: Path, problems: list[Problem]) -> Iterator[tuple[str, 
     if bad:
         release.repairs["replaced_bytes"] = bad
         problems.append(
-            Problem(source, f"replaced {bad} undecodable byte(s) with U+FFFD", skipped=False)
+            Problem(
+                source, f"replaced {bad} undecodable byte(s) with U+FFFD", skipped=False
+            )
         )
     yield source, release
 
@@ -511,7 +549,12 @@ def _optional_string(record: dict, key: str) -> str | None:
 
 
 def _jsonl_release(
-    raw: bytes, text: str, bad: int, source: str, default_year: int | None, problems: list[Problem]
+    raw: bytes,
+    text: str,
+    bad: int,
+    source: str,
+    default_year: int | None,
+    problems: list[Problem],
 ) -> Release:
     """One JSONL line as a release; raises :class:`_BadLine` if it is malformed."""
     try:
@@ -540,7 +583,11 @@ def _jsonl_release(
         iso = parse_iso_date(date)
         if iso is None:
             problems.append(
-                Problem(source, f'ignored invalid "date" {date!r} (expected YYYY-MM-DD)', False)
+                Problem(
+                    source,
+                    f'ignored invalid "date" {date!r} (expected YYYY-MM-DD)',
+                    False,
+                )
             )
     release = parse_release(
         body,
@@ -557,7 +604,9 @@ def _jsonl_release(
     return release
 
 
-def _read_jsonl_file(path: Path, problems: list[Problem]) -> Iterator[tuple[str, Release]]:
+def _read_jsonl_file(
+    path: Path, problems: list[Problem]
+) -> Iterator[tuple[str, Release]]:
     data = path.read_bytes()
     _, _, encoding = _decode(data, str(path))
     default_year = _mtime_year(path)
@@ -579,7 +628,11 @@ def _read_jsonl_file(path: Path, problems: list[Problem]) -> Iterator[tuple[str,
             continue
         if bad:
             problems.append(
-                Problem(source, f"replaced {bad} undecodable byte(s) with U+FFFD", skipped=False)
+                Problem(
+                    source,
+                    f"replaced {bad} undecodable byte(s) with U+FFFD",
+                    skipped=False,
+                )
             )
         yield source, release
 
@@ -587,7 +640,9 @@ def _read_jsonl_file(path: Path, problems: list[Problem]) -> Iterator[tuple[str,
 def _releases(files: list[Path], problems: list[Problem]) -> Iterator[Release]:
     seen: dict[str, str] = {}
     for path in files:
-        reader = _read_jsonl_file if path.suffix.lower() == ".jsonl" else _read_text_file
+        reader = (
+            _read_jsonl_file if path.suffix.lower() == ".jsonl" else _read_text_file
+        )
         try:
             for location, release in reader(path, problems):
                 first = seen.get(release.doc_id)
@@ -600,10 +655,14 @@ def _releases(files: list[Path], problems: list[Problem]) -> Iterator[Release]:
         except SourceError as error:
             problems.append(Problem(str(path), error.reason, skipped=True))
         except OSError as error:
-            problems.append(Problem(str(path), f"cannot read file: {error.strerror}", True))
+            problems.append(
+                Problem(str(path), f"cannot read file: {error.strerror}", True)
+            )
 
 
-def read_releases(paths: Iterable[str | os.PathLike], problems: list[Problem]) -> Iterator[Release]:
+def read_releases(
+    paths: Iterable[str | os.PathLike], problems: list[Problem]
+) -> Iterator[Release]:
     """The releases of the source files under ``paths``, in file order.
 
     The paths are expanded at once (:func:`iter_source_files`: a missing path raises

@@ -111,7 +111,10 @@ def test_sample_structure(sample: Release) -> None:
     assert numbers(sample, "boilerplate") == [28, 29, 30, 31]
     by_number = {p.number: p for p in sample.paragraphs}
     assert by_number[12].text == "答记者问"
-    assert by_number[13].text == "记者:在当前疫情形势下,市工信局围绕保障工业运行做了哪些工作?"
+    assert (
+        by_number[13].text
+        == "记者:在当前疫情形势下,市工信局围绕保障工业运行做了哪些工作?"
+    )
     assert by_number[26].text == "记者|杨鸣宇 编辑|王琳"
     assert by_number[27].text == "审核|张晓航 终审|朱代军"
     assert by_number[28].text == "德州新闻网版权与免责声明:"
@@ -182,7 +185,10 @@ def test_big5_file_is_decoded_and_keeps_traditional_script() -> None:
     assert release.paragraphs[4].speaker == "陳志明"
     assert release.paragraphs[4].organization == "市水利局"
     assert release.paragraphs[5].speaker == "陳志明"
-    assert release.paragraphs[8].text == "①凡本網註明來源的作品，版權均屬於本網，未經授權不得轉載。"
+    assert (
+        release.paragraphs[8].text
+        == "①凡本網註明來源的作品，版權均屬於本網，未經授權不得轉載。"
+    )
     assert release.repairs == {}
 
 
@@ -217,7 +223,9 @@ def test_utf8_with_bad_bytes_is_indexed_and_reported(tmp_path: Path) -> None:
     ]
     [release] = releases
     assert release.title == "德州市召开\ufffd春季农业生产新闻发布会"
-    assert release.paragraphs[1].text.startswith("2022年4月8日，德州市政府\ufffd\ufffd新闻办公室")
+    assert release.paragraphs[1].text.startswith(
+        "2022年4月8日，德州市政府\ufffd\ufffd新闻办公室"
+    )
     assert release.repairs["replaced_bytes"] == 3
     assert release.content_hash == hashlib.sha256(data).hexdigest()
     assert sections(release) == ["title", "body", "question", "answer", "answer"]
@@ -230,7 +238,9 @@ def test_binary_file_is_skipped_and_reported(tmp_path: Path) -> None:
     good.write_text(SIMPLE, encoding="utf-8")
     releases, problems = read_all(tmp_path)
     assert [r.doc_id for r in releases] == ["b-good"]
-    assert problems == [Problem(str(binary), "binary file (contains NUL bytes)", skipped=True)]
+    assert problems == [
+        Problem(str(binary), "binary file (contains NUL bytes)", skipped=True)
+    ]
 
 
 def test_undecodable_bytes_raise_source_error() -> None:
@@ -270,12 +280,19 @@ def test_jsonl_good_malformed_and_missing_text_lines(tmp_path: Path) -> None:
     )
     path = tmp_path / "bulk.jsonl"
     path.write_text(
-        good + "\n" + '{"id": "r-002", "text": "未闭合\n' + '{"id": "r-003", "title": "缺少正文"}\n',
+        good
+        + "\n"
+        + '{"id": "r-002", "text": "未闭合\n'
+        + '{"id": "r-003", "title": "缺少正文"}\n',
         encoding="utf-8",
     )
     releases, problems = read_all(path)
     assert problems == [
-        Problem(f"{path}:2", "invalid JSON (Unterminated string starting at, column 25)", True),
+        Problem(
+            f"{path}:2",
+            "invalid JSON (Unterminated string starting at, column 25)",
+            True,
+        ),
         Problem(f"{path}:3", 'missing or invalid "text" (a string)', True),
     ]
     [release] = releases
@@ -303,11 +320,20 @@ def test_jsonl_good_malformed_and_missing_text_lines(tmp_path: Path) -> None:
         ("[1, 2]", "expected a JSON object, not list"),
         ('{"text": "正文"}', 'missing or invalid "id" (a string or integer)'),
         ('{"id": "  ", "text": "正文"}', 'empty "id"'),
-        ('{"id": true, "text": "正文"}', 'missing or invalid "id" (a string or integer)'),
+        (
+            '{"id": true, "text": "正文"}',
+            'missing or invalid "id" (a string or integer)',
+        ),
         ('{"id": "x", "text": ""}', 'empty "text"'),
         ('{"id": "x", "text": ["正文"]}', 'missing or invalid "text" (a string)'),
-        ('{"id": "x", "text": "正文", "title": 5}', '"title" must be a string, not int'),
-        ('{"id": "x", "text": "正文", "date": 20220101}', '"date" must be a string, not int'),
+        (
+            '{"id": "x", "text": "正文", "title": 5}',
+            '"title" must be a string, not int',
+        ),
+        (
+            '{"id": "x", "text": "正文", "date": 20220101}',
+            '"date" must be a string, not int',
+        ),
         ('{"id": "x", "text": "正文", "url": {}}', '"url" must be a string, not dict'),
     ],
 )
@@ -316,7 +342,9 @@ def test_jsonl_malformed_lines(tmp_path: Path, line: str, message: str) -> None:
     path.write_text('{"id": 42, "text": "第一行"}\n\n' + line + "\n", encoding="utf-8")
     releases, problems = read_all(path)
     assert problems == [Problem(f"{path}:3", message, skipped=True)]
-    assert [(r.doc_id, r.title, r.source) for r in releases] == [("42", "第一行", f"{path}:1")]
+    assert [(r.doc_id, r.title, r.source) for r in releases] == [
+        ("42", "第一行", f"{path}:1")
+    ]
 
 
 def test_jsonl_date_field_wins_and_invalid_date_is_ignored(tmp_path: Path) -> None:
@@ -334,10 +362,17 @@ def test_jsonl_date_field_wins_and_invalid_date_is_ignored(tmp_path: Path) -> No
         ("c", None, "召开会议"),
     ]
     assert problems == [
-        Problem(f"{path}:2", "ignored invalid \"date\" '2022-13-02' (expected YYYY-MM-DD)", False)
+        Problem(
+            f"{path}:2",
+            "ignored invalid \"date\" '2022-13-02' (expected YYYY-MM-DD)",
+            False,
+        )
     ]
     # The hash covers the line without its terminator.
-    assert releases[0].content_hash == hashlib.sha256(json.dumps(records[0]).encode()).hexdigest()
+    assert (
+        releases[0].content_hash
+        == hashlib.sha256(json.dumps(records[0]).encode()).hexdigest()
+    )
 
 
 def test_jsonl_binary_file_is_skipped(tmp_path: Path) -> None:
@@ -345,7 +380,9 @@ def test_jsonl_binary_file_is_skipped(tmp_path: Path) -> None:
     path.write_bytes(b'{"id": "a", "text": "x"}\n\x00\x01\x02')
     releases, problems = read_all(path)
     assert releases == []
-    assert problems == [Problem(str(path), "binary file (contains NUL bytes)", skipped=True)]
+    assert problems == [
+        Problem(str(path), "binary file (contains NUL bytes)", skipped=True)
+    ]
 
 
 # ----------------------------------------------------------------- ids and duplicates
@@ -359,9 +396,14 @@ def test_duplicate_ids_keep_the_first(tmp_path: Path) -> None:
     first.write_text("第一篇\n正文", encoding="utf-8")
     second.write_text("第二篇\n正文", encoding="utf-8")
     bulk = tmp_path / "c.jsonl"
-    bulk.write_text('{"id": "same", "text": "第三篇"}\n{"id": "other", "text": "第四篇"}\n', "utf-8")
+    bulk.write_text(
+        '{"id": "same", "text": "第三篇"}\n{"id": "other", "text": "第四篇"}\n', "utf-8"
+    )
     releases, problems = read_all(tmp_path)
-    assert [(r.doc_id, r.title) for r in releases] == [("same", "第一篇"), ("other", "第四篇")]
+    assert [(r.doc_id, r.title) for r in releases] == [
+        ("same", "第一篇"),
+        ("other", "第四篇"),
+    ]
     assert problems == [
         Problem(str(second), f"duplicate id 'same' (first in {first})", skipped=True),
         Problem(f"{bulk}:1", f"duplicate id 'same' (first in {first})", skipped=True),
@@ -395,7 +437,9 @@ def test_folder_expansion_is_recursive_sorted_and_filtered(tmp_path: Path) -> No
         tmp_path / "b.txt",
     ]
     # Files and folders mixed, duplicates removed, other suffixes dropped.
-    assert iter_source_files([tmp_path / "b.txt", str(tmp_path / "a"), tmp_path / "notes.pdf"]) == [
+    assert iter_source_files(
+        [tmp_path / "b.txt", str(tmp_path / "a"), tmp_path / "notes.pdf"]
+    ) == [
         tmp_path / "a" / "deep" / "x.TXT",
         tmp_path / "a" / "deep" / "y.jsonl",
         tmp_path / "a" / "z.md",
@@ -493,6 +537,31 @@ def test_speaker_without_name_and_credit_variants() -> None:
     ]
 
 
+def test_bracketed_credits_and_long_lines() -> None:
+    long_lines = [
+        "记者| " * 300 + "。",
+        "记者 张三 " * 300 + "。",
+        "(记者|张三  李四   )" * 200 + "?",
+        "未经" * 2000 + "授权" * 2000,
+    ]
+    text = "标题\n(记者|张三)(编辑|李四)\n" + "\n".join(long_lines)
+    release = parse_release(text, "x")
+    assert sections(release) == ["title", "credits", "body", "body", "body", "body"]
+
+
+def test_markdown_heading_markers_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(
+        "# 市政府召开新闻发布会\n\n## 答记者问\n\n记者：问题？\n", encoding="utf-8"
+    )
+    [release], _ = read_all(path)
+    assert [(p.section, p.text) for p in release.paragraphs] == [
+        ("title", "市政府召开新闻发布会"),
+        ("body", "答记者问"),
+        ("question", "记者：问题？"),
+    ]
+
+
 def test_body_lines_that_mention_reporters_are_not_questions() -> None:
     text = "标题\n记者从发布会获悉，全市新增病例为零。\n据局长介绍：工作进展顺利。"
     release = parse_release(text, "x")
@@ -531,7 +600,9 @@ def test_parse_release_without_text_raises() -> None:
         ("2022年13月5日", None, None),
     ],
 )
-def test_extract_date(text: str, default_year: int | None, expected: str | None) -> None:
+def test_extract_date(
+    text: str, default_year: int | None, expected: str | None
+) -> None:
     assert extract_date(text, default_year) == expected
 
 
