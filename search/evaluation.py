@@ -364,7 +364,8 @@ def format_report(report: EvaluationReport) -> str:
     lines = [f"{name:<{width}}  {value}" for name, value in rows]
     if report.failures:
         lines.append("")
-        lines.append(f"worst {len(report.failures)} queries:")
+        count = len(report.failures)
+        lines.append(f"worst {count} {'query' if count == 1 else 'queries'}:")
         for failure in report.failures:
             where = "missing" if failure.rank is None else f"rank {failure.rank}"
             lines.append(f"- {failure.query_id} ({where}): {failure.text}")
