@@ -128,6 +128,7 @@ def iter_source_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 # ---------------------------------------------------------------------------- decoding
 
 _BAD_BYTE_RE = re.compile("[\udc80-\udcff]")
+_ASCII_BYTES = bytes(range(0x80))
 
 
 def _decode_with(data: bytes, encoding: str) -> tuple[str, int]:
@@ -148,7 +149,7 @@ def _decode(data: bytes, source: str) -> tuple[str, int, str]:
     except UnicodeDecodeError:
         pass
     text, bad = _decode_with(body, "utf-8")
-    non_ascii = sum(1 for byte in body if byte >= 0x80)
+    non_ascii = len(body.translate(None, _ASCII_BYTES))
     if has_bom or bad <= non_ascii * MAX_BAD_UTF8_SHARE:
         return text, bad, "utf-8"
 
@@ -371,7 +372,11 @@ def classify_paragraphs(lines: list[str]) -> list[Paragraph]:
             section = "boilerplate"
         elif _is_credits(simple):
             section = "credits"
-        elif label is not None and _QUESTION_PREFIX_RE.fullmatch(label):
+        elif (
+            label is not None
+            and _QUESTION_PREFIX_RE.fullmatch(label)
+            and not label.startswith("答")  # "答记者问：" is a heading
+        ):
             section = "question"
         elif label is not None and _MODERATOR_RE.fullmatch(label):
             section = "body"

@@ -563,9 +563,9 @@ def test_markdown_heading_markers_are_dropped(tmp_path: Path) -> None:
 
 
 def test_body_lines_that_mention_reporters_are_not_questions() -> None:
-    text = "标题\n记者从发布会获悉，全市新增病例为零。\n据局长介绍：工作进展顺利。"
+    text = "标题\n记者从发布会获悉，全市新增病例为零。\n据局长介绍：工作进展顺利。\n答记者问："
     release = parse_release(text, "x")
-    assert sections(release) == ["title", "body", "body"]
+    assert sections(release) == ["title", "body", "body", "body"]
 
 
 def test_jsonl_style_title_is_paragraph_one() -> None:
