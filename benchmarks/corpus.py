@@ -202,7 +202,8 @@ def generate(paragraphs: int, seed: int, pool: SentencePool,
         number += 1
         date = start + dt.timedelta(days=rng.randint(0, 1500))
         rel = make_release(rng, pool, number, size, date)
-        if annotate_fraction and rng.random() < annotate_fraction:
+        corrupt = rng.random() < annotate_fraction  # always drawn: same releases either way
+        if corrupt:
             rel["title"] = annotate(rel["title"])
             rel["text"] = annotate(rel["text"])
         left -= size
