@@ -40,9 +40,10 @@ W_WORDS = 1.0
 W_BIGRAMS = 1.0
 W_TITLE = 0.5
 LOW_WEIGHT = 0.1
-COVERAGE_POWER = 2.0
+COVERAGE_POWER = 0.0
 PHRASE_BOOST = 0.5
 RERANK_DEPTH = 50
+TIER_MIN_CLAUSES = 2
 SECTION_FACTOR = {"credits": 0.5, "boilerplate": 0.4}
 
 
@@ -115,7 +116,9 @@ class Index:
                 self._state = new
                 old = st
                 # Let searches still running on the old state finish; close it a bit later.
-                threading.Timer(30.0, _close_quietly, args=(old,)).start()
+                timer = threading.Timer(30.0, _close_quietly, args=(old,))
+                timer.daemon = True
+                timer.start()
         return self._state
 
     @property
@@ -364,7 +367,7 @@ class Index:
             frac = concept_hits.get(d, 0) / n_concepts if n_concepts else 1.0
             s *= (0.25 + 0.75 * frac) ** COVERAGE_POWER
             s *= SECTION_FACTOR.get(sections[d], 1.0)
-            tier = all(d in ok for ok in clause_ok)
+            tier = all(d in ok for ok in clause_ok) if TIER_MIN_CLAUSES <= len(clause_ok) else True
             ranked.append((tier, s, d))
         ranked.sort(key=lambda x: (-x[0], -x[1], x[2]))
         ranked = self._rerank(st, pq, ranked)
