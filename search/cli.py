@@ -185,5 +185,21 @@ def evaluate(index_dir, queries, qrels, k, failures, as_json):
         click.echo(format_report(report))
 
 
+@main.command()
+@INDEX_DIR
+@click.option("--json", "as_json", is_flag=True)
+def check(index_dir, as_json):
+    """Verify the index: it opens, counts match its manifest, every release's hash is known."""
+    from .check import check_index
+
+    report = check_index(index_dir)
+    if as_json:
+        _dump(report.to_dict())
+    else:
+        click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
