@@ -268,6 +268,42 @@ def test_open_searchers_keep_working_and_new_ones_see_new_data(tmp_path):
     live.close()
 
 
+def test_searches_during_a_reindex_in_another_process_keep_answering(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    ix = open_index(ix_dir, reload_interval=0)
+    proc = subprocess.Popen([sys.executable, "-m", "search", "reindex", str(src), "--index-dir",
+                             str(ix_dir), "--full"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    searches = 0
+    while proc.poll() is None or searches == 0:
+        result = ix.search("广交会")
+        assert [h.doc_id for h in result.hits] == ["gamma"]
+        assert ix.document("beta").paragraphs[1].text == "乙市外贸企业复工复产。"
+        searches += 1
+        time.sleep(0.02)  # leave the reindex some CPU
+    assert proc.wait() == 0, proc.stderr.read()
+    proc.stderr.close()
+    assert ix.generation == "g000002"
+    assert [h.doc_id for h in ix.search("广交会").hits] == ["gamma"]
+    ix.close()
+
+
+def test_a_reload_leaves_no_thread_that_keeps_the_process_alive(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    before = set(threading.enumerate())
+    ix = open_index(ix_dir, reload_interval=0)
+    build_index([src], ix_dir, full=True)
+    assert ix.generation == "g000002"  # reloaded
+    ix.close()
+    lingering = [t for t in threading.enumerate()
+                 if t not in before and t.is_alive() and not t.daemon]
+    assert lingering == []
+
+
 def test_index_reopens_after_another_process_reindexes(tmp_path):
     src, ix_dir = tmp_path / "src", tmp_path / "index"
     three_releases(src)

@@ -387,3 +387,65 @@ def test_userdict_option_overrides_folder(tmp_path):
     build_index([src], tmp_path / "plain")
     with open_index(tmp_path / "plain") as ix:
         assert ix.parse("德州云展会").clauses[0].units[0].words == ["德州", "云", "展会"]
+
+
+# --------------------------------------------------------------------------- bigrams, negation
+
+
+def test_bigram_field_finds_parts_of_words_jieba_does_not_know(sample_index, sample_ix):
+    import whoosh.index
+
+    wix = whoosh.index.open_dir(str(storage.current_generation(sample_index)),
+                                indexname=storage.INDEX_NAME)
+    with wix.searcher() as s:
+        reader = s.reader()
+        # jieba (HMM) keeps the unknown name whole; only the bigram field has its parts.
+        assert ("words", "逯泽生") in reader
+        assert ("words", "泽生") not in reader
+        assert ("bigrams", "泽生") in reader
+    result = sample_ix.search("泽生")
+    assert paras(result) == [20]
+    assert "逯<mark>泽生</mark>" in result.hits[0].snippet
+
+
+@pytest.mark.xfail(strict=True, reason="a negated filter (-section:answer) is applied as a "
+                   "positive filter: the query returns only answers instead of excluding them")
+def test_negated_filter_excludes(sample_ix):
+    result = sample_ix.search("核酸检测 -section:answer", per_page=ALL)
+    assert set(paras(result)) == {5, 7, 8, 9}
+
+
+# --------------------------------------------------------------------------- markup in text
+
+
+@pytest.fixture(scope="module")
+def markup_ix(tmp_path_factory):
+    path = tmp_path_factory.mktemp("markup") / "index"
+    build_index([ENGINE_DATA / "markup"], path)
+    ix = open_index(path)
+    yield ix
+    ix.close()
+
+
+def test_markup_in_text_is_escaped_in_snippets(markup_ix):
+    hits = {h.paragraph: h.snippet for h in markup_ix.search("核酸检测").hits}
+    assert hits == {
+        2: "市网信办提醒：网页中的&lt;script&gt;alert(&quot;<mark>核酸检测</mark>&quot;)"
+           "&lt;/script&gt;代码不会被执行。",
+        4: "&lt;mark&gt;<mark>核酸检测</mark>&lt;/mark&gt;标签只是普通文字，&lt;/mark&gt;也是。",
+    }
+    (hit,) = markup_ix.search("quote").hits
+    assert hit.snippet == ("价格比较：A&lt;B &amp; C&gt;D，&quot;冷链&quot;物流 &amp;amp; 外贸企业 "
+                           "&amp;lt;统筹&amp;gt; &#x27;<mark>quote</mark>&#x27;。")
+
+
+_MARKUP_QUERY = st.sampled_from(list('核酸检测冷链统筹<>&"\'/ markscriptabltqoeBD-:OR“”'))
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=_MARKUP_QUERY, max_size=30))
+def test_random_queries_on_markup_text_only_mark(markup_ix, query):
+    for hit in markup_ix.search(query, per_page=ALL).hits:
+        assert_only_mark_markup(hit.snippet)
+        assert html.unescape(re.sub(r"</?mark>", "", hit.snippet)) == hit.text
