@@ -69,8 +69,13 @@ _FOLD_TABLE = {o: _fold_char(chr(o)) for o in range(0xFF01, 0xFF5F)}
 _FOLD_TABLE[0x3000] = " "
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _to_simplified(text: str) -> str:
     conv = _t2s()
+    if _SURROGATE_RE.search(text):  # lone surrogates cannot cross into OpenCC (UTF-8)
+        text = _SURROGATE_RE.sub("\ufffd", text)
     with _converter_lock:  # the OpenCC binding is not documented as thread-safe
         out = conv.convert(text)
     if len(out) == len(text):
@@ -94,11 +99,20 @@ def _fold_uncached(text: str) -> str:
     return "".join(_fold_char(c) for c in folded)
 
 
+_last_folded: tuple[str, str] = ("", "")
+
+
 def fold(text: str) -> str:
     """Traditional to simplified, full-width to half-width, lower case; same length as ``text``."""
+    global _last_folded
     if len(text) <= 64:
         return _fold_cached(text)
-    return _fold_uncached(text)
+    last = _last_folded  # each paragraph is analysed by two fields in a row: fold it once
+    if last[0] == text:
+        return last[1]
+    folded = _fold_uncached(text)
+    _last_folded = (text, folded)
+    return folded
 
 
 # --- jieba, once per process and dictionary ---------------------------------------------------

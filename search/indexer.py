@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import whoosh.index
+from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 
 from . import storage
 from .analysis import ANALYZER_VERSION, Lexicon, fold
@@ -28,7 +29,20 @@ from .models import Release
 from .schema import build_schema
 
 USERDICT_NAME = "userdict.txt"
-FORMAT = 1
+#: Bump when the schema or the way releases become documents changes (forces a full rebuild).
+FORMAT = 2
+#: Posting lists shorter than this are stored inside the term entry (no block of their own):
+#: most bigrams are rare, and a block costs ~140 bytes and a zlib call.
+INLINE_LIMIT = 8
+
+# whoosh-reloaded 2.7.5 calls ``set_inline`` where the method is named ``set_inlined``, so any
+# inline limit above 1 crashes; give the method its intended name.
+if not hasattr(W3TermInfo, "set_inline"):
+    W3TermInfo.set_inline = W3TermInfo.set_inlined
+
+
+def index_codec() -> W3Codec:
+    return W3Codec(inlinelimit=INLINE_LIMIT)
 
 Progress = Callable[[int, int], None]  # (done, total) releases
 
@@ -161,7 +175,12 @@ def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, lim
           sources) -> ReindexReport:
     gen = storage.new_generation(index_dir)
     ix = whoosh.index.create_in(str(gen), build_schema(lexicon), indexname=storage.INDEX_NAME)
-    writer = ix.writer(limitmb=limitmb, procs=procs) if procs > 1 else ix.writer(limitmb=limitmb)
+    if procs > 1:
+        Lexicon.jieba(lexicon)  # load the dictionary once; forked workers share it
+        writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb,
+                           codec=index_codec())
+    else:
+        writer = ix.writer(limitmb=limitmb, codec=index_codec())
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
     repairs: Counter = Counter()
     try:
@@ -193,7 +212,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
     report = ReindexReport(index_dir=str(index_dir), generation=live.name, full=False)
     repairs: Counter = Counter()
     seen: set[str] = set()
-    writer = ix.writer(limitmb=limitmb)
+    writer = ix.writer(limitmb=limitmb, codec=index_codec())
     try:
         for rel in _progress_iter(read_releases(files, problems), len(files), progress):
             seen.add(rel.doc_id)

@@ -77,7 +77,8 @@ class Clause:
 class ParsedQuery:
     text: str
     clauses: list[Clause] = field(default_factory=list)
-    filters: dict[str, list[str]] = field(default_factory=dict)
+    filters: dict[str, list[str]] = field(default_factory=dict)  # field -> any of values
+    exclude: dict[str, list[str]] = field(default_factory=dict)  # -field:value
 
     @property
     def positive(self) -> list[Clause]:
@@ -116,7 +117,8 @@ def parse_query(text: str, lexicon: Lexicon | None = None) -> ParsedQuery:
                     # Not a filter we know: read it as plain words.
                     fname, bare, quoted = None, f"section:{value}", None
             if fname and value:
-                parsed.filters.setdefault(fname, []).append(value)
+                target = parsed.exclude if neg else parsed.filters
+                target.setdefault(fname, []).append(value)
                 continue
             if fname:
                 continue

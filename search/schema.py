@@ -25,7 +25,8 @@ def build_schema(lexicon: Lexicon | None = None) -> Schema:
         organization=STORED(),
         date=ID(stored=True),
         title=TEXT(analyzer=BigramAnalyzer(), stored=True, phrase=False),
-        words=TEXT(analyzer=WordAnalyzer(lexicon), phrase=True),
+        # Word positions are never queried (phrases use the bigrams): store frequencies only.
+        words=TEXT(analyzer=WordAnalyzer(lexicon), phrase=False),
         bigrams=TEXT(analyzer=BigramAnalyzer(), phrase=True),
         text=STORED(),
         # release record, on paragraph 1 only

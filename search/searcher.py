@@ -210,9 +210,10 @@ class Index:
         st = self._current()
         with self._lock:
             r = st.reader
-            sections = {s: r.doc_frequency("section", s) for s in SECTIONS}
-            releases = r.doc_frequency("head", "1")
-            paragraphs = r.doc_count()
+            s = st.searcher  # count live documents: deleted ones linger until a merge
+            sections = {sec: len(self._docs_for(st, Term("section", sec))) for sec in SECTIONS}
+            releases = len(self._docs_for(st, Term("head", "1")))
+            paragraphs = s.doc_count()
         return IndexStats(releases=releases, paragraphs=paragraphs,
                           sections={k: v for k, v in sections.items() if v},
                           index_dir=str(self.index_dir), generation=st.generation.name,
@@ -299,14 +300,18 @@ class Index:
             docs |= common or set()
         return docs
 
+    def _field_docs(self, st: _State, name: str, values: list[str]) -> set[int]:
+        fieldname = {"doc": "doc_id"}.get(name, name)
+        docs: set[int] = set()
+        for v in values:
+            v = fold(v) if name == "speaker" else v
+            docs |= self._docs_for(st, Term(fieldname, v))
+        return docs
+
     def _filter_docs(self, st: _State, pq: ParsedQuery) -> set[int] | None:
         allowed: set[int] | None = None
         for name, values in pq.filters.items():
-            fieldname = {"doc": "doc_id"}.get(name, name)
-            docs: set[int] = set()
-            for v in values:
-                v = fold(v) if name == "speaker" else v
-                docs |= self._docs_for(st, Term(fieldname, v))
+            docs = self._field_docs(st, name, values)
             allowed = docs if allowed is None else allowed & docs
         return allowed
 
@@ -393,6 +398,8 @@ class Index:
 
     def _excluded(self, st: _State, pq: ParsedQuery) -> set[int]:
         out: set[int] = set()
+        for name, values in pq.exclude.items():
+            out |= self._field_docs(st, name, values)
         for clause in pq.negative:
             for unit in clause.units:
                 out |= self._phrase_docs(st, unit)

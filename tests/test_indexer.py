@@ -82,9 +82,6 @@ def test_incremental_adds_changes_and_removes_by_content_hash(tmp_path):
     ix.close()
 
 
-@pytest.mark.xfail(strict=True, reason="Index.stats() counts releases and sections with "
-                   "doc_frequency(), which still includes documents deleted by an incremental "
-                   "update (until Whoosh merges segments)")
 def test_stats_after_incremental_update_ignore_deleted_paragraphs(tmp_path):
     src, ix_dir = tmp_path / "src", tmp_path / "index"
     three_releases(src)
