@@ -1,18 +1,20 @@
 """Searching an index: ranking, filters, paging, snippets and whole releases.
 
-Ranking is BM25F computed term by term over Whoosh's postings for three fields (jieba ``words``,
-CJK ``bigrams`` and the release ``title``), fused with fixed weights, then:
+Ranking is BM25 computed per term over Whoosh's postings for three fields (jieba ``words``, CJK
+``bigrams`` and the release ``title``) and fused with fixed weights (BM25F-style; the title only
+lifts paragraphs that match by themselves). Then:
 
-* paragraphs that match every clause of the query come first (a clause is a whitespace-separated
-  word, a quoted phrase or an ``OR`` group; a clause matches when all its content words occur);
-* within a tier, the score is scaled by the share of the query's content words the paragraph has,
-  and boosted when it contains a clause verbatim (after folding);
+* with several clauses (whitespace-separated words, quoted phrases, ``OR`` groups), paragraphs
+  that match every clause come first; a clause matches when all its content words occur;
+* a quoted phrase must occur (bigram positions); ``-word`` and ``-field:value`` exclude;
+* short clauses found verbatim (after folding) in a top paragraph boost it;
 * credits and boilerplate are scaled down, so body text with the same match ranks above them.
+
+The weights were measured on CMRC2018 with ``benchmarks/relevance.py`` (see docs/ranking.md).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -20,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import whoosh.index
 from whoosh.query import Phrase, Term
 
@@ -28,6 +31,7 @@ from .analysis import Lexicon, bigrams, fold
 from .errors import DocumentNotFoundError, IndexCorruptError, QueryError
 from .highlight import match_spans, render, snippet
 from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
+from .postings import Postings
 from .query import LOW_VALUE, ParsedQuery, Unit, parse_query
 
 MAX_QUERY_LENGTH = 500
@@ -40,9 +44,9 @@ W_WORDS = 1.0
 W_BIGRAMS = 1.0
 W_TITLE = 0.5
 LOW_WEIGHT = 0.1
-COVERAGE_POWER = 0.0
 PHRASE_BOOST = 0.5
-RERANK_DEPTH = 50
+RERANK_DEPTH = 30
+RERANK_MAX_CHARS = 16
 TIER_MIN_CLAUSES = 2
 SECTION_FACTOR = {"credits": 0.5, "boilerplate": 0.4}
 
@@ -55,12 +59,10 @@ class _State:
     ix: whoosh.index.Index
     searcher: object
     lexicon: Lexicon
+    postings: Postings
     opened: float = field(default_factory=time.monotonic)
-    postings: dict = field(default_factory=dict)
-    lengths: dict = field(default_factory=dict)
-    avgfl: dict = field(default_factory=dict)
     doc_ids: list | None = None
-    sections: list | None = None
+    section_factors: np.ndarray | None = None
 
     @property
     def reader(self):
@@ -94,7 +96,9 @@ class Index:
                 f"cannot open the index in {gen} ({type(exc).__name__}); "
                 "run `release-search reindex --full` to rebuild it", str(gen)) from None
         lexicon = ix.schema["words"].analyzer[0].lexicon
-        return _State(generation=gen, ix=ix, searcher=searcher, lexicon=lexicon)
+        postings = Postings(searcher.reader(), K1, B)
+        return _State(generation=gen, ix=ix, searcher=searcher, lexicon=lexicon,
+                      postings=postings)
 
     def _current(self) -> _State:
         now = time.monotonic()
@@ -228,194 +232,138 @@ class Index:
 
     # -- ranking --------------------------------------------------------------------------
 
-    def _lengths(self, st: _State, fieldname: str) -> list[int]:
-        lens = st.lengths.get(fieldname)
-        if lens is None:
-            r = st.reader
-            n = r.doc_count_all()
-            lens = [r.doc_field_length(d, fieldname, 0) for d in range(n)]
-            st.lengths[fieldname] = lens
-            st.avgfl[fieldname] = (r.field_length(fieldname) / max(1, r.doc_count())) or 1.0
-        return lens
-
-    def _postings(self, st: _State, fieldname: str, text: str) -> dict[int, float]:
-        """``docnum -> BM25 score`` of one term in one field (cached per generation)."""
-        key = (fieldname, text)
-        hit = st.postings.get(key)
-        if hit is not None:
-            return hit
-        r = st.reader
-        out: dict[int, float] = {}
-        if (fieldname, text) in r:
-            lens = self._lengths(st, fieldname)
-            avgfl = st.avgfl[fieldname]
-            n = r.doc_count_all()
-            df = r.doc_frequency(fieldname, text)
-            idf = math.log(n / (df + 1)) + 1.0
-            m = r.postings(fieldname, text)
-            k1b = K1 * (1 - B)
-            k1bl = K1 * B / avgfl
-            deleted = r.has_deletions()
-            while m.is_active():
-                d = m.id()
-                if not (deleted and r.is_deleted(d)):
-                    tf = m.weight()
-                    out[d] = idf * tf * (K1 + 1) / (tf + k1b + k1bl * lens[d])
-                m.next()
-        if len(st.postings) > 20000:
-            st.postings.clear()
-        st.postings[key] = out
-        return out
-
     def _doc_id_column(self, st: _State) -> list:
         if st.doc_ids is None:
             st.doc_ids = list(st.reader.column_reader("doc_id"))
         return st.doc_ids
 
-    def _section_column(self, st: _State) -> list:
-        if st.sections is None:
-            st.sections = list(st.reader.column_reader("section"))
-        return st.sections
+    def _section_factors(self, st: _State) -> np.ndarray:
+        if st.section_factors is None:
+            sections = st.reader.column_reader("section")
+            st.section_factors = np.array(
+                [SECTION_FACTOR.get(s, 1.0) for s in sections], dtype=np.float32)
+        return st.section_factors
 
     def _docs_for(self, st: _State, q) -> set[int]:
         return set(st.searcher.docs_for_query(q))
 
-    def _phrase_docs(self, st: _State, unit: Unit) -> set[int]:
+    def _mask_for(self, st: _State, q) -> np.ndarray:
+        m = np.zeros(st.postings.n, dtype=bool)
+        docs = list(st.searcher.docs_for_query(q))
+        if docs:
+            m[np.asarray(docs, dtype=np.int64)] = True
+        return m
+
+    def _phrase_mask(self, st: _State, unit: Unit) -> np.ndarray:
         grams = unit.grams
         if not grams:
-            return set()
+            return np.zeros(st.postings.n, dtype=bool)
         q = Term("bigrams", grams[0]) if len(grams) == 1 else Phrase("bigrams", grams)
-        return self._docs_for(st, q)
+        return self._mask_for(st, q)
 
-    def _concept_docs(self, st: _State, word: str) -> set[int]:
-        docs = set(self._postings(st, "words", word))
+    def _concept_mask(self, st: _State, word: str) -> np.ndarray:
+        """Paragraphs that contain ``word``: as a jieba word, or all of its bigrams."""
+        p = st.postings
+        m = p.mask(p.bm25("words", word)[0])
         grams = bigrams(word)
         if grams:
-            common = None
-            for g in grams:
-                ds = self._postings(st, "bigrams", g).keys()
-                common = set(ds) if common is None else common & ds
-                if not common:
+            common = p.mask(p.bm25("bigrams", grams[0])[0])
+            for g in grams[1:]:
+                if not common.any():
                     break
-            docs |= common or set()
-        return docs
+                common &= p.mask(p.bm25("bigrams", g)[0])
+            m |= common
+        return m
 
-    def _field_docs(self, st: _State, name: str, values: list[str]) -> set[int]:
+    def _field_mask(self, st: _State, name: str, values: list[str]) -> np.ndarray:
         fieldname = {"doc": "doc_id"}.get(name, name)
-        docs: set[int] = set()
+        m = np.zeros(st.postings.n, dtype=bool)
         for v in values:
             v = fold(v) if name == "speaker" else v
-            docs |= self._docs_for(st, Term(fieldname, v))
-        return docs
-
-    def _filter_docs(self, st: _State, pq: ParsedQuery) -> set[int] | None:
-        allowed: set[int] | None = None
-        for name, values in pq.filters.items():
-            docs = self._field_docs(st, name, values)
-            allowed = docs if allowed is None else allowed & docs
-        return allowed
+            m |= self._mask_for(st, Term(fieldname, v))
+        return m
 
     def _rank(self, st: _State, pq: ParsedQuery) -> list[tuple[int, float]]:
-        allowed = self._filter_docs(st, pq)
+        """All matching paragraphs as ``(docnum, score)``, best first."""
+        p = st.postings
+        n = p.n
+        allowed = p.live.copy()
+        for name, values in pq.filters.items():
+            allowed &= self._field_mask(st, name, values)
+        for name, values in pq.exclude.items():
+            allowed &= ~self._field_mask(st, name, values)
+        for clause in pq.negative:
+            for unit in clause.units:
+                allowed &= ~self._phrase_mask(st, unit)
         positive = pq.positive
         if not positive:
-            if allowed is None:
+            if not pq.filters:
                 return []
-            excluded = self._excluded(st, pq)
-            return [(d, 0.0) for d in sorted(allowed - excluded)]
+            return [(int(d), 0.0) for d in np.flatnonzero(allowed)]
 
-        scores: dict[int, float] = defaultdict(float)
-        n_concepts = 0
-        concept_hits: dict[int, int] = defaultdict(int)
-        clause_ok: list[set[int]] = []
+        scores = np.zeros(n, dtype=np.float32)
+        tier = np.ones(n, dtype=bool)
         for clause in positive:
-            ok: set[int] = set()
+            clause_ok = np.zeros(n, dtype=bool)
             for unit in clause.units:
                 unit_scores = self._unit_scores(st, unit)
-                concepts = unit.concepts
-                required = self._phrase_docs(st, unit) if unit.phrase else None
-                if required is not None:
-                    unit_scores = {d: s for d, s in unit_scores.items() if d in required}
-                for d, s in unit_scores.items():
-                    scores[d] += s
-                covered = None
-                for c in concepts:
-                    cd = self._concept_docs(st, c)
-                    if required is not None:
-                        cd &= required
-                    if len(clause.units) == 1:
-                        for d in cd:
-                            concept_hits[d] += 1
-                    covered = set(cd) if covered is None else covered & cd
-                if required is not None:
-                    covered = required if covered is None else covered
-                ok |= covered or set()
-            if len(clause.units) == 1:
-                n_concepts += len(clause.units[0].concepts)
-            else:
-                n_concepts += 1
-                for d in ok:
-                    concept_hits[d] += 1
-            clause_ok.append(ok)
-
-        # Paragraphs must satisfy every phrase-only clause.
-        required_all = [ok for clause, ok in zip(positive, clause_ok)
-                        if all(u.phrase for u in clause.units)]
-        excluded = self._excluded(st, pq)
-        sections = self._section_column(st)
-        ranked = []
-        for d, s in scores.items():
-            if s <= 0 or d in excluded or (allowed is not None and d not in allowed):
-                continue
-            if any(d not in ok for ok in required_all):
-                continue
-            frac = concept_hits.get(d, 0) / n_concepts if n_concepts else 1.0
-            s *= (0.25 + 0.75 * frac) ** COVERAGE_POWER
-            s *= SECTION_FACTOR.get(sections[d], 1.0)
-            tier = all(d in ok for ok in clause_ok) if TIER_MIN_CLAUSES <= len(clause_ok) else True
-            ranked.append((tier, s, d))
-        ranked.sort(key=lambda x: (-x[0], -x[1], x[2]))
+                covered = np.ones(n, dtype=bool)
+                for c in unit.concepts:
+                    covered &= self._concept_mask(st, c)
+                if unit.phrase:
+                    required = self._phrase_mask(st, unit)
+                    unit_scores *= required
+                    covered &= required
+                scores += unit_scores
+                clause_ok |= covered
+            if all(u.phrase for u in clause.units):
+                allowed &= clause_ok  # a quoted phrase is required
+            tier &= clause_ok
+        if len(positive) < TIER_MIN_CLAUSES:
+            tier[:] = True
+        scores *= self._section_factors(st)
+        candidates = np.flatnonzero((scores > 0) & allowed)
+        if not len(candidates):
+            return []
+        cand_scores = scores[candidates]
+        cand_tier = tier[candidates]
+        order = np.lexsort((candidates, -cand_scores, ~cand_tier))
+        ranked = [(bool(cand_tier[i]), float(cand_scores[i]), int(candidates[i]))
+                  for i in order]
         ranked = self._rerank(st, pq, ranked)
         return [(d, round(s, 4)) for _t, s, d in ranked]
 
-    def _unit_scores(self, st: _State, unit: Unit) -> dict[int, float]:
-        out: dict[int, float] = defaultdict(float)
+    def _unit_scores(self, st: _State, unit: Unit) -> np.ndarray:
+        """BM25F of one unit: jieba words + bigrams, plus the title for paragraphs that match."""
+        p = st.postings
+        out = np.zeros(p.n, dtype=np.float32)
         for w in unit.words:
             if unit.is_stray(w):
                 continue
             weight = W_WORDS * (LOW_WEIGHT if w in LOW_VALUE else 1.0)
-            for d, s in self._postings(st, "words", w).items():
-                out[d] += weight * s
+            ids, s = p.bm25("words", w)
+            out[ids] += weight * s
         for g in unit.grams:
-            for d, s in self._postings(st, "bigrams", g).items():
-                out[d] += W_BIGRAMS * s
-        # The release title only lifts paragraphs that match by themselves.
-        for g in unit.grams:
-            for d, s in self._postings(st, "title", g).items():
-                if d in out:
-                    out[d] += W_TITLE * s
-        return out
-
-    def _excluded(self, st: _State, pq: ParsedQuery) -> set[int]:
-        out: set[int] = set()
-        for name, values in pq.exclude.items():
-            out |= self._field_docs(st, name, values)
-        for clause in pq.negative:
-            for unit in clause.units:
-                out |= self._phrase_docs(st, unit)
+            ids, s = p.bm25("bigrams", g)
+            out[ids] += W_BIGRAMS * s
+        if W_TITLE:
+            matched = out > 0  # the release title only lifts paragraphs that match by themselves
+            for g in unit.grams:
+                ids, s = p.bm25("title", g)
+                out[ids] += W_TITLE * s * matched[ids]
         return out
 
     def _rerank(self, st: _State, pq: ParsedQuery, ranked: list) -> list:
-        """Boost the top paragraphs that contain a clause verbatim (after folding)."""
+        """Boost the top paragraphs that contain a short clause verbatim (after folding)."""
         needles = ["".join(u.folded.split()) for c in pq.positive for u in c.units]
-        needles = [n for n in needles if len(n) >= 2]
+        needles = [x for x in needles if 2 <= len(x) <= RERANK_MAX_CHARS]
         if not needles or not ranked:
             return ranked
         depth = min(RERANK_DEPTH, len(ranked))
         head = []
         for tier, s, d in ranked[:depth]:
             text = "".join(fold(st.searcher.stored_fields(d).get("text", "")).split())
-            found = sum(1 for n in needles if n in text)
+            found = sum(1 for x in needles if x in text)
             if found:
                 s *= 1.0 + PHRASE_BOOST * found / len(needles)
             head.append((tier, s, d))

@@ -1,0 +1,131 @@
+"""Whoosh postings as NumPy arrays, scored with BM25 once per term and generation.
+
+Ranking adds whole posting lists into a score vector (``scores[ids] += weight * bm25``) instead
+of walking Whoosh matchers posting by posting, and keeps the arrays of recently used terms, so a
+warm searcher answers from memory. Postings are read block by block from Whoosh's own codec
+(W3 leaf matchers); other matchers (inlined lists) are read through the public API.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+EMPTY_SCORES = np.zeros(0, dtype=np.float32)
+
+
+def _read_matcher(m) -> tuple[list, list]:
+    ids: list = []
+    weights: list = []
+    if isinstance(m, W3LeafMatcher):
+        while m.is_active():
+            m._read_ids()
+            m._read_weights()
+            ids.extend(m._ids)
+            w = m._weights
+            weights.extend(w if w is not None else [1.0] * len(m._ids))
+            if m._lastblock:
+                break
+            m._next_block()
+        return ids, weights
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return ids, weights
+
+
+class Postings:
+    """Per-generation cache of term postings and BM25 statistics (thread-safe)."""
+
+    def __init__(self, reader, k1: float, b: float, max_entries: int = 3_000_000):
+        self.reader = reader
+        self.k1 = k1
+        self.b = b
+        self.n = reader.doc_count_all()
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._cache: OrderedDict = OrderedDict()
+        self._entries = 0
+        self._lengths: dict[str, np.ndarray] = {}
+        self._avgfl: dict[str, float] = {}
+        self._leaves = list(reader.leaf_readers())
+        self.live = np.ones(self.n, dtype=bool)
+        if reader.has_deletions():
+            for leaf, offset in self._leaves:
+                if leaf.has_deletions():
+                    for d in range(leaf.doc_count_all()):
+                        if leaf.is_deleted(d):
+                            self.live[offset + d] = False
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        arr = self._lengths.get(fieldname)
+        if arr is None:
+            arr = np.zeros(self.n, dtype=np.float32)
+            for leaf, offset in self._leaves:
+                dfl = leaf.doc_field_length
+                for d in range(leaf.doc_count_all()):
+                    arr[offset + d] = dfl(d, fieldname, 0)
+            self._lengths[fieldname] = arr
+            self._avgfl[fieldname] = (self.reader.field_length(fieldname)
+                                      / max(1, self.reader.doc_count())) or 1.0
+        return arr
+
+    def raw(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and term frequencies of ``text`` in ``fieldname``."""
+        all_ids: list = []
+        all_w: list = []
+        for leaf, offset in self._leaves:
+            if (fieldname, text) not in leaf:
+                continue
+            ids, weights = _read_matcher(leaf.postings(fieldname, text))
+            if offset:
+                ids = [i + offset for i in ids]
+            all_ids.extend(ids)
+            all_w.extend(weights)
+        if not all_ids:
+            return EMPTY_IDS, EMPTY_SCORES
+        ids = np.asarray(all_ids, dtype=np.int32)
+        tf = np.asarray(all_w, dtype=np.float32)
+        keep = self.live[ids]
+        if not keep.all():
+            ids, tf = ids[keep], tf[keep]
+        return ids, tf
+
+    def bm25(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and BM25 scores of one term (cached)."""
+        key = (fieldname, text)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        ids, tf = self.raw(fieldname, text)
+        if len(ids):
+            lens = self.lengths(fieldname)
+            avgfl = self._avgfl[fieldname]
+            df = self.reader.doc_frequency(fieldname, text)
+            idf = math.log(self.n / (df + 1)) + 1.0
+            k1 = self.k1
+            denom = tf + k1 * (1 - self.b) + (k1 * self.b / avgfl) * lens[ids]
+            scores = (idf * tf * (k1 + 1) / denom).astype(np.float32)
+        else:
+            scores = EMPTY_SCORES
+        value = (ids, scores)
+        with self._lock:
+            self._cache[key] = value
+            self._entries += len(ids)
+            while self._entries > self.max_entries and len(self._cache) > 1:
+                _k, (old_ids, _s) = self._cache.popitem(last=False)
+                self._entries -= len(old_ids)
+        return value
+
+    def mask(self, ids: np.ndarray) -> np.ndarray:
+        m = np.zeros(self.n, dtype=bool)
+        m[ids] = True
+        return m
