@@ -242,5 +242,10 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         # doc_frequency() still counts deleted documents until segments merge: count live ones.
         report.releases = sum(1 for _ in s.document_numbers(head="1"))
         report.paragraphs = s.doc_count()
+    if report.added or report.updated or report.removed:
+        meta = storage.read_meta(live)
+        meta.update(releases=report.releases, paragraphs=report.paragraphs,
+                    updated=_dt.datetime.now(_dt.UTC).isoformat())
+        storage.write_meta(live, meta)
     report.repairs = dict(repairs)
     return report

@@ -15,6 +15,8 @@ from collections import OrderedDict
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
+from .errors import IndexCorruptError, SearchError
+
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float32)
 
@@ -43,8 +45,10 @@ def _read_matcher(m) -> tuple[list, list]:
 class Postings:
     """Per-generation cache of term postings and BM25 statistics (thread-safe)."""
 
-    def __init__(self, reader, k1: float, b: float, max_entries: int = 3_000_000):
+    def __init__(self, reader, k1: float, b: float, max_entries: int = 3_000_000,
+                 where: str = "the index"):
         self.reader = reader
+        self.where = where
         self.k1 = k1
         self.b = b
         self.n = reader.doc_count_all()
@@ -81,9 +85,16 @@ class Postings:
         all_ids: list = []
         all_w: list = []
         for leaf, offset in self._leaves:
-            if (fieldname, text) not in leaf:
-                continue
-            ids, weights = _read_matcher(leaf.postings(fieldname, text))
+            try:
+                if (fieldname, text) not in leaf:
+                    continue
+                ids, weights = _read_matcher(leaf.postings(fieldname, text))
+            except SearchError:
+                raise
+            except Exception as exc:  # Whoosh raises bare Exception on damaged blocks
+                raise IndexCorruptError(
+                    f"cannot read the postings of {self.where} ({type(exc).__name__}); "
+                    "run `release-search reindex --full` to rebuild it", self.where) from None
             if offset:
                 ids = [i + offset for i in ids]
             all_ids.extend(ids)

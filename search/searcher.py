@@ -96,7 +96,7 @@ class Index:
                 f"cannot open the index in {gen} ({type(exc).__name__}); "
                 "run `release-search reindex --full` to rebuild it", str(gen)) from None
         lexicon = ix.schema["words"].analyzer[0].lexicon
-        postings = Postings(searcher.reader(), K1, B)
+        postings = Postings(searcher.reader(), K1, B, where=str(gen))
         return _State(generation=gen, ix=ix, searcher=searcher, lexicon=lexicon,
                       postings=postings)
 
@@ -362,7 +362,7 @@ class Index:
         depth = min(RERANK_DEPTH, len(ranked))
         head = []
         for tier, s, d in ranked[:depth]:
-            text = "".join(fold(st.searcher.stored_fields(d).get("text", "")).split())
+            text = "".join(fold(self._stored(st, d).get("text", "")).split())
             found = sum(1 for x in needles if x in text)
             if found:
                 s *= 1.0 + PHRASE_BOOST * found / len(needles)
@@ -372,8 +372,16 @@ class Index:
 
     # -- hits -----------------------------------------------------------------------------
 
+    def _stored(self, st: _State, docnum: int) -> dict:
+        try:
+            return st.searcher.stored_fields(docnum)
+        except Exception as exc:  # damaged stored-fields column
+            raise IndexCorruptError(
+                f"cannot read stored fields in {st.generation} ({type(exc).__name__}); "
+                "run `release-search reindex --full` to rebuild it", str(st.generation)) from None
+
     def _hit(self, st: _State, pq: ParsedQuery, docnum: int, score: float) -> Hit:
-        f = st.searcher.stored_fields(docnum)
+        f = self._stored(st, docnum)
         text = f.get("text", "")
         spans = match_spans(text, pq, st.lexicon)
         return Hit(doc_id=f["doc_id"], title=f.get("title", ""), paragraph=f["paragraph"],

@@ -260,8 +260,6 @@ def test_meta_counts_must_match(index_copy: Path) -> None:
     assert report.problems == [f"{meta_path} records 32 paragraphs but the index holds 31; {FIX}"]
 
 
-@pytest.mark.xfail(strict=True, reason="indexer bug: an incremental reindex commits new releases but "
-                   "does not update meta.json's 'releases'/'paragraphs' counts (search/indexer.py _incremental)")
 def test_incremental_reindex_keeps_meta_counts(tmp_path: Path) -> None:
     src = tmp_path / "src"
     shutil.copytree(SEEDS, src)
@@ -300,9 +298,6 @@ def test_search_on_damaged_index_exits_1_cleanly(index_copy: Path, damage) -> No
     assert "run `release-search reindex --full`" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="searcher bug: a segment whose postings are overwritten opens fine, then "
-                   "Index.search raises a bare whoosh Exception('Block tag error') instead of IndexCorruptError, "
-                   "so `release-search search` prints a traceback")
 def test_search_on_overwritten_segment_exits_1_cleanly(index_copy: Path) -> None:
     _zero_postings(index_copy)
     done = _search_for_real(index_copy)
