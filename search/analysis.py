@@ -13,12 +13,15 @@ dictionary, never a jieba instance, which is built once per process and cached.
 
 from __future__ import annotations
 
+import array
 import functools
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import jieba
 from whoosh.analysis import Filter, Token, Tokenizer
@@ -157,7 +160,7 @@ class Lexicon:
             inst = _jieba_instances.get(self.entries)
             if inst is None:
                 inst = jieba.dt if not self.entries else jieba.Tokenizer()
-                inst.check_initialized()
+                _initialize(inst)
                 for word, freq, tag in self.entries:
                     inst.add_word(word, freq, tag)
                 _jieba_instances[self.entries] = inst
@@ -171,6 +174,61 @@ class Lexicon:
 
     def __repr__(self):
         return f"Lexicon({len(self.entries)} entries)"
+
+
+_CACHE_MAGIC = b"release-search jieba prefix dictionary v1\n"
+
+
+def _cache_path() -> Path | None:
+    base = os.environ.get("RELEASE_SEARCH_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    root = Path(base) if base else Path.home() / ".cache"
+    return root / "release-search" / f"jieba-{jieba.__version__}.dict"
+
+
+def _initialize(tok: jieba.Tokenizer) -> None:
+    """Load jieba's default prefix dictionary, from our own cache when possible.
+
+    jieba keeps its cache as a marshalled dict (about 1 s to load); ours stores the words as
+    one UTF-8 block and the frequencies as an int array, which loads about 3x faster and, unlike
+    pickle, cannot run code if someone else wrote the file.
+    """
+    if tok.initialized:
+        return
+    path = _cache_path() if tok.dictionary == jieba.DEFAULT_DICT else None
+    if path is not None:
+        try:
+            with open(path, "rb") as f:
+                if f.readline() == _CACHE_MAGIC:
+                    total, count, nbytes = (int(x) for x in f.readline().split())
+                    freqs = array.array("q")
+                    freqs.frombytes(f.read(count * freqs.itemsize))
+                    words = f.read(nbytes).decode("utf-8").split("\n")
+                    if len(words) == count == len(freqs):
+                        with tok.lock:
+                            tok.FREQ, tok.total = dict(zip(words, freqs.tolist())), total
+                            tok.initialized = True
+                        return
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
+    tok.check_initialized()
+    if path is not None:
+        _write_cache(path, tok.FREQ, tok.total)
+
+
+def _write_cache(path: Path, freq: dict, total: int) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        words = "\n".join(freq).encode("utf-8")
+        freqs = array.array("q", freq.values())
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb") as f:
+            f.write(_CACHE_MAGIC)
+            f.write(f"{total} {len(freqs)} {len(words)}\n".encode())
+            f.write(freqs.tobytes())
+            f.write(words)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # no cache: next time jieba's own loader runs again
 
 
 def load_dictionary() -> float:
