@@ -16,6 +16,9 @@ from web import create_app
 
 #: Threads answering requests under waitress.
 THREADS = 8
+#: Largest request body waitress buffers (it answers 413 itself beyond); the app refuses any body
+#: over its ``MAX_CONTENT_LENGTH`` (16 KiB) with its own 413.
+MAX_REQUEST_BODY = 1024 * 1024
 
 
 def ensure_index(index_dir: str, sources: Sequence[str]) -> bool:
@@ -59,7 +62,9 @@ def serve(
         return
     import waitress
 
-    server = waitress.create_server(app, host=host, port=port, threads=THREADS)
+    server = waitress.create_server(
+        app, host=host, port=port, threads=THREADS, max_request_body_size=MAX_REQUEST_BODY
+    )
     print(f"Serving on http://{host}:{server.effective_port}", flush=True)  # type: ignore[union-attr]
     server.run()
 
