@@ -24,6 +24,7 @@ def search() -> Response:
         allow_per_page=True,
         max_page=config["MAX_PAGE"],
         max_filter_length=config["MAX_FILTER_LENGTH"],
+        strict=True,
     )
     result = current_index().search(
         params.query,

@@ -6,7 +6,8 @@ import copy
 from typing import Any
 
 from search.models import SECTIONS
-from web.params import MAX_DOC_ID_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH
+from web.config import DEFAULTS
+from web.params import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 
@@ -133,16 +134,28 @@ def openapi_document() -> dict[str, Any]:
                             "q", "The query; blank gives total 0.", {"type": "string", "maxLength": MAX_QUERY_LENGTH}
                         ),
                         _query_parameter(
-                            "page", "1-based page number.", {"type": "integer", "minimum": 1, "default": 1}
+                            "page",
+                            "1-based page number.",
+                            {"type": "integer", "minimum": 1, "maximum": DEFAULTS["MAX_PAGE"], "default": 1},
                         ),
                         _query_parameter(
                             "per_page",
                             "Hits per page.",
                             {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10},
                         ),
-                        _query_parameter("section", "Only this section.", {"type": "string", "enum": list(SECTIONS)}),
-                        _query_parameter("speaker", "Only paragraphs of this speaker.", {"type": "string"}),
-                        _query_parameter("doc", "Only this release.", {"type": "string"}),
+                        _query_parameter(
+                            "section", "Only this section (empty: all).", {"type": "string", "enum": ["", *SECTIONS]}
+                        ),
+                        _query_parameter(
+                            "speaker",
+                            "Only paragraphs of this speaker (blank: all).",
+                            {"type": "string", "maxLength": DEFAULTS["MAX_FILTER_LENGTH"]},
+                        ),
+                        _query_parameter(
+                            "doc",
+                            "Only this release (blank: all).",
+                            {"type": "string", "maxLength": DEFAULTS["MAX_FILTER_LENGTH"], "pattern": DOC_ID_PATTERN},
+                        ),
                     ],
                     "responses": {
                         "200": {"description": "A page of hits.", "content": json_of("SearchResult")},

@@ -18,10 +18,16 @@ from search.models import SECTIONS
 #: Same caps as ``search.searcher`` (duplicated so that validation needs no index).
 MAX_PER_PAGE = 100
 MAX_QUERY_LENGTH = 500
+#: The parameters of a search; each may be given at most once.
+SEARCH_PARAMETERS = ("q", "page", "per_page", "section", "speaker", "doc")
 #: Longest doc id a URL may carry.
 MAX_DOC_ID_LENGTH = 200
 
 _DIGITS = re.compile(r"[0-9]{1,12}")
+
+#: JSON-schema (ECMA) pattern of a ``doc`` filter value the API accepts: empty, or not starting with
+#: a dot and without slashes, backslashes or control characters (see :func:`is_acceptable_doc_id`).
+DOC_ID_PATTERN = r"^([^./\\\x00-\x1f\x7f-\x9f][^/\\\x00-\x1f\x7f-\x9f]*)?$"
 
 
 class ParamError(ValueError):
@@ -95,19 +101,34 @@ def parse_search_params(
     allow_per_page: bool,
     max_page: int,
     max_filter_length: int,
+    strict: bool = False,
 ) -> SearchParams:
-    """Validate ``q``, ``page``, ``per_page`` (if allowed), ``section``, ``speaker`` and ``doc``."""
+    """Validate ``q``, ``page``, ``per_page`` (if allowed), ``section``, ``speaker`` and ``doc``.
+
+    ``strict`` (the JSON API, as its OpenAPI document says) also refuses an empty or padded
+    ``page`` / ``per_page``, which the HTML pages read as the default.
+    """
+    for name in SEARCH_PARAMETERS:
+        if len(args.getlist(name)) > 1:
+            raise ParamError("repeated_parameter", f"{name} must be given at most once")
+    if strict:
+        for name in ("page", "per_page"):
+            raw = args.get(name)
+            if raw is not None and not _DIGITS.fullmatch(raw):
+                raise ParamError(f"invalid_{name}", f"{name} must be a positive integer")
     query = args.get("q", "")
     if len(query) > MAX_QUERY_LENGTH:
         raise ParamError("query_too_long", f"q must be at most {MAX_QUERY_LENGTH} characters")
     page = parse_positive_int(args.get("page"), "page", 1, max_page)
     if allow_per_page:
         per_page = parse_positive_int(args.get("per_page"), "per_page", per_page, MAX_PER_PAGE)
-    section = _optional_text(args.get("section"), "section", max_filter_length)
+    section = args.get("section") or None  # empty means all sections; anything else must be exact
     if section is not None and section not in SECTIONS:
         raise ParamError("invalid_section", f"section must be one of: {', '.join(SECTIONS)}")
     speaker = _optional_text(args.get("speaker"), "speaker", max_filter_length)
-    doc_id = _optional_text(args.get("doc"), "doc", max_filter_length)
-    if doc_id is not None and not is_acceptable_doc_id(doc_id):
+    raw_doc = args.get("doc")
+    doc_id = _optional_text(raw_doc, "doc", max_filter_length)
+    # Judged as sent (before stripping), as DOC_ID_PATTERN in the OpenAPI document describes it.
+    if doc_id is not None and not (raw_doc is not None and is_acceptable_doc_id(raw_doc)):
         raise ParamError("invalid_doc", "doc is not a valid document id")
     return SearchParams(query, page, per_page, section, speaker, doc_id)
