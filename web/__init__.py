@@ -26,6 +26,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web.index_holder import EXTENSION_KEY, IndexHolder
 
     app = Flask(__name__)
+    # "/doc/%2F..." decodes to a double slash: answer it (404) rather than redirect to a merged path.
+    app.url_map.merge_slashes = False
     app.config.update(load_config(os.environ, config))
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the dataclass field order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

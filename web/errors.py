@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import (
@@ -81,12 +81,16 @@ def _search_error(exc: SearchError) -> tuple[Response | str, int]:
     return error_response(500, "internal_error", "internal server error")
 
 
-def _http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException:
+def _http_error(exc: HTTPException) -> Response | HTTPException:
     status = exc.code or 500
     if status < 400:
         return exc
     code = HTTP_CODES.get(status, "http_error")
-    return error_response(status, code, exc.name.lower() if exc.name else code)
+    response = make_response(error_response(status, code, exc.name.lower() if exc.name else code))
+    valid_methods = getattr(exc, "valid_methods", None)
+    if valid_methods:  # a 405 must say which methods are allowed (RFC 9110)
+        response.headers["Allow"] = ", ".join(sorted(valid_methods))
+    return response
 
 
 def _unexpected(exc: Exception) -> tuple[Response | str, int]:
