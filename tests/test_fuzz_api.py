@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 import requests
+import schemathesis
 from hypothesis import HealthCheck, given, settings
 from test_web_support import DOC_ID, SEEDS, LiveServer
-
-schemathesis = pytest.importorskip("schemathesis")
 
 #: Generated cases per operation.
 MAX_EXAMPLES = 50
