@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .analysis import JiebaTokenizer, Lexicon, SubwordFilter, fold
+from .analysis import Lexicon, fold, is_cjk
 from .query import ParsedQuery
 
 SNIPPET_CHARS = 160
@@ -18,35 +18,47 @@ WHOLE_BELOW = 220
 
 def match_spans(text: str, query: ParsedQuery, lexicon: Lexicon | None = None
                 ) -> list[tuple[int, int]]:
-    """Merged ``(start, end)`` character spans of ``text`` that match the query's positive units."""
-    lexicon = lexicon or Lexicon()
-    words: set[str] = set()
+    """Merged ``(start, end)`` character spans of ``text`` that match the query's positive units.
+
+    Looks for the query's content words, and each clause as a whole, in the folded text
+    (substring search: no need to segment the paragraph again); Latin words and numbers only
+    match whole.
+    """
     needles: set[str] = set()
     for clause in query.positive:
         for unit in clause.units:
+            compact = "".join(unit.folded.split())
             if unit.phrase:
-                needles.add("".join(unit.folded.split()))
-            else:
-                words.update(unit.concepts)
-                compact = "".join(unit.folded.split())
-                if len(compact) >= 2:
-                    needles.add(compact)
-    if not words and not needles:
+                needles.add(compact)
+                continue
+            needles.update(unit.concepts)
+            if len(compact) >= 2:
+                needles.add(compact)
+    needles.discard("")
+    if not needles:
         return []
+    folded = fold(text)
     spans: list[tuple[int, int]] = []
-    if words:
-        analyzer = JiebaTokenizer(lexicon) | SubwordFilter(lexicon)
-        for t in analyzer(text, chars=True, mode="index"):
-            if t.text in words:
-                spans.append((t.startchar, t.endchar))
-    if needles:
-        folded = fold(text)
-        for needle in needles:
-            start = folded.find(needle)
-            while start != -1:
-                spans.append((start, start + len(needle)))
-                start = folded.find(needle, start + 1)
+    for needle in needles:
+        whole = not is_cjk(needle)
+        start = folded.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            if not whole or _bounded(folded, start, end):
+                spans.append((start, end))
+            start = folded.find(needle, start + 1)
     return _merge(spans)
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    """No letter or digit glued to either side of ``text[start:end]``."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (_is_alnum(before) or _is_alnum(after))
+
+
+def _is_alnum(c: str) -> bool:
+    return c.isascii() and c.isalnum()
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -43,7 +43,7 @@ B = 0.75
 W_WORDS = 1.0
 W_BIGRAMS = 1.0
 W_TITLE = 0.5
-LOW_WEIGHT = 0.1
+LOW_WEIGHT = 0.0  # function and question words: left to the bigrams
 PHRASE_BOOST = 0.5
 RERANK_DEPTH = 30
 RERANK_MAX_CHARS = 16
@@ -152,12 +152,12 @@ class Index:
         _check_params(query, page, per_page, section)
         st = self._current()
         pq = self.parse(query, section=section, speaker=speaker, doc_id=doc_id)
+        start = (page - 1) * per_page
         with self._lock:
-            ranked = self._rank(st, pq)
-            start = (page - 1) * per_page
+            total, ranked = self._rank(st, pq, start + per_page)
             hits = [self._hit(st, pq, d, s) for d, s in ranked[start:start + per_page]]
         took = (time.perf_counter() - t0) * 1000
-        return SearchResult(query=query, total=len(ranked), page=page, per_page=per_page,
+        return SearchResult(query=query, total=total, page=page, per_page=per_page,
                             took_ms=round(took, 2), hits=hits)
 
     def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
@@ -167,16 +167,21 @@ class Index:
         st = self._current()
         pq = self.parse(query)
         out: list[str] = []
+        limit = 20 * k
         with self._lock:
-            ranked = self._rank(st, pq)
             ids = self._doc_id_column(st)
-            for d, _s in ranked:
-                did = ids[d]
-                if did not in out:
-                    out.append(did)
-                    if len(out) == k:
-                        break
-        return out
+            while True:
+                total, ranked = self._rank(st, pq, limit)
+                out = []
+                for d, _s in ranked:
+                    did = ids[d]
+                    if did not in out:
+                        out.append(did)
+                        if len(out) == k:
+                            return out
+                if len(ranked) >= total:
+                    return out
+                limit *= 4
 
     def parse(self, query: str, section: str | None = None, speaker: str | None = None,
               doc_id: str | None = None) -> ParsedQuery:
@@ -283,8 +288,8 @@ class Index:
             m |= self._mask_for(st, Term(fieldname, v))
         return m
 
-    def _rank(self, st: _State, pq: ParsedQuery) -> list[tuple[int, float]]:
-        """All matching paragraphs as ``(docnum, score)``, best first."""
+    def _rank(self, st: _State, pq: ParsedQuery, limit: int) -> tuple[int, list[tuple[int, float]]]:
+        """The number of matching paragraphs and the best ``limit`` as ``(docnum, score)``."""
         p = st.postings
         n = p.n
         allowed = p.live.copy()
@@ -298,9 +303,11 @@ class Index:
         positive = pq.positive
         if not positive:
             if not pq.filters:
-                return []
-            return [(int(d), 0.0) for d in np.flatnonzero(allowed)]
+                return 0, []
+            docs = np.flatnonzero(allowed)
+            return len(docs), [(int(d), 0.0) for d in docs[:limit]]
 
+        tiered = len(positive) >= TIER_MIN_CLAUSES
         scores = np.zeros(n, dtype=np.float32)
         tier = np.ones(n, dtype=bool)
         for clause in positive:
@@ -308,8 +315,9 @@ class Index:
             for unit in clause.units:
                 unit_scores = self._unit_scores(st, unit)
                 covered = np.ones(n, dtype=bool)
-                for c in unit.concepts:
-                    covered &= self._concept_mask(st, c)
+                if tiered:
+                    for c in unit.concepts:
+                        covered &= self._concept_mask(st, c)
                 if unit.phrase:
                     required = self._phrase_mask(st, unit)
                     unit_scores *= required
@@ -319,19 +327,26 @@ class Index:
             if all(u.phrase for u in clause.units):
                 allowed &= clause_ok  # a quoted phrase is required
             tier &= clause_ok
-        if len(positive) < TIER_MIN_CLAUSES:
+        if not tiered:
             tier[:] = True
         scores *= self._section_factors(st)
         candidates = np.flatnonzero((scores > 0) & allowed)
-        if not len(candidates):
-            return []
-        cand_scores = scores[candidates]
-        cand_tier = tier[candidates]
-        order = np.lexsort((candidates, -cand_scores, ~cand_tier))
-        ranked = [(bool(cand_tier[i]), float(cand_scores[i]), int(candidates[i]))
-                  for i in order]
+        total = len(candidates)
+        if not total:
+            return 0, []
+        # Tier first: lift tier-1 scores above every tier-0 score, then take the top.
+        key = scores[candidates].astype(np.float64)
+        key[tier[candidates]] += float(key.max()) + 1.0
+        want = min(total, max(limit, RERANK_DEPTH))
+        if want < total:
+            top = np.argpartition(-key, want - 1)[:want]
+        else:
+            top = np.arange(total)
+        top = top[np.lexsort((candidates[top], -key[top]))]
+        ranked = [(bool(tier[candidates[i]]), float(scores[candidates[i]]), int(candidates[i]))
+                  for i in top]
         ranked = self._rerank(st, pq, ranked)
-        return [(d, round(s, 4)) for _t, s, d in ranked]
+        return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]]
 
     def _unit_scores(self, st: _State, unit: Unit) -> np.ndarray:
         """BM25F of one unit: jieba words + bigrams, plus the title for paragraphs that match."""
@@ -341,6 +356,8 @@ class Index:
             if unit.is_stray(w):
                 continue
             weight = W_WORDS * (LOW_WEIGHT if w in LOW_VALUE else 1.0)
+            if not weight:
+                continue
             ids, s = p.bm25("words", w)
             out[ids] += weight * s
         for g in unit.grams:
