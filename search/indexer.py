@@ -44,6 +44,12 @@ if not hasattr(W3TermInfo, "set_inline"):
 def index_codec() -> W3Codec:
     return W3Codec(inlinelimit=INLINE_LIMIT)
 
+
+def _writer_options(limitmb: int) -> dict:
+    # compound=False: Whoosh reads a compound segment's parts into memory (BytesIO copies of
+    # the postings and terms), which would make a searcher as large as its index.
+    return {"limitmb": limitmb, "codec": index_codec(), "compound": False}
+
 Progress = Callable[[int, int], None]  # (done, total) releases
 
 
@@ -177,10 +183,9 @@ def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, lim
     ix = whoosh.index.create_in(str(gen), build_schema(lexicon), indexname=storage.INDEX_NAME)
     if procs > 1:
         Lexicon.jieba(lexicon)  # load the dictionary once; forked workers share it
-        writer = ix.writer(procs=procs, multisegment=True, limitmb=limitmb,
-                           codec=index_codec())
+        writer = ix.writer(procs=procs, multisegment=True, **_writer_options(limitmb))
     else:
-        writer = ix.writer(limitmb=limitmb, codec=index_codec())
+        writer = ix.writer(**_writer_options(limitmb))
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
     repairs: Counter = Counter()
     try:
@@ -212,7 +217,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
     report = ReindexReport(index_dir=str(index_dir), generation=live.name, full=False)
     repairs: Counter = Counter()
     seen: set[str] = set()
-    writer = ix.writer(limitmb=limitmb, codec=index_codec())
+    writer = ix.writer(**_writer_options(limitmb))
     try:
         for rel in _progress_iter(read_releases(files, problems), len(files), progress):
             seen.add(rel.doc_id)
