@@ -37,7 +37,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -517,11 +517,27 @@ def _mtime_year(path: Path) -> int | None:
 _MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 
 
+@dataclass
+class Unchanged:
+    """A release whose content hash the caller already has: read but not parsed again."""
+
+    doc_id: str
+    content_hash: str
+
+
+#: ``skip(doc_id, content_hash)``: True when the caller already has this exact release.
+Skip = Callable[[str, str], bool]
+
+
 def _read_text_file(
-    path: Path, problems: list[Problem]
-) -> Iterator[tuple[str, Release]]:
+    path: Path, problems: list[Problem], skip: Skip | None = None
+) -> Iterator[tuple[str, Release | Unchanged]]:
     source = str(path)
     data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if skip is not None and skip(path.stem, digest):
+        yield source, Unchanged(path.stem, digest)
+        return
     text, bad = decode_bytes(data, source)
     if path.suffix.lower() == ".md":
         text = _MD_HEADING_RE.sub("", text)
@@ -530,7 +546,7 @@ def _read_text_file(
         path.stem,
         source=source,
         default_year=_mtime_year(path),
-        content_hash=hashlib.sha256(data).hexdigest(),
+        content_hash=digest,
     )
     if bad:
         release.repairs["replaced_bytes"] = bad
@@ -560,7 +576,8 @@ def _jsonl_release(
     source: str,
     default_year: int | None,
     problems: list[Problem],
-) -> Release:
+    skip: Skip | None = None,
+) -> Release | Unchanged:
     """One JSONL line as a release; raises :class:`_BadLine` if it is malformed."""
     try:
         record = json.loads(text)
@@ -579,6 +596,9 @@ def _jsonl_release(
         raise _BadLine('missing or invalid "text" (a string)')
     if not body.strip():
         raise _BadLine('empty "text"')
+    digest = hashlib.sha256(raw).hexdigest()
+    if skip is not None and skip(doc_id, digest):
+        return Unchanged(doc_id, digest)
     title = _optional_string(record, "title")
     date = _optional_string(record, "date")
     origin = _optional_string(record, "source")
@@ -601,7 +621,7 @@ def _jsonl_release(
         default_year=default_year,
         date=iso,
         url=url,
-        content_hash=hashlib.sha256(raw).hexdigest(),
+        content_hash=digest,
         title=title,
     )
     if bad:
@@ -610,8 +630,8 @@ def _jsonl_release(
 
 
 def _read_jsonl_file(
-    path: Path, problems: list[Problem]
-) -> Iterator[tuple[str, Release]]:
+    path: Path, problems: list[Problem], skip: Skip | None = None
+) -> Iterator[tuple[str, Release | Unchanged]]:
     data = path.read_bytes()
     _, _, encoding = _decode(data, str(path))
     default_year = _mtime_year(path)
@@ -624,7 +644,7 @@ def _read_jsonl_file(
         source = f"{path}:{number}"
         text, bad = _decode_with(raw, encoding)
         try:
-            release = _jsonl_release(raw, text, bad, source, default_year, problems)
+            release = _jsonl_release(raw, text, bad, source, default_year, problems, skip)
         except _BadLine as error:
             problems.append(Problem(source, str(error), skipped=True))
             continue
@@ -642,14 +662,16 @@ def _read_jsonl_file(
         yield source, release
 
 
-def _releases(files: list[Path], problems: list[Problem]) -> Iterator[Release]:
+def _releases(
+    files: list[Path], problems: list[Problem], skip: Skip | None = None
+) -> Iterator[Release | Unchanged]:
     seen: dict[str, str] = {}
     for path in files:
         reader = (
             _read_jsonl_file if path.suffix.lower() == ".jsonl" else _read_text_file
         )
         try:
-            for location, release in reader(path, problems):
+            for location, release in reader(path, problems, skip):
                 first = seen.get(release.doc_id)
                 if first is not None:
                     message = f"duplicate id {release.doc_id!r} (first in {first})"
@@ -666,8 +688,11 @@ def _releases(files: list[Path], problems: list[Problem]) -> Iterator[Release]:
 
 
 def read_releases(
-    paths: Iterable[str | os.PathLike], problems: list[Problem]
-) -> Iterator[Release]:
+    paths: Iterable[str | os.PathLike],
+    problems: list[Problem],
+    *,
+    skip: Skip | None = None,
+) -> Iterator[Release | Unchanged]:
     """The releases of the source files under ``paths``, in file order.
 
     The paths are expanded at once (:func:`iter_source_files`: a missing path raises
@@ -675,6 +700,9 @@ def read_releases(
     a bad file or line: each problem is appended to ``problems`` and reading goes on --
     binary or undecodable files and malformed JSONL lines are skipped; bad bytes are replaced
     and reported; a duplicate id is reported and the later release skipped.
+
+    With ``skip``, a release for which ``skip(doc_id, content_hash)`` is true is yielded as
+    :class:`Unchanged` without being decoded or parsed (incremental reindexing).
     """
     files = iter_source_files(paths)
-    return _releases(files, problems)
+    return _releases(files, problems, skip)

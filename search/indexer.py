@@ -23,7 +23,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 
 from . import storage
 from .analysis import ANALYZER_VERSION, Lexicon, fold
-from .documents import Problem, iter_source_files, read_releases
+from .documents import Problem, Unchanged, iter_source_files, read_releases
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
 from .models import Release
 from .schema import build_schema
@@ -219,12 +219,14 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
     seen: set[str] = set()
     writer = ix.writer(**_writer_options(limitmb))
     try:
-        for rel in _progress_iter(read_releases(files, problems), len(files), progress):
+        releases = read_releases(files, problems,
+                                 skip=lambda doc_id, digest: manifest.get(doc_id) == digest)
+        for rel in _progress_iter(releases, len(files), progress):
             seen.add(rel.doc_id)
-            old = manifest.get(rel.doc_id)
-            if old == rel.content_hash:
+            if isinstance(rel, Unchanged):
                 report.unchanged += 1
                 continue
+            old = manifest.get(rel.doc_id)
             if old is None:
                 report.added += 1
             else:
