@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks.corpus import default_data_dir, write_corpus  # noqa: E402
+from benchmarks.corpus import GENERATOR_VERSION, default_data_dir, write_corpus  # noqa: E402
 
 DEFAULT_OUT = REPO / "benchmarks" / "out"
 COLD_QUERY = "统筹"
@@ -238,7 +238,7 @@ class Results:
 
 def corpus_path(out_dir: Path, paragraphs: int, seed: int, annotate_fraction: float) -> Path:
     suffix = f"-a{annotate_fraction:g}" if annotate_fraction else ""
-    return out_dir / f"corpus-{paragraphs}-s{seed}{suffix}.jsonl"
+    return out_dir / f"corpus-{paragraphs}-s{seed}{suffix}-v{GENERATOR_VERSION}.jsonl"
 
 
 def ensure_corpus(out_dir: Path, paragraphs: int, seed: int, data: Path,
