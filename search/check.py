@@ -6,7 +6,8 @@
 1. ``CURRENT`` names an existing generation;
 2. the generation's ``meta.json`` is readable;
 3. the Whoosh table of contents (``_MAIN_<n>.toc``) is readable;
-4. every segment file opens and all its stored fields and postings can be read;
+4. every segment file opens and all its stored fields, terms, postings and columns can be read,
+   and the doc_id and section columns agree with the stored fields;
 5. the engine itself opens the index (:func:`search.searcher.open_index`);
 6. the counts of releases and paragraphs equal those recorded in ``meta.json``;
 7. every release record (the stored ``release`` of the paragraph marked ``head``) has a content
@@ -127,29 +128,110 @@ def _read_segments(gen: Path, problems: list[str]) -> tuple[list[dict], int] | N
     heads = 0
     for segment in toc.segments:
         names = segment.list_files(store)
-        shown = (str(gen / names[0]) if len(names) == 1
-                 else f"{gen / segment.segment_id()}.* ({len(names)} files)")
         if not names:
-            problems.append(f"{gen / segment.segment_id()}.seg is missing; {FIX}")
+            problems.append(f"{gen / segment.segment_id()}.* (the segment's files) are missing; {FIX}")
             return None
+        compound = segment.is_compound()
+        stage = "open"
         try:
             reader = SegmentReader(store, toc.schema, segment)
             try:
-                docs.extend(f for f in reader.all_stored_fields())
+                stage = "_stored.col"
+                stored = list(reader.all_stored_fields())
+                stage = ".trm"
                 for fieldname in reader.indexed_field_names():
-                    for text in reader.lexicon(fieldname):
+                    terms = list(reader.lexicon(fieldname))
+                    stage = ".pst"
+                    for text in terms:
                         reader.postings(fieldname, text).all_ids()
+                    stage = ".trm"
                 if ("head", b"1") in reader:
                     heads += sum(1 for d in reader.postings("head", b"1").all_ids()
                                  if not reader.is_deleted(d))
+                stage = "columns"
+                problem = _check_columns(reader, gen, segment, stored, compound)
+                if problem:
+                    problems.append(problem)
+                    return None
+                docs.extend(stored)
             finally:
                 reader.close()
+        except FileNotFoundError as exc:
+            problems.append(f"{_culprit(exc, gen, segment, stage, compound)} is missing; {FIX}")
+            return None
         except Exception as exc:  # a truncated or overwritten segment file
-            problems.append(f"{shown} is damaged ({_why(exc)}); {FIX}")
+            problems.append(f"{_culprit(exc, gen, segment, stage, compound)} is damaged "
+                            f"({_why(exc)}); {FIX}")
             return None
         finally:
             store.close_all()
     return docs, heads
+
+
+def _check_columns(reader, gen: Path, segment, stored: list[dict], compound: bool) -> str | None:
+    """Compare the sortable columns with the stored fields and read the length columns;
+    return the problem, naming the column file, or None."""
+    seg_id = segment.segment_id()
+    live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
+    for fieldname in ("doc_id", "section"):
+        if not reader.has_column(fieldname):
+            continue
+        where = gen / (f"{seg_id}.seg" if compound else f"{seg_id}.{fieldname}.col")
+        try:
+            column = reader.column_reader(fieldname)
+            values = [column[d] for d in live]
+        except Exception as exc:
+            return f"{where} is damaged ({_why(exc)}); {FIX}"
+        expected = [f.get(fieldname) for f in stored]
+        if [_text(v) for v in values] != [_text(v) for v in expected]:
+            return f"{where} does not match the stored fields; {FIX}"
+    for fieldname in reader.indexed_field_names():
+        if not reader.schema[fieldname].scorable:
+            continue
+        # Lengths are stored lossily (one byte each): they can only be checked for readability.
+        where = gen / (f"{seg_id}.seg" if compound else f"{seg_id}._{fieldname}_len.col")
+        try:
+            for d in range(reader.doc_count_all()):
+                reader.doc_field_length(d, fieldname, 0)
+        except Exception as exc:
+            return f"{where} is damaged ({_why(exc)}); {FIX}"
+    return None
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
+
+
+def _culprit(exc: BaseException, gen: Path, segment, stage: str, compound: bool) -> Path:
+    """The file whose reading raised ``exc``: the innermost Whoosh file object in the
+    traceback, else the file of the reading ``stage``."""
+    seg_id = segment.segment_id()
+    if compound:
+        return gen / f"{seg_id}.seg"
+    if isinstance(exc, OSError) and exc.filename:
+        return Path(exc.filename)
+    name = None
+    tb = exc.__traceback__
+    while tb is not None:  # innermost frame last: keep the last file seen
+        for value in tb.tb_frame.f_locals.values():
+            found = _file_name(value)
+            if found is None and hasattr(value, "__dict__"):
+                found = next((n for n in map(_file_name, vars(value).values()) if n), None)
+            if found:
+                name = found
+        tb = tb.tb_next
+    if name and name.startswith(seg_id):
+        return gen / name
+    return gen / (f"{seg_id}{stage}" if stage.startswith((".", "_")) else f"{seg_id}.*")
+
+
+def _file_name(value) -> str | None:
+    from whoosh.filedb.structfile import StructFile
+
+    if isinstance(value, StructFile):
+        name = getattr(value, "_name", None)
+        return name if isinstance(name, str) else None
+    return None
 
 
 def _closing_storage_class():
