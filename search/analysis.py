@@ -27,7 +27,7 @@ import jieba
 from whoosh.analysis import Filter, Token, Tokenizer
 
 #: Bump when tokenization changes: a changed fingerprint forces a full reindex.
-ANALYZER_VERSION = 3
+ANALYZER_VERSION = 4
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -51,11 +51,11 @@ def is_cjk(text: str) -> bool:
 _converter_lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=1)
-def _t2s():
+@functools.lru_cache(maxsize=2)
+def _converter(config: str):
     import opencc
 
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC(config)
 
 
 def _fold_char(c: str) -> str:
@@ -75,18 +75,31 @@ _FOLD_TABLE[0x3000] = " "
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
-def _to_simplified(text: str) -> str:
-    conv = _t2s()
-    if _SURROGATE_RE.search(text):  # lone surrogates cannot cross into OpenCC (UTF-8)
-        text = _SURROGATE_RE.sub("\ufffd", text)
+def _convert(config: str, text: str) -> str:
+    """OpenCC conversion that keeps the length (character by character if a phrase rule
+    would change it)."""
+    conv = _converter(config)
     with _converter_lock:  # the OpenCC binding is not documented as thread-safe
         out = conv.convert(text)
-    if len(out) == len(text):
-        return out
-    # A phrase rule changed the length: convert character by character to keep offsets.
-    with _converter_lock:
+        if len(out) == len(text):
+            return out
         chars = [conv.convert(c) for c in text]
     return "".join(s if len(s) == 1 else c for s, c in zip(chars, text))
+
+
+def _to_simplified(text: str) -> str:
+    """Canonical simplified script: t2s, then a s2t/t2s round trip.
+
+    The round trip makes the result the same for a simplified text and for its OpenCC
+    traditional form even where s2t picks, by phrase, a traditional character that is also a
+    simplified one (复 -> 覆 in 核复, which t2s keeps as 覆).
+    """
+    if _SURROGATE_RE.search(text):  # lone surrogates cannot cross into OpenCC (UTF-8)
+        text = _SURROGATE_RE.sub("\ufffd", text)
+    simple = _convert("t2s", text)
+    if simple.isascii():
+        return simple
+    return _convert("t2s", _convert("s2t", simple))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -100,8 +100,9 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
     """Search the index for QUERY."""
     from .searcher import open_index
 
-    result = open_index(index_dir).search(query, page=page, per_page=limit, section=section,
-                                          speaker=speaker, doc_id=doc_id)
+    with open_index(index_dir) as ix:
+        result = ix.search(query, page=page, per_page=limit, section=section, speaker=speaker,
+                           doc_id=doc_id)
     if as_json:
         _dump(dataclasses.asdict(result))
         return
@@ -123,7 +124,8 @@ def show(doc_id, index_dir, as_json):
     """Print the release DOC_ID paragraph by paragraph."""
     from .searcher import open_index
 
-    rel = open_index(index_dir).document(doc_id)
+    with open_index(index_dir) as ix:
+        rel = ix.document(doc_id)
     if as_json:
         _dump(dataclasses.asdict(rel))
         return
@@ -142,7 +144,8 @@ def stats(index_dir, as_json):
     """Count the releases and paragraphs in the index."""
     from .searcher import open_index
 
-    st = open_index(index_dir).stats()
+    with open_index(index_dir) as ix:
+        st = ix.stats()
     if as_json:
         _dump(dataclasses.asdict(st))
         return

@@ -63,6 +63,7 @@ class _State:
     opened: float = field(default_factory=time.monotonic)
     doc_ids: list | None = None
     section_factors: np.ndarray | None = None
+    closed: bool = False
 
     @property
     def reader(self):
@@ -101,41 +102,48 @@ class Index:
                       postings=postings)
 
     def _current(self) -> _State:
+        """The state to search, reopened if a reindex published new data (call under the lock:
+        nothing else is using the old state then, so it is closed at once)."""
+        st = self._state
         now = time.monotonic()
-        if now - self._checked < self.reload_interval:
+        if not st.closed and now - self._checked < self.reload_interval:
+            return st
+        self._checked = now
+        if st.closed:
+            self._state = self._open()
             return self._state
-        with self._lock:
-            self._checked = now
-            st = self._state
+        try:
+            gen = storage.current_generation(self.index_dir)
+            stale = gen != st.generation or not st.searcher.up_to_date()
+        except Exception:  # a reindex is switching files: keep serving what we have
+            return st
+        if stale:
             try:
-                gen = storage.current_generation(self.index_dir)
-                stale = gen != st.generation or not st.searcher.up_to_date()
-            except Exception:  # a reindex is switching files: keep serving what we have
+                new = self._open()
+            except Exception:
                 return st
-            if stale:
-                try:
-                    new = self._open()
-                except Exception:
-                    return st
-                self._state = new
-                old = st
-                # Let searches still running on the old state finish; close it a bit later.
-                timer = threading.Timer(30.0, _close_quietly, args=(old,))
-                timer.daemon = True
-                timer.start()
+            self._state = new
+            _close_quietly(st)
         return self._state
 
     @property
     def generation(self) -> str:
-        return self._current().generation.name
+        with self._lock:
+            return self._current().generation.name
 
     @property
     def lexicon(self) -> Lexicon:
         return self._state.lexicon
 
     def close(self) -> None:
+        """Close the open files (a later call reopens them)."""
         with self._lock:
             _close_quietly(self._state)
+
+    def __del__(self) -> None:
+        state = getattr(self, "_state", None)
+        if state is not None:
+            _close_quietly(state)
 
     def __enter__(self) -> Index:
         return self
@@ -150,10 +158,10 @@ class Index:
         """Rank the paragraphs matching ``query`` and return one page of hits."""
         t0 = time.perf_counter()
         _check_params(query, page, per_page, section)
-        st = self._current()
         pq = self.parse(query, section=section, speaker=speaker, doc_id=doc_id)
         start = (page - 1) * per_page
         with self._lock:
+            st = self._current()
             total, ranked = self._rank(st, pq, start + per_page)
             hits = [self._hit(st, pq, d, s) for d, s in ranked[start:start + per_page]]
         took = (time.perf_counter() - t0) * 1000
@@ -164,11 +172,10 @@ class Index:
         """Distinct release ids of the best paragraphs, best first (no snippets: fast)."""
         if len(query) > MAX_QUERY_LENGTH:
             query = query[:MAX_QUERY_LENGTH]
-        st = self._current()
         pq = self.parse(query)
-        out: list[str] = []
         limit = 20 * k
         with self._lock:
+            st = self._current()
             ids = self._doc_id_column(st)
             while True:
                 total, ranked = self._rank(st, pq, limit)
@@ -198,8 +205,8 @@ class Index:
 
     def document(self, doc_id: str) -> Release:
         """The release ``doc_id`` with all its paragraphs."""
-        st = self._current()
         with self._lock:
+            st = self._current()
             rows = list(st.searcher.documents(doc_id=doc_id)) if doc_id else []
         if not rows:
             raise DocumentNotFoundError(f"no release with id {doc_id!r}")
@@ -216,9 +223,8 @@ class Index:
                        repairs=dict(rec.get("repairs") or {}))
 
     def stats(self) -> IndexStats:
-        st = self._current()
         with self._lock:
-            r = st.reader
+            st = self._current()
             s = st.searcher  # count live documents: deleted ones linger until a merge
             sections = {sec: len(self._docs_for(st, Term("section", sec))) for sec in SECTIONS}
             releases = len(self._docs_for(st, Term("head", "1")))
@@ -230,8 +236,8 @@ class Index:
 
     def manifest(self) -> dict[str, dict]:
         """``doc_id -> release record`` (content hash, source, paragraphs...)."""
-        st = self._current()
         with self._lock:
+            st = self._current()
             return {r["doc_id"]: r.get("release") or {}
                     for r in st.searcher.documents(head="1")}
 
@@ -408,6 +414,7 @@ class Index:
 
 
 def _close_quietly(st: _State) -> None:
+    st.closed = True
     try:
         st.searcher.close()
     except Exception:

@@ -27,7 +27,7 @@ def ensure_index(index_dir: str, sources: Sequence[str]) -> bool:
     from search.errors import IndexNotFoundError
 
     try:
-        open_index(index_dir)
+        open_index(index_dir).close()
     except IndexNotFoundError:
         report = build_index([Path(s) for s in sources], index_dir)
         print(report.summary(), flush=True)
