@@ -443,3 +443,24 @@ def test_one_log_line_per_request_with_its_time(server: LiveServer) -> None:
     for method, _path, status, logged in sent[1:]:
         assert re.search(pattern.format(method, re.escape(logged), status), log), logged
     assert not [line for line in server.stderr().splitlines() if line.startswith("forged")]
+
+
+@pytest.mark.parametrize(("query", "code", "message"), [
+    ("q=a&q=b", "repeated_parameter", "q must be given at most once"),
+    ("q=a&per_page=&per_page=5", "repeated_parameter", "per_page must be given at most once"),
+    ("q=a&page=", "invalid_page", "page must be a positive integer"),
+    ("q=a&per_page=%205", "invalid_per_page", "per_page must be a positive integer"),
+    ("q=a&page=1001", "invalid_page", "page must be at most 1000"),
+    ("q=a&section=%20answer", "invalid_section",
+     "section must be one of: title, body, question, answer, credits, boilerplate"),
+    ("q=a&doc=.hidden", "invalid_doc", "doc is not a valid document id"),
+])
+def test_api_parameters_are_exactly_as_documented(server: LiveServer, query: str, code: str, message: str) -> None:
+    status, _h, body = _raw(server, "GET", "/api/search?" + query)
+    assert (status, json.loads(body)) == (400, {"error": {"code": code, "message": message}})
+
+
+def test_html_search_stays_lenient_with_blank_numbers(server: LiveServer) -> None:
+    assert _raw(server, "GET", "/?q=" + quote("统筹") + "&page=&section=")[0] == 200
+    status, _h, body = _raw(server, "GET", "/api/search?q=" + quote("统筹") + "&section=")
+    assert (status, json.loads(body)["total"]) == (200, 4)
