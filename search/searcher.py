@@ -243,16 +243,24 @@ class Index:
 
     # -- ranking --------------------------------------------------------------------------
 
+    def _column(self, st: _State, name: str) -> list:
+        try:
+            return list(st.reader.column_reader(name))
+        except Exception as exc:  # damaged column file
+            raise IndexCorruptError(
+                f"cannot read the {name} column in {st.generation} ({type(exc).__name__}); "
+                "run `release-search reindex --full` to rebuild it", str(st.generation)) from None
+
     def _doc_id_column(self, st: _State) -> list:
         if st.doc_ids is None:
-            st.doc_ids = list(st.reader.column_reader("doc_id"))
+            st.doc_ids = self._column(st, "doc_id")
         return st.doc_ids
 
     def _section_factors(self, st: _State) -> np.ndarray:
         if st.section_factors is None:
-            sections = st.reader.column_reader("section")
             st.section_factors = np.array(
-                [SECTION_FACTOR.get(s, 1.0) for s in sections], dtype=np.float32)
+                [SECTION_FACTOR.get(s, 1.0) for s in self._column(st, "section")],
+                dtype=np.float32)
         return st.section_factors
 
     def _docs_for(self, st: _State, q) -> set[int]:

@@ -326,10 +326,6 @@ def test_search_on_overwritten_segment_exits_1_cleanly(index_copy: Path) -> None
     assert "run `release-search reindex --full`" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="searcher bug: a truncated section column (MAIN_<id>.section.col) opens "
-                   "fine, then Index.search raises a bare OSError (Invalid argument) from "
-                   "Index._section_column instead of IndexCorruptError, so `release-search search` prints a "
-                   "traceback")
 def test_search_on_truncated_section_column_exits_1_cleanly(index_copy: Path) -> None:
     _truncate_section_column(index_copy)
     done = _search_for_real(index_copy)
