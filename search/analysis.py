@@ -284,23 +284,10 @@ class JiebaTokenizer(Tokenizer):
             yield t
             return
         folded = fold(value)
-        pos = start_pos
-        for word, start, end in self.lexicon.jieba().tokenize(folded, HMM=True):
-            if not _WORDCHAR_RE.search(word):
-                continue
-            word = word.strip()
-            t.text = word
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = value[start:end]
-            if positions:
-                t.pos = pos
-            if chars:
-                t.startchar = start_char + start
-                t.endchar = start_char + end
-            pos += 1
-            yield t
+        words = ((word.strip(), start, end)
+                 for word, start, end in self.lexicon.jieba().tokenize(folded, HMM=True)
+                 if _WORDCHAR_RE.search(word))
+        yield from _emit(t, value, words, positions, chars, keeporiginal, start_pos, start_char)
 
 
 class SubwordFilter(Filter):
@@ -350,29 +337,38 @@ class BigramTokenizer(Tokenizer):
                  **kwargs):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         folded = fold(value) if tokenize else value
-        pos = start_pos
-        for m in _RUN_RE.finditer(folded):
-            s, e = m.span()
-            if m.group(1) is not None:
-                if e - s == 1:
-                    spans = [(s, e)]
-                else:
-                    spans = [(i, i + 2) for i in range(s, e - 1)]
-            else:
-                spans = [(s, e)]
-            for a, b in spans:
-                t.text = folded[a:b]
-                t.boost = 1.0
-                t.stopped = False
-                if keeporiginal:
-                    t.original = value[a:b]
-                if positions:
-                    t.pos = pos
-                if chars:
-                    t.startchar = start_char + a
-                    t.endchar = start_char + b
-                pos += 1
-                yield t
+        yield from _emit(t, value, _bigram_spans(folded), positions, chars, keeporiginal,
+                         start_pos, start_char)
+
+
+def _bigram_spans(folded: str) -> Iterator[tuple[str, int, int]]:
+    for m in _RUN_RE.finditer(folded):
+        s, e = m.span()
+        if m.group(1) is not None and e - s > 1:
+            for i in range(s, e - 1):
+                yield folded[i:i + 2], i, i + 2
+        else:
+            yield folded[s:e], s, e
+
+
+def _emit(t: Token, value: str, items: Iterable[tuple[str, int, int]], positions: bool,
+          chars: bool, keeporiginal: bool, start_pos: int, start_char: int) -> Iterator[Token]:
+    """Fill the reused token ``t`` for each ``(text, start, end)`` and yield it; positions
+    count the tokens, offsets point into ``value``."""
+    pos = start_pos
+    for text, start, end in items:
+        t.text = text
+        t.boost = 1.0
+        t.stopped = False
+        if keeporiginal:
+            t.original = value[start:end]
+        if positions:
+            t.pos = pos
+        if chars:
+            t.startchar = start_char + start
+            t.endchar = start_char + end
+        pos += 1
+        yield t
 
 
 def WordAnalyzer(lexicon: Lexicon | None = None):
