@@ -55,8 +55,8 @@ def main() -> None:
 @click.option("--full", is_flag=True, help="Rebuild everything instead of updating.")
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary (default: userdict.txt in a source folder).")
-@click.option("--procs", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes for a full rebuild.")
+@click.option("--procs", default=None, type=click.IntRange(1, 64),
+              help="Worker processes for a full rebuild [default: every core for large sources].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def reindex(sources, index_dir, full, userdict, procs, as_json):
     """Build or update the index from SOURCES (files or folders; default seeds/)."""

@@ -124,12 +124,13 @@ def _fingerprint(lexicon: Lexicon) -> dict:
 def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
                 index_dir: str | os.PathLike = "index", *, full: bool = False,
                 userdict: str | os.PathLike | None = None, progress: Progress | None = None,
-                procs: int = 1, limitmb: int = 256) -> ReindexReport:
+                procs: int | None = None, limitmb: int = 256) -> ReindexReport:
     """Bring the index in ``index_dir`` in line with ``sources`` (files or folders).
 
     Raises ReindexLockedError if another reindex is running, SourceError if a source path does
     not exist. Unreadable files and malformed JSONL lines are skipped and listed in
-    ``report.problems``; everything else is indexed.
+    ``report.problems``; everything else is indexed. ``procs`` worker processes write a full
+    rebuild (default: every core when the sources exceed a few megabytes, else one).
     """
     t0 = time.perf_counter()
     sources = [Path(s) for s in sources]
@@ -140,6 +141,8 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
         raise SourceError("user dictionary not found", str(udpath))
     lexicon = Lexicon.from_file(udpath) if udpath else Lexicon()
     fingerprint = _fingerprint(lexicon)
+    if procs is None:
+        procs = _default_procs(files)
 
     with storage.ReindexLock(index_dir):
         reason = "asked for (--full)" if full else ""
@@ -165,6 +168,20 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     report.problems = problems
     report.seconds = round(time.perf_counter() - t0, 2)
     return report
+
+
+#: Below this much source text one process is faster than starting workers.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+
+def _default_procs(files: list[Path]) -> int:
+    total = 0
+    for f in files:
+        try:
+            total += f.stat().st_size
+        except OSError:
+            pass
+    return max(1, os.cpu_count() or 1) if total >= PARALLEL_MIN_BYTES else 1
 
 
 def _progress_iter(releases: Iterator[Release], total: int,

@@ -364,13 +364,23 @@ def test_reindex_killed_at_any_moment_leaves_a_working_index(tmp_path):
         if not flag and not changed:
             make_releases(src, 60, seed=2, paragraphs=2)  # rewrites gen0000..gen0059 with new text
             changed = True
-        proc = _reindex_proc(src, ix_dir, *([flag] if flag else []))
-        time.sleep(duration * fraction)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
-        proc.wait(timeout=300)
-        assert _snapshot(ix_dir) == baseline, (flag, fraction)
+        # A reindex that finished before its kill (a faster run than the first one) is tried
+        # again with an earlier kill, so that the kills really land mid-reindex.
+        delay = duration * fraction
+        for _attempt in range(4):
+            proc = _reindex_proc(src, ix_dir, *([flag] if flag else []))
+            time.sleep(delay)
+            landed = proc.poll() is None
+            if landed:
+                proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=300)
+            assert _snapshot(ix_dir) == baseline, (flag, fraction)
+            if landed:
+                killed += 1
+                break
+            if not flag:  # the incremental update went through: change the sources again
+                make_releases(src, 60, seed=3 + _attempt, paragraphs=2)
+            delay /= 2
     assert killed >= len(plan) // 2  # most kills land mid-reindex
 
     # The next reindex needs no manual cleanup, and tidies what the killed ones left.
