@@ -13,7 +13,8 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.util.numeric import byte_to_length
 
 from .errors import IndexCorruptError, SearchError
 
@@ -40,6 +41,25 @@ def _read_matcher(m) -> tuple[list, list]:
         weights.append(m.weight())
         m.next()
     return ids, weights
+
+
+# Whoosh stores field lengths as one byte per document (a lossy code); decode them all at once.
+_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+def _leaf_lengths(leaf, fieldname: str, count: int) -> np.ndarray:
+    """The field lengths of one segment's documents, read as one block from the W3 column."""
+    try:
+        reader = leaf._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+        if reader is None:
+            return np.zeros(count, dtype=np.float32)
+        raw = np.frombuffer(reader._dbfile.get(reader._basepos, reader._count), dtype=np.uint8)
+        codes = np.zeros(count, dtype=np.uint8)
+        codes[:min(count, len(raw))] = raw[:count]
+        return _BYTE_TO_LENGTH[codes]
+    except AttributeError:  # another codec: ask document by document
+        dfl = leaf.doc_field_length
+        return np.array([dfl(d, fieldname, 0) for d in range(count)], dtype=np.float32)
 
 
 class Postings:
@@ -72,9 +92,8 @@ class Postings:
         if arr is None:
             arr = np.zeros(self.n, dtype=np.float32)
             for leaf, offset in self._leaves:
-                dfl = leaf.doc_field_length
-                for d in range(leaf.doc_count_all()):
-                    arr[offset + d] = dfl(d, fieldname, 0)
+                count = leaf.doc_count_all()
+                arr[offset:offset + count] = _leaf_lengths(leaf, fieldname, count)
             self._lengths[fieldname] = arr
             self._avgfl[fieldname] = (self.reader.field_length(fieldname)
                                       / max(1, self.reader.doc_count())) or 1.0
