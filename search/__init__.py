@@ -8,6 +8,7 @@
 
 from .errors import (
     DocumentNotFoundError,
+    IndexAccessError,
     IndexCorruptError,
     IndexNotFoundError,
     QueryError,
@@ -25,6 +26,7 @@ __all__ = [
     "DocumentNotFoundError",
     "Hit",
     "Index",
+    "IndexAccessError",
     "IndexCorruptError",
     "IndexNotFoundError",
     "IndexStats",

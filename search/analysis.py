@@ -148,17 +148,26 @@ class Lexicon:
 
     @classmethod
     def from_file(cls, path) -> Lexicon:
-        """Read a jieba user dictionary (UTF-8, one ``word [freq] [tag]`` per line)."""
+        """Read a jieba user dictionary (UTF-8, one ``word [freq] [tag]`` per line); raises
+        SourceError if it is unreadable or not UTF-8."""
+        from .errors import SourceError
+
+        try:
+            with open(path, encoding="utf-8-sig") as f:
+                lines = f.read().splitlines()
+        except UnicodeDecodeError:
+            raise SourceError("user dictionary is not UTF-8", str(path)) from None
+        except OSError as exc:
+            raise SourceError(f"cannot read user dictionary: {exc.strerror}", str(path)) from None
         entries = []
-        with open(path, encoding="utf-8-sig") as f:
-            for line in f:
-                parts = line.split()
-                if not parts or parts[0].startswith("#"):
-                    continue
-                word = fold(parts[0])
-                freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-                tag = parts[2] if len(parts) > 2 else None
-                entries.append((word, freq, tag))
+        for line in lines:
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            word = fold(parts[0])
+            freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+            tag = parts[2] if len(parts) > 2 else None
+            entries.append((word, freq, tag))
         return cls(entries)
 
     def fingerprint(self) -> str:

@@ -23,6 +23,10 @@ class IndexCorruptError(SearchError):
         self.path = path
 
 
+class IndexAccessError(SearchError):
+    """The index directory cannot be created, read or written (permissions, missing parent)."""
+
+
 class ReindexLockedError(SearchError):
     """Another reindex holds the index's writer lock."""
 

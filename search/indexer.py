@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import whoosh.index
-from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
+from whoosh.codec.whoosh3 import W3Codec
 
 from . import storage
 from .analysis import ANALYZER_VERSION, Lexicon, fold
@@ -31,18 +31,11 @@ from .schema import build_schema
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
 FORMAT = 2
-#: Posting lists shorter than this are stored inside the term entry (no block of their own):
-#: most bigrams are rare, and a block costs ~140 bytes and a zlib call.
-INLINE_LIMIT = 8
-
-# whoosh-reloaded 2.7.5 calls ``set_inline`` where the method is named ``set_inlined``, so any
-# inline limit above 1 crashes; give the method its intended name.
-if not hasattr(W3TermInfo, "set_inline"):
-    W3TermInfo.set_inline = W3TermInfo.set_inlined
-
-
 def index_codec() -> W3Codec:
-    return W3Codec(inlinelimit=INLINE_LIMIT)
+    # Whoosh's default inline limit (1). Larger limits need whoosh-reloaded's misnamed
+    # ``set_inline`` patched, and then merging segments fails on inlined ID-field postings
+    # (their values read back as str): found by review, see test_many_incremental_updates.
+    return W3Codec()
 
 
 def _writer_options(limitmb: int) -> dict:

@@ -71,7 +71,8 @@ class Postings:
         self.where = where
         self.k1 = k1
         self.b = b
-        self.n = reader.doc_count_all()
+        self.n = reader.doc_count_all()  # document numbers, deleted ones included
+        self.n_live = max(1, reader.doc_count())
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._cache: OrderedDict = OrderedDict()
@@ -88,15 +89,19 @@ class Postings:
                             self.live[offset + d] = False
 
     def lengths(self, fieldname: str) -> np.ndarray:
+        """Field lengths of all documents (deleted ones count 0)."""
         arr = self._lengths.get(fieldname)
         if arr is None:
-            arr = np.zeros(self.n, dtype=np.float32)
-            for leaf, offset in self._leaves:
-                count = leaf.doc_count_all()
-                arr[offset:offset + count] = _leaf_lengths(leaf, fieldname, count)
-            self._lengths[fieldname] = arr
-            self._avgfl[fieldname] = (self.reader.field_length(fieldname)
-                                      / max(1, self.reader.doc_count())) or 1.0
+            with self._lock:
+                arr = self._lengths.get(fieldname)
+                if arr is None:
+                    arr = np.zeros(self.n, dtype=np.float32)
+                    for leaf, offset in self._leaves:
+                        count = leaf.doc_count_all()
+                        arr[offset:offset + count] = _leaf_lengths(leaf, fieldname, count)
+                    arr[~self.live] = 0
+                    self._avgfl[fieldname] = float(arr.sum()) / self.n_live or 1.0
+                    self._lengths[fieldname] = arr
         return arr
 
     def raw(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -139,8 +144,8 @@ class Postings:
         if len(ids):
             lens = self.lengths(fieldname)
             avgfl = self._avgfl[fieldname]
-            df = self.reader.doc_frequency(fieldname, text)
-            idf = math.log(self.n / (df + 1)) + 1.0
+            # Live statistics: deleted documents linger in the segments until a merge.
+            idf = math.log(self.n_live / (len(ids) + 1)) + 1.0
             k1 = self.k1
             denom = tf + k1 * (1 - self.b) + (k1 * self.b / avgfl) * lens[ids]
             scores = (idf * tf * (k1 + 1) / denom).astype(np.float32)

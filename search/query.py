@@ -79,6 +79,8 @@ class ParsedQuery:
     clauses: list[Clause] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)  # field -> any of values
     exclude: dict[str, list[str]] = field(default_factory=dict)  # -field:value
+    # Filters given as parameters (API, CLI options): each one must hold.
+    params: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def positive(self) -> list[Clause]:

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,6 @@ class _State:
     searcher: object
     lexicon: Lexicon
     postings: Postings
-    opened: float = field(default_factory=time.monotonic)
     doc_ids: list | None = None
     section_factors: np.ndarray | None = None
     closed: bool = False
@@ -98,8 +97,25 @@ class Index:
                 "run `release-search reindex --full` to rebuild it", str(gen)) from None
         lexicon = ix.schema["words"].analyzer[0].lexicon
         postings = Postings(searcher.reader(), K1, B, where=str(gen))
-        return _State(generation=gen, ix=ix, searcher=searcher, lexicon=lexicon,
-                      postings=postings)
+        st = _State(generation=gen, ix=ix, searcher=searcher, lexicon=lexicon,
+                    postings=postings)
+        # Whoosh opens per-document files lazily; open them now, while they surely exist (an
+        # incremental reindex may merge and delete this generation's segments later).
+        try:
+            for name in ("words", "bigrams", "title"):
+                postings.lengths(name)
+            self._section_factors(st)
+            if postings.n:
+                searcher.stored_fields(0)
+        except IndexCorruptError:
+            _close_quietly(st)
+            raise
+        except Exception as exc:
+            _close_quietly(st)
+            raise IndexCorruptError(
+                f"cannot read the index in {gen} ({type(exc).__name__}); "
+                "run `release-search reindex --full` to rebuild it", str(gen)) from None
+        return st
 
     def _current(self) -> _State:
         """The state to search, reopened if a reindex published new data (call under the lock:
@@ -195,7 +211,7 @@ class Index:
         pq = parse_query(query, self._state.lexicon)
         for name, value in (("section", section), ("speaker", speaker), ("doc", doc_id)):
             if value:
-                pq.filters.setdefault(name, []).append(value)
+                pq.params.append((name, value))
         return pq
 
     def highlight(self, text: str, query: str) -> str:
@@ -309,6 +325,8 @@ class Index:
         allowed = p.live.copy()
         for name, values in pq.filters.items():
             allowed &= self._field_mask(st, name, values)
+        for name, value in pq.params:
+            allowed &= self._field_mask(st, name, [value])
         for name, values in pq.exclude.items():
             allowed &= ~self._field_mask(st, name, values)
         for clause in pq.negative:
@@ -316,7 +334,7 @@ class Index:
                 allowed &= ~self._phrase_mask(st, unit)
         positive = pq.positive
         if not positive:
-            if not pq.filters:
+            if not pq.filters and not pq.params:
                 return 0, []
             docs = np.flatnonzero(allowed)
             return len(docs), [(int(d), 0.0) for d in docs[:limit]]

@@ -22,7 +22,7 @@ import re
 import shutil
 from pathlib import Path
 
-from .errors import IndexCorruptError, IndexNotFoundError, ReindexLockedError
+from .errors import IndexAccessError, IndexCorruptError, IndexNotFoundError, ReindexLockedError
 
 CURRENT = "CURRENT"
 LOCK = ".reindex.lock"
@@ -84,9 +84,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def sync_tree(path: Path) -> None:
+    """fsync every file of ``path`` and the directory itself (Whoosh does not)."""
+    for child in path.iterdir():
+        if child.is_file():
+            fd = os.open(child, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    _fsync_dir(path)
+
+
 def publish(index_dir: str | os.PathLike, generation: Path) -> None:
-    """Atomically make ``generation`` the live one."""
+    """Atomically make ``generation`` the live one, once its files are on disk."""
     root = Path(index_dir)
+    sync_tree(generation)
     tmp = root / f"{CURRENT}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(generation.name + "\n")
@@ -131,11 +144,44 @@ def write_meta(generation: Path, meta: dict) -> None:
     os.replace(tmp, generation / META)
 
 
+# Lock descriptors this process holds. Forked children (Whoosh's indexing workers) close their
+# copies, so the lock dies with the reindex process itself, and they are killed if it dies: a
+# ``kill -9`` of a parallel reindex leaves neither a held lock nor orphaned workers.
+_held_fds: set[int] = set()
+
+
+def _set_parent_death_signal() -> None:
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):  # not Linux: the workers exit when their queue closes
+        pass
+
+
+def _after_fork_in_child() -> None:
+    if not _held_fds:
+        return
+    for fd in list(_held_fds):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held_fds.clear()
+    _set_parent_death_signal()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class ReindexLock:
     """An exclusive, non-blocking lock on an index directory for the length of a reindex.
 
     Uses ``flock``: the kernel drops it when the holder exits, even on ``kill -9``, so a crashed
-    reindex never leaves a lock that needs cleaning up by hand.
+    reindex never leaves a lock that needs cleaning up by hand (forked workers close their copy
+    of the descriptor and die with the reindex).
     """
 
     def __init__(self, index_dir: str | os.PathLike):
@@ -143,8 +189,12 @@ class ReindexLock:
         self._fd: int | None = None
 
     def __enter__(self) -> ReindexLock:
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise IndexAccessError(
+                f"cannot write the index directory {self.root}: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -159,10 +209,12 @@ class ReindexLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
+        _held_fds.add(fd)
         return self
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
+            _held_fds.discard(self._fd)
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)

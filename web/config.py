@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from search.errors import SearchError
+
 #: Prefix of the environment variables read by :func:`load_config`.
 ENV_PREFIX = "RELEASE_SEARCH_"
 
@@ -32,7 +34,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-class ConfigError(ValueError):
+class ConfigError(SearchError):
     """An environment variable cannot be converted to the type of its default."""
 
 

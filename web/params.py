@@ -13,11 +13,9 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from search.errors import QueryError
 from search.models import SECTIONS
-
-#: Same caps as ``search.searcher`` (duplicated so that validation needs no index).
-MAX_PER_PAGE = 100
-MAX_QUERY_LENGTH = 500
+from search.searcher import MAX_PER_PAGE, MAX_QUERY_LENGTH
 #: The parameters of a search; each may be given at most once.
 SEARCH_PARAMETERS = ("q", "page", "per_page", "section", "speaker", "doc")
 #: Longest doc id a URL may carry.
@@ -30,7 +28,7 @@ _DIGITS = re.compile(r"[0-9]{1,12}")
 DOC_ID_PATTERN = r"^([^./\\\x00-\x1f\x7f-\x9f][^/\\\x00-\x1f\x7f-\x9f]*)?$"
 
 
-class ParamError(ValueError):
+class ParamError(QueryError):
     """A request parameter is invalid; ``code`` is a stable machine-readable name."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -56,6 +56,10 @@ def serve(
     """
     _configure_logging()
     ensure_index(index_dir, sources)
+    from search.analysis import load_dictionary
+
+    # Pay jieba's dictionary load now, not in the first reader's request.
+    logging.getLogger("web").info("jieba dictionary loaded in %.2f s", load_dictionary())
     app = create_app({"INDEX_DIR": index_dir})
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False)
@@ -78,7 +82,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     parser.add_argument("--source", action="append", dest="sources", help="source file or folder (repeatable)")
     args = parser.parse_args(argv)
-    serve(args.index_dir, args.host, args.port, args.debug, tuple(args.sources or ("seeds",)))
+    from search.errors import SearchError
+
+    try:
+        serve(args.index_dir, args.host, args.port, args.debug, tuple(args.sources or ("seeds",)))
+    except SearchError as exc:
+        raise SystemExit(f"Error: {exc}") from None
 
 
 if __name__ == "__main__":

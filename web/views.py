@@ -59,7 +59,7 @@ def search_page() -> str:
         max_filter_length=config["MAX_FILTER_LENGTH"],
     )
     filters = params.filters()
-    if not params.query.strip():
+    if not params.query.strip() and not any(filters.values()):
         return render_template(
             "search.html",
             params=params,
