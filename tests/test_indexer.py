@@ -15,6 +15,7 @@ import pytest
 
 from search import (
     DocumentNotFoundError,
+    IndexAccessError,
     ReindexLockedError,
     SourceError,
     build_index,
@@ -468,3 +469,20 @@ def _snapshot_counts(ix_dir: Path) -> tuple[int, int]:
     with open_index(ix_dir) as ix:
         st = ix.stats()
         return st.releases, st.paragraphs
+
+
+def test_unreadable_user_dictionary_is_a_source_error(tmp_path):
+    src = tmp_path / "src"
+    write_release(src, "one", "德州市新闻发布会", "正文段落。")
+    (src / "userdict.txt").write_bytes("德州云展会 10 n\n".encode("gbk"))
+    with pytest.raises(SourceError, match="user dictionary is not UTF-8"):
+        build_index([src], tmp_path / "index")
+
+
+def test_unwritable_index_directory_is_an_index_access_error(tmp_path):
+    src = tmp_path / "src"
+    write_release(src, "one", "德州市新闻发布会", "正文段落。")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(IndexAccessError, match="cannot write the index directory"):
+        build_index([src], blocker / "index")

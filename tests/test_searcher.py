@@ -446,3 +446,14 @@ def test_random_queries_on_markup_text_only_mark(markup_ix, query):
     for hit in markup_ix.search(query, per_page=ALL).hits:
         assert_only_mark_markup(hit.snippet)
         assert html.unescape(re.sub(r"</?mark>", "", hit.snippet)) == hit.text
+
+
+def test_parameter_filters_narrow_query_filters(sample_ix):
+    in_query = paras(sample_ix.search("speaker:田汝勇 核酸", per_page=ALL))
+    assert in_query == paras(sample_ix.search("核酸", speaker="田汝勇", per_page=ALL))
+    assert in_query and set(in_query) <= {14, 15, 16, 17, 18}
+    # A parameter must hold as well as the query's own filter: no paragraph has two speakers.
+    assert sample_ix.search("speaker:田汝勇 核酸", speaker="逯泽生").total == 0
+    # Several speakers in the query are alternatives.
+    both = set(paras(sample_ix.search("speaker:田汝勇 speaker:逯泽生 企业", per_page=ALL)))
+    assert any(p >= 20 for p in both) and any(p < 20 for p in both)

@@ -152,6 +152,17 @@ def test_search_page_lists_highlighted_hits(client: FlaskClient, index: Index) -
     assert 'class="pagination"' not in html
 
 
+def test_filter_without_words_lists_the_filtered_paragraphs(client: FlaskClient) -> None:
+    response = client.get("/?speaker=田汝勇")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '找到 <strong id="total">5</strong> 条结果' in html
+    assert html.count('<li class="hit">') == 5
+    assert html.count('<span class="speaker">发言人：田汝勇</span>') == 5
+    api = client.get("/api/search?speaker=田汝勇&per_page=100").get_json()
+    assert sorted(h["paragraph"] for h in api["hits"]) == [14, 15, 16, 17, 18]
+
+
 def test_traditional_query_finds_the_same_paragraphs(client: FlaskClient) -> None:
     simplified = client.get("/api/search?q=核酸检测&per_page=100").get_json()
     traditional = client.get("/api/search?q=核酸檢測&per_page=100").get_json()
