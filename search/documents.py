@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -517,6 +518,28 @@ def _mtime_year(path: Path) -> int | None:
 _MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 
 
+#: Longest release id: ids travel in URLs (``/doc/<id>``).
+MAX_DOC_ID_LENGTH = 200
+
+
+def valid_doc_id(doc_id: str) -> bool:
+    """Whether ``doc_id`` can be a release id: not empty, at most 200 characters, not path-like
+    (no ``/`` or ``\\``, no leading dot), no control characters. The web app looks up only
+    such ids, so every indexed release can be opened there."""
+    if not doc_id or len(doc_id) > MAX_DOC_ID_LENGTH:
+        return False
+    if "/" in doc_id or "\\" in doc_id or doc_id.startswith("."):
+        return False
+    return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in doc_id)
+
+
+def _check_id(doc_id: str) -> None:
+    if not valid_doc_id(doc_id):
+        raise SourceError(
+            f"unusable id {doc_id[:40]!r}: ids must be 1-{MAX_DOC_ID_LENGTH} characters, "
+            "without slashes, a leading dot or control characters", doc_id[:40])
+
+
 @dataclass
 class Unchanged:
     """A release whose content hash the caller already has: read but not parsed again."""
@@ -533,6 +556,7 @@ def _read_text_file(
     path: Path, problems: list[Problem], skip: Skip | None = None
 ) -> Iterator[tuple[str, Release | Unchanged]]:
     source = str(path)
+    _check_id(path.stem)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if skip is not None and skip(path.stem, digest):
@@ -591,6 +615,9 @@ def _jsonl_release(
     doc_id = str(doc_id).strip()
     if not doc_id:
         raise _BadLine('empty "id"')
+    if not valid_doc_id(doc_id):
+        raise _BadLine(f'unusable "id" {doc_id[:40]!r} (at most {MAX_DOC_ID_LENGTH} characters, '
+                       "no slashes, leading dot or control characters)")
     body = record.get("text")
     if not isinstance(body, str):
         raise _BadLine('missing or invalid "text" (a string)')

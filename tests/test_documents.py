@@ -620,3 +620,17 @@ def test_date_argument_wins_when_valid() -> None:
     text = "标题\n2021年5月6日召开"
     assert parse_release(text, "x", date="2022-01-02").date == "2022-01-02"
     assert parse_release(text, "x", date="2022-02-30").date == "2021-05-06"
+
+
+def test_ids_the_web_app_could_not_open_are_skipped_and_reported(tmp_path):
+    lines = [{"id": "ok1", "title": "标题", "text": "正文"},
+             {"id": "2022/03/a", "title": "标题", "text": "正文"},
+             {"id": ".hidden", "text": "正文"},
+             {"id": "x" * 201, "text": "正文"}]
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    problems: list[Problem] = []
+    assert [r.doc_id for r in read_releases([path], problems)] == ["ok1"]
+    assert [(p.source, p.skipped) for p in problems] == [
+        (f"{path}:2", True), (f"{path}:3", True), (f"{path}:4", True)]
+    assert all('unusable "id"' in p.message for p in problems)

@@ -8,18 +8,16 @@ with anything but a :class:`ParamError` (which the app turns into a 400).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
+from search.documents import MAX_DOC_ID_LENGTH, valid_doc_id
 from search.errors import QueryError
 from search.models import SECTIONS
 from search.searcher import MAX_PER_PAGE, MAX_QUERY_LENGTH
 #: The parameters of a search; each may be given at most once.
 SEARCH_PARAMETERS = ("q", "page", "per_page", "section", "speaker", "doc")
-#: Longest doc id a URL may carry.
-MAX_DOC_ID_LENGTH = 200
 
 _DIGITS = re.compile(r"[0-9]{1,12}")
 
@@ -76,12 +74,8 @@ def parse_positive_int(raw: str | None, name: str, default: int, maximum: int) -
 
 
 def is_acceptable_doc_id(doc_id: str) -> bool:
-    """Whether ``doc_id`` may be looked up: not empty, not too long, not path-like, no control characters."""
-    if not doc_id or len(doc_id) > MAX_DOC_ID_LENGTH:
-        return False
-    if "/" in doc_id or "\\" in doc_id or doc_id.startswith("."):
-        return False
-    return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in doc_id)
+    """Whether ``doc_id`` may be looked up: the engine's own rule for release ids."""
+    return valid_doc_id(doc_id)
 
 
 def _optional_text(raw: str | None, name: str, max_length: int) -> str | None:
