@@ -177,14 +177,33 @@ def _default_procs(files: list[Path]) -> int:
     return max(1, os.cpu_count() or 1) if total >= PARALLEL_MIN_BYTES else 1
 
 
-def _progress_iter(releases: Iterator[Release], total: int,
-                   progress: Progress | None) -> Iterator[Release]:
+def _count_releases(files: list[Path]) -> int:
+    """How many releases the files hold, for the progress bar: one per text file, one per
+    non-empty line of a JSONL file."""
+    total = 0
+    for f in files:
+        if f.suffix.lower() != ".jsonl":
+            total += 1
+            continue
+        try:
+            with open(f, "rb") as fh:
+                total += sum(1 for line in fh if line.strip())
+        except OSError:
+            pass
+    return total
+
+
+def _progress_iter(releases: Iterator, files: list[Path],
+                   progress: Progress | None) -> Iterator:
+    if progress is None:
+        yield from releases
+        return
+    total = _count_releases(files)
     done = 0
     for rel in releases:
         yield rel
         done += 1
-        if progress:
-            progress(done, total)
+        progress(done, max(total, done))
 
 
 def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, limitmb,
@@ -199,7 +218,7 @@ def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, lim
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
     repairs: Counter = Counter()
     try:
-        for rel in _progress_iter(read_releases(files, problems), len(files), progress):
+        for rel in _progress_iter(read_releases(files, problems), files, progress):
             for doc in paragraph_docs(rel):
                 writer.add_document(**doc)
             report.added += 1
@@ -231,7 +250,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
     try:
         releases = read_releases(files, problems,
                                  skip=lambda doc_id, digest: manifest.get(doc_id) == digest)
-        for rel in _progress_iter(releases, len(files), progress):
+        for rel in _progress_iter(releases, files, progress):
             seen.add(rel.doc_id)
             if isinstance(rel, Unchanged):
                 report.unchanged += 1

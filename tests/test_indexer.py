@@ -486,3 +486,13 @@ def test_unwritable_index_directory_is_an_index_access_error(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(IndexAccessError, match="cannot write the index directory"):
         build_index([src], blocker / "index")
+
+
+def test_progress_counts_releases_not_files(tmp_path):
+    corpus = tmp_path / "bulk.jsonl"
+    corpus.write_text("\n".join(
+        json.dumps({"id": f"r{i}", "title": f"第{i}号发布会", "text": "正文段落。"},
+                   ensure_ascii=False) for i in range(3)) + "\n\n", encoding="utf-8")
+    calls: list[tuple[int, int]] = []
+    build_index([corpus], tmp_path / "index", progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
