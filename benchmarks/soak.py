@@ -9,9 +9,10 @@ process, and reads that process's ``/proc/PID``:
 * open file descriptors (``/proc/PID/fd``: regular files, sockets, deleted files) and mapped
   index files (``/proc/PID/maps``) before and after ``--reindexes`` reindexes run by another
   process (``python -m search reindex``, alternately full and incremental) while requests keep
-  coming: once the server has switched to the new data and closed the old searchers (the engine
-  closes a replaced generation 30 s after the switch), the count of open files must be back to
-  where it was and no deleted or superseded index file may stay open or mapped.
+  coming: once the server has switched to the new data (the engine closes a replaced generation
+  as it opens the new one), the open files other than the index's must be back to where they
+  were, and no deleted or superseded index file may stay open or mapped (the number of open
+  index files follows the live index's segments: an incremental update adds one).
 
 Every answer must have the expected status (200, or the 404/400 a request is meant to get) and
 API answers must be valid JSON; anything else is an error.
@@ -216,6 +217,19 @@ def open_index_files(pid: int, index_dir: Path) -> list[str]:
     return sorted(found)
 
 
+def index_fd_count(pid: int, index_dir: Path) -> int:
+    """Descriptors of ``pid`` open on files under ``index_dir``."""
+    root = str(Path(index_dir).resolve()) + "/"
+    count = 0
+    for entry in os.scandir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(entry.path).startswith(root):
+                count += 1
+        except FileNotFoundError:
+            continue
+    return count
+
+
 def stale_index_files(pid: int, index_dir: Path) -> list[str]:
     """Open or mapped index files that are deleted or outside the live generation."""
     live = (Path(index_dir).resolve() / (Path(index_dir) / "CURRENT").read_text().strip())
@@ -298,6 +312,9 @@ class SoakReport:
     rss_after_reindexes_kb: int | None = None
     fds_before: FdCounts | None = None
     fds_after: FdCounts | None = None
+    # descriptors on index files: their number follows the live index's segment count
+    index_fds_before: int = 0
+    index_fds_after: int = 0
     stale_files: list[str] = field(default_factory=list)
     settle_s: float = 0.0
     max_growth: float = MAX_GROWTH
@@ -310,8 +327,10 @@ class SoakReport:
         if self.rss_growth is not None and self.rss_growth >= self.max_growth:
             out.append(f"memory grew {self.rss_growth:.1%} (limit {self.max_growth:.0%})")
         if self.fds_before and self.fds_after:
-            if self.fds_after.files > self.fds_before.files:
-                out.append(f"open files {self.fds_before.files} -> {self.fds_after.files}")
+            other_before = self.fds_before.files - self.index_fds_before
+            other_after = self.fds_after.files - self.index_fds_after
+            if other_after > other_before:
+                out.append(f"open non-index files {other_before} -> {other_after}")
             if self.fds_after.deleted:
                 out.append(f"{self.fds_after.deleted} deleted files still open")
         if self.stale_files:
@@ -358,6 +377,7 @@ def soak(base_url: str, pid: int | None, requests_total: int, *, threads: int = 
         before = _health(base_url)
         report.generation_before, report.releases_before = before["generation"], before["releases"]
         report.fds_before = fd_counts(pid) if pid else None
+        report.index_fds_before = index_fd_count(pid, index_dir) if pid else 0
         added = 0
         for i in range(reindexes):
             full = i % 2 == 0
@@ -390,10 +410,12 @@ def soak(base_url: str, pid: int | None, requests_total: int, *, threads: int = 
             tally.add(settle)
             now = _health(base_url)
             fds = fd_counts(pid) if pid else None
+            index_fds = index_fd_count(pid, index_dir) if pid else 0
             stale = stale_index_files(pid, index_dir) if pid else []
             switched = now["releases"] == expected_releases
-            closed = (fds is None or (report.fds_before is not None
-                                      and fds.files <= report.fds_before.files and not fds.deleted)) \
+            closed = (fds is None or (report.fds_before is not None and not fds.deleted
+                                      and fds.files - index_fds
+                                      <= report.fds_before.files - report.index_fds_before)) \
                 and not stale
             if (switched and closed) or time.monotonic() > deadline:
                 break
@@ -402,6 +424,7 @@ def soak(base_url: str, pid: int | None, requests_total: int, *, threads: int = 
         report.reindexes = reindexes
         report.generation_after, report.releases_after = now["generation"], now["releases"]
         report.fds_after = fds
+        report.index_fds_after = index_fds
         report.stale_files = stale
         report.rss_after_reindexes_kb = rss_kb(pid) if pid else None
     report.requests, report.errors, report.error_samples = tally.sent, tally.errors, tally.samples
@@ -428,7 +451,8 @@ def format_report(r: SoakReport) -> str:
             lines.append(f"open fds: {b.total} -> {a.total} (files {b.files} -> {a.files}, sockets "
                          f"{b.sockets} -> {a.sockets}, deleted {b.deleted} -> {a.deleted}, other "
                          f"{b.other} -> {a.other}); superseded index files open or mapped: "
-                         f"{len(r.stale_files)}")
+                         f"{len(r.stale_files)}; index files open {r.index_fds_before} -> "
+                         f"{r.index_fds_after} (all in the live generation)")
         if r.rss_after_reindexes_kb is not None:
             lines.append(f"memory after the reindexes: {r.rss_after_reindexes_kb / 1024:.1f} MiB")
     failures = r.failures()
