@@ -548,8 +548,9 @@ class Unchanged:
     content_hash: str
 
 
-#: ``skip(doc_id, content_hash)``: True when the caller already has this exact release.
-Skip = Callable[[str, str], bool]
+#: ``skip(doc_id, content_hash, location)``: True when the caller already has this exact
+#: release, read from the same place.
+Skip = Callable[[str, str, str], bool]
 
 
 def _read_text_file(
@@ -559,7 +560,7 @@ def _read_text_file(
     _check_id(path.stem)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if skip is not None and skip(path.stem, digest):
+    if skip is not None and skip(path.stem, digest, source):
         yield source, Unchanged(path.stem, digest)
         return
     text, bad = decode_bytes(data, source)
@@ -572,6 +573,7 @@ def _read_text_file(
         default_year=_mtime_year(path),
         content_hash=digest,
     )
+    release.location = source
     if bad:
         release.repairs["replaced_bytes"] = bad
         problems.append(
@@ -624,7 +626,7 @@ def _jsonl_release(
     if not body.strip():
         raise _BadLine('empty "text"')
     digest = hashlib.sha256(raw).hexdigest()
-    if skip is not None and skip(doc_id, digest):
+    if skip is not None and skip(doc_id, digest, source):
         return Unchanged(doc_id, digest)
     title = _optional_string(record, "title")
     date = _optional_string(record, "date")
@@ -651,6 +653,7 @@ def _jsonl_release(
         content_hash=digest,
         title=title,
     )
+    release.location = source
     if bad:
         release.repairs["replaced_bytes"] = bad
     return release
@@ -728,8 +731,8 @@ def read_releases(
     binary or undecodable files and malformed JSONL lines are skipped; bad bytes are replaced
     and reported; a duplicate id is reported and the later release skipped.
 
-    With ``skip``, a release for which ``skip(doc_id, content_hash)`` is true is yielded as
-    :class:`Unchanged` without being decoded or parsed (incremental reindexing).
+    With ``skip``, a release for which ``skip(doc_id, content_hash, location)`` is true is
+    yielded as :class:`Unchanged` without being decoded or parsed (incremental reindexing).
     """
     files = iter_source_files(paths)
     return _releases(files, problems, skip)

@@ -90,7 +90,8 @@ def find_userdict(sources: Iterable[str | os.PathLike]) -> Path | None:
 
 def paragraph_docs(rel: Release) -> Iterator[dict]:
     """The Whoosh documents of one release (one per paragraph)."""
-    record = {"hash": rel.content_hash, "source": rel.source, "url": rel.url,
+    record = {"hash": rel.content_hash, "source": rel.source, "location": rel.location,
+              "url": rel.url,
               "title": rel.title, "date": rel.date, "paragraphs": len(rel.paragraphs),
               "repairs": dict(rel.repairs)}
     for p in rel.paragraphs:
@@ -241,22 +242,24 @@ def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, lim
 def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -> ReindexReport:
     ix = whoosh.index.open_dir(str(live), indexname=storage.INDEX_NAME)
     with ix.searcher() as s:
-        manifest = {f["doc_id"]: (f.get("release") or {}).get("hash")
-                    for f in s.documents(head="1")}
+        records = {f["doc_id"]: f.get("release") or {} for f in s.documents(head="1")}
+    # Skip a release only if it is the same content read from the same place, so a moved
+    # file or a shifted JSONL line gets its stored location updated.
+    known = {doc_id: (rec.get("hash"), rec.get("location")) for doc_id, rec in records.items()}
     report = ReindexReport(index_dir=str(index_dir), generation=live.name, full=False)
     repairs: Counter = Counter()
     seen: set[str] = set()
     writer = ix.writer(**_writer_options(limitmb))
     try:
-        releases = read_releases(files, problems,
-                                 skip=lambda doc_id, digest: manifest.get(doc_id) == digest)
+        releases = read_releases(
+            files, problems,
+            skip=lambda doc_id, digest, where: known.get(doc_id) == (digest, where))
         for rel in _progress_iter(releases, files, progress):
             seen.add(rel.doc_id)
             if isinstance(rel, Unchanged):
                 report.unchanged += 1
                 continue
-            old = manifest.get(rel.doc_id)
-            if old is None:
+            if rel.doc_id not in records:
                 report.added += 1
             else:
                 writer.delete_by_term("doc_id", rel.doc_id)
@@ -264,7 +267,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
             for doc in paragraph_docs(rel):
                 writer.add_document(**doc)
             repairs.update(rel.repairs)
-        for doc_id in manifest.keys() - seen:
+        for doc_id in records.keys() - seen:
             writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
         if report.added or report.updated or report.removed:

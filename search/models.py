@@ -31,6 +31,7 @@ class Release:
     paragraphs: list[Paragraph]
     date: str | None = None  # ISO date "YYYY-MM-DD" when known
     source: str | None = None  # file path or JSONL "source"
+    location: str | None = None  # where it was read: the file, or "file:LINE" for JSONL
     url: str | None = None
     content_hash: str = ""  # sha256 of the raw input bytes (or JSONL line)
     repairs: dict[str, int] = field(default_factory=dict)  # repair kind -> count

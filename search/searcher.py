@@ -235,8 +235,8 @@ class Index:
                                 organization=r.get("organization")) for r in rows]
         return Release(doc_id=doc_id, title=head.get("title", ""), paragraphs=paragraphs,
                        date=head.get("date") or None, source=rec.get("source"),
-                       url=rec.get("url"), content_hash=rec.get("hash", ""),
-                       repairs=dict(rec.get("repairs") or {}))
+                       location=rec.get("location"), url=rec.get("url"),
+                       content_hash=rec.get("hash", ""), repairs=dict(rec.get("repairs") or {}))
 
     def stats(self) -> IndexStats:
         with self._lock:

@@ -177,8 +177,9 @@ def test_show_json(runner, sample_index):
     result = runner.invoke(main, ["show", SAMPLE_ID, "--json", "--index-dir", str(sample_index)])
     ok(result)
     data = json.loads(result.stdout)
-    assert list(data) == ["doc_id", "title", "paragraphs", "date", "source", "url",
+    assert list(data) == ["doc_id", "title", "paragraphs", "date", "source", "location", "url",
                           "content_hash", "repairs"]
+    assert data["location"] == data["source"] == str(ROOT / "seeds" / f"{SAMPLE_ID}.txt")
     assert data["repairs"] == {"annotations": 483, "restored": 1, "script": 871}
     assert len(data["paragraphs"]) == 31
     assert list(data["paragraphs"][0]) == ["number", "text", "section", "speaker",

@@ -496,3 +496,18 @@ def test_progress_counts_releases_not_files(tmp_path):
     calls: list[tuple[int, int]] = []
     build_index([corpus], tmp_path / "index", progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_moved_release_gets_its_new_location(tmp_path):
+    src = tmp_path / "src"
+    write_release(src / "a", "alpha", "德州市新闻发布会", "正文段落。")
+    ix_dir = tmp_path / "index"
+    build_index([src], ix_dir)
+    (src / "b").mkdir()
+    (src / "a" / "alpha.txt").rename(src / "b" / "alpha.txt")
+    report = build_index([src], ix_dir)
+    assert (report.full, report.updated, report.unchanged) == (False, 1, 0)
+    with open_index(ix_dir) as ix:
+        assert ix.document("alpha").source == str(src / "b" / "alpha.txt")
+    report = build_index([src], ix_dir)  # now it is known where it is: skipped
+    assert (report.updated, report.unchanged) == (0, 1)

@@ -63,7 +63,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "Release": {
         "type": "object",
-        "required": ["doc_id", "title", "paragraphs", "date", "source", "url", "content_hash", "repairs"],
+        "required": ["doc_id", "title", "paragraphs", "date", "source", "location", "url", "content_hash",
+                     "repairs"],
         "additionalProperties": False,
         "properties": {
             "doc_id": {"type": "string"},
@@ -71,6 +72,7 @@ SCHEMAS: dict[str, Any] = {
             "paragraphs": {"type": "array", "items": {"$ref": "#/components/schemas/Paragraph"}},
             "date": _NULLABLE_STRING,
             "source": _NULLABLE_STRING,
+            "location": _NULLABLE_STRING,
             "url": _NULLABLE_STRING,
             "content_hash": {"type": "string"},
             "repairs": {"type": "object", "additionalProperties": {"type": "integer"}},
