@@ -164,7 +164,8 @@ DAMAGES: list[tuple[Callable[[Path], None], str]] = [
     (_truncate_empty, "{seg}.trm is damaged (FileFormatError: Unknown file header b''); " + FIX),
     (_zero_postings, "{seg}.pst is damaged (Exception: Block tag error b'\\x00\\x00\\x00\\x00'); " + FIX),
     (_delete_postings, "{seg}.pst is missing; " + FIX),
-    (_truncate_stored, "{seg}._stored.col is damaged (error: bad char in struct format); " + FIX),
+    (_truncate_stored, "{seg}._stored.col is damaged "
+                       "(error: Error -5 while decompressing data: incomplete or truncated stream); " + FIX),
     (_zero_doc_id_column, "{seg}.doc_id.col is damaged (error: embedded null character); " + FIX),
     (_truncate_section_column, "{seg}.section.col is damaged (OSError: [Errno 22] Invalid argument); " + FIX),
     (_garble_toc, "{d}/g000001/_MAIN_1.toc is damaged (UnpicklingError: invalid load key, '+'.); " + FIX),
