@@ -128,7 +128,7 @@ def run_wrk(url: str, paths: Sequence[str], concurrency: int, seconds: float,
         script = fh.name
     try:
         cmd = [wrk, f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{int(seconds)}s",
-               f"--timeout", f"{int(timeout_s)}s", "-s", script, base + "/"]
+               "--timeout", f"{int(timeout_s)}s", "-s", script, base + "/"]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     finally:
         Path(script).unlink(missing_ok=True)

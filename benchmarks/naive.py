@@ -19,11 +19,9 @@ Usage from Python::
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
-from pathlib import Path
 from typing import Iterator
 
 with warnings.catch_warnings():
@@ -36,6 +34,7 @@ from whoosh.qparser import MultifieldParser, OrGroup, QueryParser
 from whoosh.scoring import BM25F
 
 from search.errors import IndexNotFoundError, SourceError
+from search.evaluation import iter_json_lines
 
 #: ASCII characters with a meaning in Whoosh's default query syntax (groups, fields, phrases,
 #: wildcards, ranges, boosts, quoting). They are replaced by spaces so that a question is
@@ -58,27 +57,14 @@ def read_corpus(corpus_path: str | os.PathLike[str]) -> Iterator[dict[str, str]]
     Raises :class:`~search.errors.SourceError` (message prefixed with ``path:line``) for a
     missing file, a line that is not a JSON object or a record without a string ``id``.
     """
-    path = Path(corpus_path)
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise SourceError(f"cannot open corpus: {exc.strerror}", str(path)) from exc
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"malformed JSON: {exc.msg}", where) from exc
-            if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                raise SourceError('expected an object with a string "id"', where)
-            yield {
-                "id": record["id"],
-                "title": str(record.get("title") or ""),
-                "text": str(record.get("text") or ""),
-            }
+    for where, record in iter_json_lines(corpus_path, "corpus"):
+        if not isinstance(record.get("id"), str):
+            raise SourceError('expected an object with a string "id"', where)
+        yield {
+            "id": record["id"],
+            "title": str(record.get("title") or ""),
+            "text": str(record.get("text") or ""),
+        }
 
 
 def build_naive_index(

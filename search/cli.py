@@ -69,9 +69,11 @@ def reindex(sources, index_dir, full, userdict, procs, as_json):
         bar = click.progressbar(length=1, label="indexing", file=sys.stderr)
         bar.__enter__()
 
-        def progress(done, total):
+        def _advance(done, total):
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
+
+        progress = _advance
 
     try:
         report = build_index(sources, index_dir, full=full, userdict=userdict,

@@ -28,7 +28,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Protocol, Sequence
+from typing import Iterable, Iterator, Mapping, Protocol, Sequence
 
 from .errors import QueryError, SourceError
 
@@ -63,15 +63,13 @@ def _open_text(path: str | os.PathLike[str], what: str):
         raise SourceError(f"cannot open {what} file: {exc.strerror}", str(path)) from exc
 
 
-def load_queries(path: str | os.PathLike[str]) -> list[EvalQuery]:
-    """Read a queries JSONL file, in file order; blank lines are skipped.
+def iter_json_lines(path: str | os.PathLike[str], what: str) -> Iterator[tuple[str, dict]]:
+    """``("path:line", object)`` for each non-blank line of a JSONL file.
 
-    Raises :class:`SourceError` with ``path:line`` for a missing or unreadable file, a line that
-    is not a JSON object, a missing or non-string ``id``/``text``, an empty text or a repeated id.
+    Raises :class:`SourceError` with ``path:line`` for a missing or unreadable file, text that
+    is not UTF-8, or a line that is not a JSON object.
     """
-    queries: list[EvalQuery] = []
-    seen: dict[str, int] = {}
-    with _open_text(path, "queries") as handle:
+    with _open_text(path, what) as handle:
         try:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
@@ -82,20 +80,32 @@ def load_queries(path: str | os.PathLike[str]) -> list[EvalQuery]:
                 except json.JSONDecodeError as exc:
                     raise SourceError(f"malformed JSON: {exc.msg}", where) from exc
                 if not isinstance(record, dict):
-                    raise SourceError('expected a JSON object {"id": ..., "text": ...}', where)
-                query_id, text = record.get("id"), record.get("text")
-                if not isinstance(query_id, str) or not query_id:
-                    raise SourceError('"id" must be a non-empty string', where)
-                if not isinstance(text, str) or not text.strip():
-                    raise SourceError(f'query {query_id}: "text" must be a non-empty string', where)
-                if query_id in seen:
-                    raise SourceError(
-                        f"duplicate query id {query_id} (first on line {seen[query_id]})", where
-                    )
-                seen[query_id] = number
-                queries.append(EvalQuery(query_id, text, where))
+                    raise SourceError(f"expected a JSON object on each line of the {what} file",
+                                      where)
+                yield where, record
         except UnicodeDecodeError as exc:
             raise SourceError(f"not UTF-8 text: {exc.reason}", str(path)) from exc
+
+
+def load_queries(path: str | os.PathLike[str]) -> list[EvalQuery]:
+    """Read a queries JSONL file, in file order; blank lines are skipped.
+
+    Raises :class:`SourceError` with ``path:line`` for a missing or unreadable file, a line that
+    is not a JSON object, a missing or non-string ``id``/``text``, an empty text or a repeated id.
+    """
+    queries: list[EvalQuery] = []
+    seen: dict[str, str] = {}
+    for where, record in iter_json_lines(path, "queries"):
+        query_id, text = record.get("id"), record.get("text")
+        if not isinstance(query_id, str) or not query_id:
+            raise SourceError('"id" must be a non-empty string', where)
+        if not isinstance(text, str) or not text.strip():
+            raise SourceError(f'query {query_id}: "text" must be a non-empty string', where)
+        if query_id in seen:
+            first = seen[query_id].rsplit(":", 1)[1]
+            raise SourceError(f"duplicate query id {query_id} (first on line {first})", where)
+        seen[query_id] = where
+        queries.append(EvalQuery(query_id, text, where))
     return queries
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -266,7 +266,7 @@ def test_subset_files_load():
     ("content", "message"),
     [
         ('{"id": "a", "text": "甲"}\n{"id": "b", "text": \n', ":2: malformed JSON: Expecting value"),
-        ('["a", "甲"]\n', ':1: expected a JSON object {"id": ..., "text": ...}'),
+        ('["a", "甲"]\n', ':1: expected a JSON object on each line of the queries file'),
         ('{"id": "a", "text": "甲"}\n\n{"text": "乙"}\n', ':3: "id" must be a non-empty string'),
         ('{"id": "a", "text": "  "}\n', ':1: query a: "text" must be a non-empty string'),
         ('{"id": "a", "text": "甲"}\n{"id": "a", "text": "乙"}\n',

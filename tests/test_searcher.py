@@ -6,7 +6,6 @@ import dataclasses
 import html
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -7,7 +7,9 @@ from typing import Any
 
 from search.models import SECTIONS
 from web.config import DEFAULTS
-from web.params import DOC_ID_PATTERN, MAX_DOC_ID_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH
+from search.documents import MAX_DOC_ID_LENGTH
+from search.searcher import MAX_PER_PAGE, MAX_QUERY_LENGTH
+from web.params import DOC_ID_PATTERN
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import MultiDict
 
-from search.documents import MAX_DOC_ID_LENGTH, valid_doc_id
+from search.documents import valid_doc_id
 from search.errors import QueryError
 from search.models import SECTIONS
 from search.searcher import MAX_PER_PAGE, MAX_QUERY_LENGTH
