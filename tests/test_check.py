@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -164,8 +165,9 @@ DAMAGES: list[tuple[Callable[[Path], None], str]] = [
     (_truncate_empty, "{seg}.trm is damaged (FileFormatError: Unknown file header b''); " + FIX),
     (_zero_postings, "{seg}.pst is damaged (Exception: Block tag error b'\\x00\\x00\\x00\\x00'); " + FIX),
     (_delete_postings, "{seg}.pst is missing; " + FIX),
-    (_truncate_stored, "{seg}._stored.col is damaged "
-                       "(error: Error -5 while decompressing data: incomplete or truncated stream); " + FIX),
+    # The stored records hold the checkout's paths, so where half the file ends varies: only
+    # the wrapping of the decoder's error is fixed.
+    (_truncate_stored, "{seg}._stored.col is damaged ({detail}); " + FIX),
     (_zero_doc_id_column, "{seg}.doc_id.col is damaged (error: embedded null character); " + FIX),
     (_truncate_section_column, "{seg}.section.col is damaged (OSError: [Errno 22] Invalid argument); " + FIX),
     (_garble_toc, "{d}/g000001/_MAIN_1.toc is damaged (UnpicklingError: invalid load key, '+'.); " + FIX),
@@ -177,17 +179,23 @@ DAMAGES: list[tuple[Callable[[Path], None], str]] = [
 ]
 
 
+def _pattern(problem: str, d: Path, seg: Path) -> str:
+    """The exact problem line as a regex; ``{detail}`` stands for a decoder's own message."""
+    parts = problem.split("{detail}")
+    return "[^\\n]+".join(re.escape(part.format(d=d, seg=seg)) for part in parts)
+
+
 @pytest.mark.parametrize(("damage", "problem"), DAMAGES, ids=[d.__name__.lstrip("_") for d, _ in DAMAGES])
 def test_damaged_index_names_the_file_and_the_fix(index_copy: Path, damage, problem: str) -> None:
     seg = _seg(index_copy)
     damage(index_copy)
     report = check_index(index_copy)
     assert not report.ok
-    assert report.problems == [problem.format(d=index_copy, seg=seg)]
-    assert report.summary().splitlines() == [
-        f"index DAMAGED: {index_copy} (generation {report.generation or 'none'}): 1 problem",
-        "  - " + problem.format(d=index_copy, seg=seg),
-    ]
+    assert len(report.problems) == 1
+    assert re.fullmatch(_pattern(problem, index_copy, seg), report.problems[0])
+    lines = report.summary().splitlines()
+    assert lines[0] == f"index DAMAGED: {index_copy} (generation {report.generation or 'none'}): 1 problem"
+    assert lines[1:] == ["  - " + report.problems[0]]
 
 
 @pytest.mark.parametrize(("damage", "problem"), DAMAGES, ids=[d.__name__.lstrip("_") for d, _ in DAMAGES])
@@ -197,7 +205,7 @@ def test_check_command_exits_1_with_the_message(index_copy: Path, damage, proble
     result = CliRunner().invoke(main, ["check", "--index-dir", str(index_copy)])
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
-    assert "  - " + problem.format(d=index_copy, seg=seg) in result.output
+    assert re.search("^  - " + _pattern(problem, index_copy, seg) + "$", result.output, re.M)
     assert "Traceback" not in result.output
 
 
