@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify
 
 from search.errors import IndexCorruptError, IndexNotFoundError
 from web.index_holder import current_index
 from web.openapi import openapi_document
-from web.params import is_acceptable_doc_id, parse_search_params
+from web.params import is_acceptable_doc_id, request_search_params
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -17,23 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.get("/search")
 def search() -> Response:
     """Search; the body is exactly ``dataclasses.asdict(SearchResult)``, as ``release-search search --json``."""
-    config = current_app.config
-    params = parse_search_params(
-        request.args,
-        per_page=config["PER_PAGE"],
-        allow_per_page=True,
-        max_page=config["MAX_PAGE"],
-        max_filter_length=config["MAX_FILTER_LENGTH"],
-        strict=True,
-    )
-    result = current_index().search(
-        params.query,
-        page=params.page,
-        per_page=params.per_page,
-        section=params.section,
-        speaker=params.speaker,
-        doc_id=params.doc_id,
-    )
+    result = request_search_params(api=True).run(current_index())
     return jsonify(dataclasses.asdict(result))
 
 

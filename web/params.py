@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from werkzeug.datastructures import MultiDict
 
 from search.documents import valid_doc_id
 from search.errors import QueryError
 from search.models import SECTIONS
 from search.searcher import MAX_PER_PAGE, MAX_QUERY_LENGTH
+
+if TYPE_CHECKING:
+    from search import Index, SearchResult
 #: The parameters of a search; each may be given at most once.
 SEARCH_PARAMETERS = ("q", "page", "per_page", "section", "speaker", "doc")
 
@@ -45,6 +50,11 @@ class SearchParams:
     section: str | None
     speaker: str | None
     doc_id: str | None
+
+    def run(self, index: Index) -> SearchResult:
+        """Run this search on ``index``."""
+        return index.search(self.query, page=self.page, per_page=self.per_page,
+                            section=self.section, speaker=self.speaker, doc_id=self.doc_id)
 
     def filters(self) -> dict[str, str]:
         """The active filters as URL parameters (``section``, ``speaker``, ``doc``)."""
@@ -124,3 +134,22 @@ def parse_search_params(
     if doc_id is not None and not (raw_doc is not None and is_acceptable_doc_id(raw_doc)):
         raise ParamError("invalid_doc", "doc is not a valid document id")
     return SearchParams(query, page, per_page, section, speaker, doc_id)
+
+
+def request_search_params(*, api: bool) -> SearchParams:
+    """The current request's search parameters, checked against the app's limits.
+
+    The JSON API also takes ``per_page`` and is strict about empty or padded numbers; the HTML
+    pages use the configured page size.
+    """
+    from flask import current_app, request
+
+    config = current_app.config
+    return parse_search_params(
+        request.args,
+        per_page=config["PER_PAGE"],
+        allow_per_page=api,
+        max_page=config["MAX_PAGE"],
+        max_filter_length=config["MAX_FILTER_LENGTH"],
+        strict=api,
+    )

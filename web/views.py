@@ -11,7 +11,7 @@ from search.errors import IndexCorruptError, IndexNotFoundError
 from search.models import SECTIONS, IndexStats, Paragraph
 from web.index_holder import current_index
 from web.markup import marked_html, page_window, section_label, total_pages
-from web.params import MAX_QUERY_LENGTH, ParamError, is_acceptable_doc_id, parse_positive_int, parse_search_params
+from web.params import MAX_QUERY_LENGTH, ParamError, is_acceptable_doc_id, parse_positive_int, request_search_params
 
 bp = Blueprint("pages", __name__)
 
@@ -50,14 +50,7 @@ def _search_url(query: str, page: int = 1, **filters: str) -> str:
 @bp.get("/")
 def search_page() -> str:
     """The search page: empty state, results with pagination, or the no-results state."""
-    config = current_app.config
-    params = parse_search_params(
-        request.args,
-        per_page=config["PER_PAGE"],
-        allow_per_page=False,
-        max_page=config["MAX_PAGE"],
-        max_filter_length=config["MAX_FILTER_LENGTH"],
-    )
+    params = request_search_params(api=False)
     filters = params.filters()
     if not params.query.strip() and not any(filters.values()):
         return render_template(
@@ -69,15 +62,7 @@ def search_page() -> str:
             examples=[(q, _search_url(q)) for q in EXAMPLE_QUERIES],
             sections=[(s, section_label(s)) for s in SECTIONS],
         )
-    index = current_index()
-    result = index.search(
-        params.query,
-        page=params.page,
-        per_page=params.per_page,
-        section=params.section,
-        speaker=params.speaker,
-        doc_id=params.doc_id,
-    )
+    result = params.run(current_index())
     pages = total_pages(result.total, result.per_page)
     page_links = [
         (number, _search_url(params.query, number, **filters) if number is not None else None)
