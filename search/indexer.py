@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import whoosh.index
-from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
+from whoosh.codec.whoosh3 import W3Codec
 
 from . import storage
 from .analysis import ANALYZER_VERSION, Lexicon, fold
@@ -31,25 +31,11 @@ from .schema import build_schema
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
 FORMAT = 2
-#: Posting lists shorter than this are stored inside their term entry instead of a block of
-#: their own: most bigrams are rare, and a block costs ~140 bytes, a pickle and a zlib call.
-INLINE_LIMIT = 8
-
-
-def _set_inline(terminfo: W3TermInfo, ids, weights, values) -> None:
-    # whoosh-reloaded 2.7.5's postings writer calls ``set_inline``, but the method is named
-    # ``set_inlined``, so any inline limit above 1 crashes. And formats without per-posting
-    # values (ID fields) leave ``values`` empty, which a ListMatcher reads back as "" (a str),
-    # which breaks merging segments: store None per posting, as a block reads back.
-    terminfo._inlined = (tuple(ids), tuple(weights),
-                         tuple(values) if values else (None,) * len(ids))
-
-
-W3TermInfo.set_inline = _set_inline
-
-
 def index_codec() -> W3Codec:
-    return W3Codec(inlinelimit=INLINE_LIMIT)
+    # Whoosh's default inline limit (1). Larger limits need whoosh-reloaded's misnamed
+    # ``set_inline`` patched, and then merging segments fails on inlined ID-field postings
+    # (their values read back as str): found by review, see test_many_incremental_updates.
+    return W3Codec()
 
 
 def _writer_options(limitmb: int) -> dict:
