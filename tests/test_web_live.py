@@ -405,3 +405,30 @@ def test_structure_checker_flags_injected_markup() -> None:
         "foreign tag <iframe>",
     ]
     assert check_html('<p class="snippet">a<mark>b</mark>c</p>').problems == []
+
+
+def test_a_taken_port_is_a_clean_error(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    index_dir = tmp_path / "index"
+    build_index([SEEDS], index_dir)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--index-dir", str(index_dir), "--port", str(port)])
+        assert result.exit_code == 1
+        assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.output
+        done = subprocess.run(
+            [sys.executable, "-m", "web.server", "--index-dir", str(index_dir), "--port", str(port)],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 1
+        assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in done.stderr
+        assert "Traceback" not in done.stderr

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 
+from search.errors import SearchError
 from web import create_app
 
 #: Threads answering requests under waitress.
@@ -33,6 +35,23 @@ def ensure_index(index_dir: str, sources: Sequence[str]) -> bool:
         print(report.summary(), flush=True)
         return True
     return False
+
+
+class ServeError(SearchError):
+    """The server cannot start (the address is in use, not local, not allowed)."""
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Raise ServeError if ``host:port`` cannot be bound (checked with a socket of our own,
+    closed at once: waitress leaves a half-built server's sockets open when its bind fails)."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:  # port taken, address not ours, no permission, unknown host...
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _configure_logging() -> None:
@@ -66,9 +85,13 @@ def serve(
         return
     import waitress
 
-    server = waitress.create_server(
-        app, host=host, port=port, threads=THREADS, max_request_body_size=MAX_REQUEST_BODY
-    )
+    _check_bindable(host, port)
+    try:
+        server = waitress.create_server(
+            app, host=host, port=port, threads=THREADS, max_request_body_size=MAX_REQUEST_BODY
+        )
+    except OSError as exc:  # lost a race for the port since the check
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(f"Serving on http://{host}:{server.effective_port}", flush=True)  # type: ignore[union-attr]
     server.run()
 
@@ -82,8 +105,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     parser.add_argument("--source", action="append", dest="sources", help="source file or folder (repeatable)")
     args = parser.parse_args(argv)
-    from search.errors import SearchError
-
     try:
         serve(args.index_dir, args.host, args.port, args.debug, tuple(args.sources or ("seeds",)))
     except SearchError as exc:
