@@ -24,10 +24,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import storage
-from .errors import SearchError
+from .errors import REBUILD_HINT, SearchError
 
 #: What to run when the index is damaged.
-FIX = "run `release-search reindex --full` to rebuild it"
+FIX = REBUILD_HINT
 #: How many problems :meth:`CheckReport.summary` lists before summing up the rest.
 SUMMARY_PROBLEMS = 20
 

@@ -15,12 +15,21 @@ class IndexNotFoundError(SearchError):
     """No index exists at the given location (run ``release-search reindex``)."""
 
 
+#: What to do about a damaged index.
+REBUILD_HINT = "run `release-search reindex --full` to rebuild it"
+
+
 class IndexCorruptError(SearchError):
     """The index exists but cannot be read; ``reindex --full`` rebuilds it."""
 
     def __init__(self, message: str, path: str | None = None):
         super().__init__(message)
         self.path = path
+
+    @classmethod
+    def unreadable(cls, what: str, path, exc: BaseException) -> IndexCorruptError:
+        """``cannot <what> (<exception type>); run `release-search reindex --full`...``"""
+        return cls(f"cannot {what} ({type(exc).__name__}); {REBUILD_HINT}", str(path))
 
 
 class IndexAccessError(SearchError):

@@ -116,9 +116,8 @@ class Postings:
             except SearchError:
                 raise
             except Exception as exc:  # Whoosh raises bare Exception on damaged blocks
-                raise IndexCorruptError(
-                    f"cannot read the postings of {self.where} ({type(exc).__name__}); "
-                    "run `release-search reindex --full` to rebuild it", self.where) from None
+                raise IndexCorruptError.unreadable(
+                    f"read the postings of {self.where}", self.where, exc) from None
             if offset:
                 ids = [i + offset for i in ids]
             all_ids.extend(ids)

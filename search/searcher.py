@@ -91,9 +91,7 @@ class Index:
             ix = whoosh.index.open_dir(str(gen), indexname=storage.INDEX_NAME)
             searcher = ix.searcher()
         except Exception as exc:  # Whoosh raises many kinds on damaged files
-            raise IndexCorruptError(
-                f"cannot open the index in {gen} ({type(exc).__name__}); "
-                "run `release-search reindex --full` to rebuild it", str(gen)) from None
+            raise IndexCorruptError.unreadable(f"open the index in {gen}", gen, exc) from None
         lexicon = ix.schema["words"].analyzer[0].lexicon
         postings = Postings(searcher.reader(), K1, B, where=str(gen))
         st = _State(generation=gen, ix=ix, searcher=searcher, lexicon=lexicon,
@@ -111,9 +109,7 @@ class Index:
             raise
         except Exception as exc:
             _close_quietly(st)
-            raise IndexCorruptError(
-                f"cannot read the index in {gen} ({type(exc).__name__}); "
-                "run `release-search reindex --full` to rebuild it", str(gen)) from None
+            raise IndexCorruptError.unreadable(f"read the index in {gen}", gen, exc) from None
         return st
 
     def _current(self) -> _State:
@@ -262,9 +258,8 @@ class Index:
         try:
             return list(st.reader.column_reader(name))
         except Exception as exc:  # damaged column file
-            raise IndexCorruptError(
-                f"cannot read the {name} column in {st.generation} ({type(exc).__name__}); "
-                "run `release-search reindex --full` to rebuild it", str(st.generation)) from None
+            raise IndexCorruptError.unreadable(
+                f"read the {name} column in {st.generation}", st.generation, exc) from None
 
     def _doc_id_column(self, st: _State) -> list:
         if st.doc_ids is None:
@@ -424,9 +419,8 @@ class Index:
         try:
             return st.searcher.stored_fields(docnum)
         except Exception as exc:  # damaged stored-fields column
-            raise IndexCorruptError(
-                f"cannot read stored fields in {st.generation} ({type(exc).__name__}); "
-                "run `release-search reindex --full` to rebuild it", str(st.generation)) from None
+            raise IndexCorruptError.unreadable(
+                f"read stored fields in {st.generation}", st.generation, exc) from None
 
     def _hit(self, st: _State, pq: ParsedQuery, docnum: int, score: float) -> Hit:
         f = self._stored(st, docnum)
