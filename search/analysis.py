@@ -51,8 +51,9 @@ def is_cjk(text: str) -> bool:
 _converter_lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=2)
-def _converter(config: str):
+@functools.cache
+def opencc_converter(config: str):  # -> opencc.OpenCC
+    """The process's one OpenCC converter for ``config`` (``"t2s"``, ``"s2t"``)."""
     import opencc
 
     return opencc.OpenCC(config)
@@ -78,7 +79,7 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 def _convert(config: str, text: str) -> str:
     """OpenCC conversion that keeps the length (character by character if a phrase rule
     would change it)."""
-    conv = _converter(config)
+    conv = opencc_converter(config)
     with _converter_lock:  # the OpenCC binding is not documented as thread-safe
         out = conv.convert(text)
         if len(out) == len(text):

@@ -32,7 +32,6 @@ Section rules follow Chinese government press-conference conventions:
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import hashlib
 import json
 import os
@@ -42,6 +41,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from search.analysis import opencc_converter
 from search.errors import SourceError
 from search.models import Paragraph, Release
 from search.repair import repair_text
@@ -184,15 +184,8 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, int]:
 # ----------------------------------------------------------------------- classification
 
 
-@functools.cache
-def _t2s():  # -> opencc.OpenCC
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def _simplified(text: str) -> str:
-    return _t2s().convert(text)
+    return opencc_converter("t2s").convert(text)
 
 
 _COLON = ":："

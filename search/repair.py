@@ -26,6 +26,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from .analysis import opencc_converter
+
 __all__ = [
     "RepairResult",
     "strip_annotations",
@@ -124,13 +126,6 @@ def _syllables() -> tuple[frozenset[str], frozenset[str]]:
             toned.add(reading)
     plain = {s for s in plain if len(s) >= _MIN_NEUTRAL_LEN}
     return frozenset(toned), frozenset(plain)
-
-
-@functools.cache
-def _converter(config: str):  # -> opencc.OpenCC
-    import opencc
-
-    return opencc.OpenCC(config)
 
 
 @functools.cache
@@ -241,7 +236,7 @@ def _restore_one(syllable: str, left: str, right: str) -> str | None:
     """The one (simplified) character read ``syllable`` that makes a word here, else None."""
     if not left and not right:
         return None
-    t2s = _converter("t2s")
+    t2s = opencc_converter("t2s")
     candidates = {t2s.convert(ch) for ch in _readings().get(syllable, ())}
     candidates = {ch for ch in candidates if len(ch) == 1}
     left_s, right_s = t2s.convert(left), t2s.convert(right)
@@ -292,7 +287,7 @@ def restore_lost_characters(text: str, *, simplified: bool = True) -> tuple[str,
         if char is None:
             continue
         if not simplified:
-            char = _converter("s2t").convert(char)
+            char = opencc_converter("s2t").convert(char)
         out.append(text[done : match.start()])
         out.append(char)
         recent = (recent + char)[-_WINDOW:]
@@ -312,7 +307,7 @@ def to_simplified(text: str) -> str:
     to converting character by character, and a character whose conversion is not exactly one
     character is kept as it is.  So ``len(to_simplified(t)) == len(t)`` always.
     """
-    t2s = _converter("t2s")
+    t2s = opencc_converter("t2s")
     converted = t2s.convert(text)
     if len(converted) == len(text):
         return converted
