@@ -23,6 +23,8 @@ from .searcher import MAX_PER_PAGE, MAX_QUERY_LENGTH, Index, open_index
 __version__ = "0.1.0"
 
 __all__ = [
+    "MAX_PER_PAGE",
+    "MAX_QUERY_LENGTH",
     "DocumentNotFoundError",
     "Hit",
     "Index",
@@ -30,8 +32,6 @@ __all__ = [
     "IndexCorruptError",
     "IndexNotFoundError",
     "IndexStats",
-    "MAX_PER_PAGE",
-    "MAX_QUERY_LENGTH",
     "Paragraph",
     "QueryError",
     "ReindexLockedError",

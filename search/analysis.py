@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -39,11 +40,12 @@ CJK_RE = re.compile(f"[{_CJK}]")
 # A run of CJK characters, or an alphanumeric "word" (numbers, Latin words, codes like 29.95, x86-64).
 _RUN_RE = re.compile(f"([{_CJK}]+)|([0-9a-z\u00c0-\u024f]+(?:[.\\-_'][0-9a-z\u00c0-\u024f]+)*)")
 _WORDCHAR_RE = re.compile(f"[0-9a-z\u00c0-\u024f{_CJK}]")
+_CJK_WORD_RE = re.compile(f"[{_CJK}]+")
 
 
 def is_cjk(text: str) -> bool:
     """True if every character of ``text`` is a CJK ideograph."""
-    return bool(text) and all(CJK_RE.match(c) for c in text)
+    return _CJK_WORD_RE.fullmatch(text) is not None
 
 
 # --- folding -------------------------------------------------------------------------------
@@ -130,6 +132,29 @@ def fold(text: str) -> str:
     folded = _fold_uncached(text)
     _last_folded = (text, folded)
     return folded
+
+
+def fold_many(texts: list[str]) -> list[str]:
+    """``[fold(t) for t in texts]``, with one OpenCC pass over all of them when that gives the
+    same result (no text holds a line break and no conversion changes a length)."""
+    if len(texts) < 2 or any("\n" in t for t in texts):
+        return [fold(t) for t in texts]
+    joined = "\n".join(texts)
+    if _SURROGATE_RE.search(joined):
+        return [fold(t) for t in texts]
+    canon = joined
+    with _converter_lock:
+        for config in ("t2s", "s2t", "t2s"):  # as _to_simplified
+            converted = opencc_converter(config).convert(canon)
+            if len(converted) != len(canon):  # a phrase rule changed a length: text by text
+                return [fold(t) for t in texts]
+            canon = converted
+    folded = canon.translate(_FOLD_TABLE)
+    low = folded.lower()
+    if len(low) != len(folded):
+        return [fold(t) for t in texts]
+    parts = low.split("\n")
+    return parts if len(parts) == len(texts) else [fold(t) for t in texts]
 
 
 # --- jieba, once per process and dictionary ---------------------------------------------------
@@ -293,11 +318,88 @@ class JiebaTokenizer(Tokenizer):
                 t.endchar = start_char + len(value)
             yield t
             return
-        folded = fold(value)
-        words = ((word.strip(), start, end)
-                 for word, start, end in self.lexicon.jieba().tokenize(folded, HMM=True)
-                 if _WORDCHAR_RE.search(word))
+        words = word_spans(fold(value), self.lexicon)
         yield from _emit(t, value, words, positions, chars, keeporiginal, start_pos, start_char)
+
+
+def word_spans(folded: str, lexicon: Lexicon) -> Iterator[tuple[str, int, int]]:
+    """jieba's precise words of folded text that contain a letter, digit or ideograph."""
+    for word, start, end in lexicon.jieba().tokenize(folded, HMM=True):
+        if _WORDCHAR_RE.search(word):
+            yield word.strip(), start, end
+
+
+def subwords(word: str, freq: dict) -> Iterator[tuple[str, int]]:
+    """The dictionary words of two or three characters inside a CJK word of three or more,
+    as ``(sub-word, offset)``; ``freq`` is jieba's prefix dictionary."""
+    if len(word) < 3 or not is_cjk(word):
+        return
+    for n in (2, 3):
+        for i in range(len(word) - n + 1):
+            sub = word[i:i + n]
+            if sub != word and freq.get(sub):
+                yield sub, i
+
+
+def index_term_counts(text: str, lexicon: Lexicon) -> tuple[dict[str, int], int,
+                                                            dict[str, int], int]:
+    """What the index-mode analyzers make of ``text``, as term counts: ``(words, number of
+    word tokens, bigrams, number of bigram tokens)``; see :func:`index_term_counts_many`."""
+    return index_term_counts_many([text], lexicon)[0]
+
+
+def index_term_counts_many(texts: list[str], lexicon: Lexicon) -> list[tuple[dict, int,
+                                                                            dict, int]]:
+    """:func:`index_term_counts` of each text, analysed together.
+
+    Equal to counting the tokens of :func:`WordAnalyzer` and :func:`BigramAnalyzer` (tested);
+    the bulk segment writer uses it to analyse each paragraph once, without token objects. A
+    batch is folded in one OpenCC pass and then segmented, rather than alternating between
+    the two (each is faster while its tables stay in the processor's caches), and what a jieba
+    token contributes (the word and its sub-words) is worked out once per distinct token.
+    """
+    jb = lexicon.jieba()
+    memo = _token_terms_memo(lexicon)
+    out = []
+    for folded in fold_many(texts):
+        terms: list[str] = []
+        add = terms.extend
+        for token in jb.cut(folded, HMM=True):  # what tokenize() yields, without offsets
+            contributed = memo.get(token)
+            if contributed is None:
+                contributed = memo[token] = _token_terms(token, jb.FREQ)
+            add(contributed)
+        grams: Counter = Counter()
+        ngrams = 0
+        for m in _RUN_RE.finditer(folded):
+            run = m.group()
+            if m.group(1) is not None and len(run) > 1:
+                grams.update(map(str.__add__, run[:-1], run[1:]))  # overlapping bigrams
+                ngrams += len(run) - 1
+            else:
+                grams[run] += 1
+                ngrams += 1
+        out.append((Counter(terms), len(terms), grams, ngrams))
+    return out
+
+
+def _token_terms(token: str, freq: dict) -> tuple[str, ...]:
+    """The ``words`` terms one jieba token adds in index mode: itself (unless it has no
+    letter, digit or ideograph) and its dictionary sub-words."""
+    if not _WORDCHAR_RE.search(token):
+        return ()
+    word = token.strip()
+    return (word, *(sub for sub, _i in subwords(word, freq)))
+
+
+_memos: dict[tuple, dict[str, tuple[str, ...]]] = {}
+
+
+def _token_terms_memo(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
+    memo = _memos.get(lexicon.entries)
+    if memo is None or len(memo) > 1_000_000:
+        memo = _memos[lexicon.entries] = {}
+    return memo
 
 
 class SubwordFilter(Filter):
@@ -319,20 +421,17 @@ class SubwordFilter(Filter):
         for t in tokens:
             yield t
             text = t.text
-            if t.mode != "index" or len(text) < 3 or not is_cjk(text):
+            if t.mode != "index" or len(text) < 3:
                 continue
             if freq is None:
                 freq = self.lexicon.jieba().FREQ
             start = getattr(t, "startchar", None)
-            for n in (2, 3):
-                for i in range(len(text) - n + 1):
-                    sub = text[i:i + n]
-                    if sub != text and freq.get(sub):
-                        t.text = sub
-                        if start is not None:
-                            t.startchar = start + i
-                            t.endchar = start + i + n
-                        yield t
+            for sub, i in subwords(text, freq):
+                t.text = sub
+                if start is not None:
+                    t.startchar = start + i
+                    t.endchar = start + i + len(sub)
+                yield t
 
 
 class BigramTokenizer(Tokenizer):

@@ -262,7 +262,7 @@ def _closing_storage_class():
     return ClosingStorage
 
 
-def _ClosingStorage(path: str):  # noqa: N802  (a factory standing in for the class)
+def _ClosingStorage(path: str):
     return _closing_storage_class()(path)
 
 
@@ -295,7 +295,7 @@ def _check_releases(gen: Path, live_docs: list[dict], heads: int, problems: list
     for f in live_docs:
         doc_id = f.get("doc_id")
         if not isinstance(doc_id, str) or not doc_id:
-            problems.append(f"{gen}: a paragraph has no doc_id ({f.get('pid')!r}); {FIX}")
+            problems.append(f"{gen}: a paragraph has no doc_id (paragraph {f.get('paragraph')!r}); {FIX}")
             continue
         numbers[doc_id].append(f.get("paragraph"))
         if f.get("release") is not None:

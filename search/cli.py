@@ -15,7 +15,7 @@ INDEX_DIR = click.option(
     "--index-dir", default="index", show_default=True, envvar="RELEASE_SEARCH_INDEX_DIR",
     type=click.Path(file_okay=False), help="Index directory (env RELEASE_SEARCH_INDEX_DIR).")
 
-_MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.S)
+_MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 
 
 def _dump(obj) -> None:

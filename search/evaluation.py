@@ -26,9 +26,10 @@ import json
 import math
 import os
 import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Protocol
 
 from .errors import QueryError, SourceError
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import whoosh.index
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.filedb.filestore import FileStorage
 
 from . import storage
 from .analysis import ANALYZER_VERSION, Lexicon, fold
@@ -27,10 +28,11 @@ from .documents import Problem, Unchanged, iter_source_files, read_releases
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
 from .models import Release
 from .schema import build_schema
+from .writing import commit_segments, write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
-FORMAT = 2
+FORMAT = 3
 def index_codec() -> W3Codec:
     # Whoosh's default inline limit (1). Larger limits need whoosh-reloaded's misnamed
     # ``set_inline`` patched, and then merging segments fails on inlined ID-field postings
@@ -95,9 +97,8 @@ def paragraph_docs(rel: Release) -> Iterator[dict]:
               "title": rel.title, "date": rel.date, "paragraphs": len(rel.paragraphs),
               "repairs": dict(rel.repairs)}
     for p in rel.paragraphs:
-        doc = {"pid": f"{rel.doc_id}#{p.number}", "doc_id": rel.doc_id, "paragraph": p.number,
-               "section": p.section, "title": rel.title, "words": p.text, "bigrams": p.text,
-               "text": p.text}
+        doc = {"doc_id": rel.doc_id, "paragraph": p.number, "section": p.section,
+               "words": p.text, "bigrams": p.text, "text": p.text}
         if rel.date:
             doc["date"] = rel.date
         if p.speaker:
@@ -108,6 +109,8 @@ def paragraph_docs(rel: Release) -> Iterator[dict]:
         if p.number == rel.paragraphs[0].number:
             doc["head"] = "1"
             doc["release"] = record
+            if rel.title:
+                doc["title"] = rel.title
         yield doc
 
 
@@ -210,25 +213,21 @@ def _progress_iter(releases: Iterator, files: list[Path],
 def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, limitmb,
           sources) -> ReindexReport:
     gen = storage.new_generation(index_dir)
-    ix = whoosh.index.create_in(str(gen), build_schema(lexicon), indexname=storage.INDEX_NAME)
-    if procs > 1:
-        Lexicon.jieba(lexicon)  # load the dictionary once; forked workers share it
-        writer = ix.writer(procs=procs, multisegment=True, **_writer_options(limitmb))
-    else:
-        writer = ix.writer(**_writer_options(limitmb))
+    schema = build_schema(lexicon)
+    whoosh.index.create_in(str(gen), schema, indexname=storage.INDEX_NAME)
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
     repairs: Counter = Counter()
-    try:
+
+    def releases():
         for rel in _progress_iter(read_releases(files, problems), files, progress):
-            for doc in paragraph_docs(rel):
-                writer.add_document(**doc)
             report.added += 1
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+            yield list(paragraph_docs(rel))
+
+    segments = write_segment(releases(), str(gen), schema, storage.INDEX_NAME, lexicon,
+                              procs=procs)
+    commit_segments(FileStorage(str(gen)), schema, storage.INDEX_NAME, segments)
     report.releases = report.added
     report.repairs = dict(repairs)
     storage.write_meta(gen, {

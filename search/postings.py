@@ -18,6 +18,9 @@ from whoosh.util.numeric import byte_to_length
 
 from .errors import IndexCorruptError, SearchError
 
+#: Fields indexed on the head paragraph of each release only.
+HEAD_FIELDS = frozenset({"title"})
+
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float32)
 
@@ -87,6 +90,16 @@ class Postings:
                     for d in range(leaf.doc_count_all()):
                         if leaf.is_deleted(d):
                             self.live[offset + d] = False
+        # A release's paragraphs have consecutive document numbers, head first (see schema):
+        # head_of[d] is the head of d's release, whose document carries the release title.
+        heads, _tf = self.raw("head", "1")
+        self.heads = np.sort(heads)
+        self.n_heads = max(1, len(self.heads))
+        if len(self.heads):
+            where = np.searchsorted(self.heads, np.arange(self.n), side="right") - 1
+            self.head_of = self.heads[np.maximum(where, 0)].astype(np.int32)
+        else:
+            self.head_of = np.arange(self.n, dtype=np.int32)
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Field lengths of all documents (deleted ones count 0)."""
@@ -100,9 +113,14 @@ class Postings:
                         count = leaf.doc_count_all()
                         arr[offset:offset + count] = _leaf_lengths(leaf, fieldname, count)
                     arr[~self.live] = 0
-                    self._avgfl[fieldname] = float(arr.sum()) / self.n_live or 1.0
+                    self._avgfl[fieldname] = float(arr.sum()) / self._population(fieldname) or 1.0
                     self._lengths[fieldname] = arr
         return arr
+
+    def _population(self, fieldname: str) -> int:
+        """How many documents a field's statistics count: the release title is indexed on
+        each release's head paragraph only."""
+        return self.n_heads if fieldname in HEAD_FIELDS else self.n_live
 
     def raw(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and term frequencies of ``text`` in ``fieldname``."""
@@ -144,7 +162,7 @@ class Postings:
             lens = self.lengths(fieldname)
             avgfl = self._avgfl[fieldname]
             # Live statistics: deleted documents linger in the segments until a merge.
-            idf = math.log(self.n_live / (len(ids) + 1)) + 1.0
+            idf = math.log(self._population(fieldname) / (len(ids) + 1)) + 1.0
             k1 = self.k1
             denom = tf + k1 * (1 - self.b) + (k1 * self.b / avgfl) * lens[ids]
             scores = (idf * tf * (k1 + 1) / denom).astype(np.float32)

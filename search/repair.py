@@ -29,15 +29,15 @@ from dataclasses import dataclass, field
 from .analysis import opencc_converter
 
 __all__ = [
-    "RepairResult",
-    "strip_annotations",
-    "restore_lost_characters",
-    "to_simplified",
-    "repair_text",
-    "count_annotations",
-    "is_annotated",
     "ANNOTATED_MIN_COUNT",
     "ANNOTATED_MIN_RATIO",
+    "RepairResult",
+    "count_annotations",
+    "is_annotated",
+    "repair_text",
+    "restore_lost_characters",
+    "strip_annotations",
+    "to_simplified",
 ]
 
 #: A text carries the artifact when it has at least this many (toned) annotations ...

@@ -6,7 +6,7 @@ lifts paragraphs that match by themselves). Then:
 
 * with several clauses (whitespace-separated words, quoted phrases, ``OR`` groups), paragraphs
   that match every clause come first; a clause matches when all its content words occur;
-* a quoted phrase must occur (bigram positions); ``-word`` and ``-field:value`` exclude;
+* a quoted phrase must occur (its bigrams in a row, checked on the stored text); ``-word`` and ``-field:value`` exclude;
 * short clauses found verbatim (after folding) in a top paragraph boost it;
 * credits and boilerplate are scaled down, so body text with the same match ranks above them.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import whoosh.index
-from whoosh.query import Phrase, Term
+from whoosh.query import Term
 
 from . import storage
 from .analysis import Lexicon, bigrams, fold
@@ -284,11 +284,23 @@ class Index:
         return m
 
     def _phrase_mask(self, st: _State, unit: Unit) -> np.ndarray:
+        """Paragraphs whose bigram tokens contain the phrase's in a row: the paragraphs with
+        all its bigrams, checked on their stored text (the index keeps no positions)."""
+        p = st.postings
         grams = unit.grams
+        mask = np.zeros(p.n, dtype=bool)
         if not grams:
-            return np.zeros(st.postings.n, dtype=bool)
-        q = Term("bigrams", grams[0]) if len(grams) == 1 else Phrase("bigrams", grams)
-        return self._mask_for(st, q)
+            return mask
+        mask[p.bm25("bigrams", grams[0])[0]] = True
+        for g in grams[1:]:
+            if not mask.any():
+                return mask
+            mask &= p.mask(p.bm25("bigrams", g)[0])
+        if len(grams) > 1:
+            for d in np.flatnonzero(mask):
+                if not contains_run(bigrams(self._stored(st, int(d)).get("text", "")), grams):
+                    mask[d] = False
+        return mask
 
     def _concept_mask(self, st: _State, word: str) -> np.ndarray:
         """Paragraphs that contain ``word``: as a jieba word, or all of its bigrams."""
@@ -389,11 +401,16 @@ class Index:
         for g in unit.grams:
             ids, s = p.bm25("bigrams", g)
             out[ids] += W_BIGRAMS * s
-        if W_TITLE:
-            matched = out > 0  # the release title only lifts paragraphs that match by themselves
-            for g in unit.grams:
-                ids, s = p.bm25("title", g)
-                out[ids] += W_TITLE * s * matched[ids]
+        if W_TITLE and unit.grams:
+            # The release title (on its head paragraph) lifts the release's paragraphs that
+            # match by themselves.
+            matched = np.flatnonzero(out > 0)
+            if len(matched):
+                title = np.zeros(p.n, dtype=np.float32)
+                for g in unit.grams:
+                    ids, s = p.bm25("title", g)
+                    title[ids] += s
+                out[matched] += W_TITLE * title[p.head_of[matched]]
         return out
 
     def _rerank(self, st: _State, pq: ParsedQuery, ranked: list) -> list:
@@ -422,14 +439,28 @@ class Index:
             raise IndexCorruptError.unreadable(
                 f"read stored fields in {st.generation}", st.generation, exc) from None
 
+    def _title(self, st: _State, docnum: int) -> str:
+        head = int(st.postings.head_of[docnum]) if st.postings.n else docnum
+        return self._stored(st, head).get("title", "")
+
     def _hit(self, st: _State, pq: ParsedQuery, docnum: int, score: float) -> Hit:
         f = self._stored(st, docnum)
         text = f.get("text", "")
         spans = match_spans(text, pq, st.lexicon)
-        return Hit(doc_id=f["doc_id"], title=f.get("title", ""), paragraph=f["paragraph"],
+        return Hit(doc_id=f["doc_id"], title=self._title(st, docnum), paragraph=f["paragraph"],
                    section=f.get("section", "body"), speaker=f.get("speaker_name"),
                    date=f.get("date") or None, score=score, text=text,
                    snippet=snippet(text, spans))
+
+
+def contains_run(tokens: list[str], run: list[str]) -> bool:
+    """True if ``run`` occurs in ``tokens`` as consecutive items."""
+    n = len(run)
+    first = run[0]
+    for i in range(len(tokens) - n + 1):
+        if tokens[i] == first and tokens[i:i + n] == run:
+            return True
+    return False
 
 
 def _close_quietly(st: _State) -> None:

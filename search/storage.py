@@ -22,7 +22,12 @@ import re
 import shutil
 from pathlib import Path
 
-from .errors import IndexAccessError, IndexCorruptError, IndexNotFoundError, ReindexLockedError
+from .errors import (
+    IndexAccessError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    ReindexLockedError,
+)
 
 CURRENT = "CURRENT"
 LOCK = ".reindex.lock"

@@ -23,6 +23,8 @@ from click.testing import CliRunner
 from search import build_index, storage
 from search.check import FIX, CheckReport, _ranges, check_index
 from search.cli import main
+from search.documents import read_releases
+from search.indexer import paragraph_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -101,6 +103,29 @@ def _truncate_half(d: Path, suffix: str = ".pst") -> None:
     os.truncate(path, path.stat().st_size // 2)
 
 
+def _posting_list_starts(d: Path) -> list[int]:
+    """Where each term's posting list starts in the segment's postings file."""
+    ix = whoosh.index.open_dir(str(_gen(d)), indexname=storage.INDEX_NAME)
+    with ix.reader() as reader:
+        starts = {reader.term_info(fieldname, text).extent()[0]
+                  for fieldname in reader.indexed_field_names()
+                  for text in reader.lexicon(fieldname)}
+    return sorted(s for s in starts if s is not None)  # None: postings inlined in the term
+
+
+def _truncate_postings(d: Path) -> None:
+    """Cut the postings file at the start of the posting list around its middle: the lists
+    before the cut are whole, the next one read finds no header tag at all (b'').
+
+    (Cutting at exactly half the size would make the message depend on the file's layout:
+    the tag reads back as b'', b'W', b'W3' or b'W3B' depending on where the cut falls.)"""
+    path = _file(d, ".pst")
+    starts = _posting_list_starts(d)
+    cut = max(s for s in starts if s <= path.stat().st_size // 2)
+    assert 0 < cut < path.stat().st_size
+    os.truncate(path, cut)
+
+
 def _truncate_empty(d: Path, suffix: str = ".trm") -> None:
     os.truncate(_file(d, suffix), 0)
 
@@ -161,7 +186,7 @@ def _current_garbage(d: Path) -> None:
 
 #: (damage, the problem it must produce, with {d} the index and {seg} the segment file)
 DAMAGES: list[tuple[Callable[[Path], None], str]] = [
-    (_truncate_half, "{seg}.pst is damaged (Exception: Block tag error b''); " + FIX),
+    (_truncate_postings, "{seg}.pst is damaged (Exception: Block tag error b''); " + FIX),
     (_truncate_empty, "{seg}.trm is damaged (FileFormatError: Unknown file header b''); " + FIX),
     (_zero_postings, "{seg}.pst is damaged (Exception: Block tag error b'\\x00\\x00\\x00\\x00'); " + FIX),
     (_delete_postings, "{seg}.pst is missing; " + FIX),
@@ -211,7 +236,7 @@ def test_check_command_exits_1_with_the_message(index_copy: Path, damage, proble
 
 def test_check_command_for_real_has_no_traceback(index_copy: Path) -> None:
     seg = _seg(index_copy)
-    _truncate_half(index_copy)
+    _truncate_postings(index_copy)
     done = subprocess.run([sys.executable, "-m", "search", "check", "--index-dir", str(index_copy), "--json"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
@@ -224,26 +249,45 @@ def test_check_command_for_real_has_no_traceback(index_copy: Path) -> None:
 # ------------------------------------------------------------------- record-level problems
 
 
-def _rewrite(index_dir: Path, edit: Callable) -> None:
-    """Apply ``edit(writer, stored_docs)`` to the live generation through Whoosh and commit."""
+def _rewrite(index_dir: Path, edit: Callable[[list[dict]], None]) -> None:
+    """Replace the sample release in the live generation through Whoosh's own writer, after
+    ``edit(docs)`` changed its paragraph documents (as the indexer makes them, in order).
+
+    The whole release is deleted and added again, head first, as an incremental reindex does,
+    so its paragraphs keep consecutive document numbers and only the edit is wrong.
+    """
+    (rel,) = read_releases([SEEDS], [])
+    docs = list(paragraph_docs(rel))
+    edit(docs)
     ix = whoosh.index.open_dir(str(_gen(index_dir)), indexname=storage.INDEX_NAME)
-    with ix.searcher() as s:
-        stored = {f["paragraph"]: dict(f) for f in s.all_stored_fields()}
     writer = ix.writer()
-    edit(writer, stored)
+    try:
+        assert writer.delete_by_term("doc_id", DOC_ID) == 31
+        for doc in docs:
+            writer.add_document(**doc)
+    except BaseException:
+        writer.cancel()
+        raise
     writer.commit()
 
 
-def _readd(writer, fields: dict, **changes) -> None:
-    doc = {k: v for k, v in fields.items() if k not in ("speaker_name",)}
-    doc.update(words=doc["text"], bigrams=doc["text"], **changes)
-    writer.delete_by_term("pid", fields["pid"])
-    writer.add_document(**doc)
+def _head(docs: list[dict]) -> dict:
+    (head,) = [d for d in docs if d.get("head") == "1"]
+    assert head["paragraph"] == 1
+    return head
+
+
+def test_rewrite_alone_keeps_the_index_healthy(index_copy: Path) -> None:
+    _rewrite(index_copy, lambda docs: None)
+    assert check_index(index_copy) == CheckReport(
+        ok=True, index_dir=str(index_copy), generation="g000001", releases=1, paragraphs=31,
+        problems=[])
 
 
 def test_missing_paragraph_is_reported(index_copy: Path) -> None:
-    def drop_five(writer, stored):
-        writer.delete_by_term("pid", f"{DOC_ID}#5")
+    def drop_five(docs):
+        (five,) = [d for d in docs if d["paragraph"] == 5]
+        docs.remove(five)
 
     _rewrite(index_copy, drop_five)
     (_gen(index_copy) / "meta.json").write_text(
@@ -256,9 +300,9 @@ def test_missing_paragraph_is_reported(index_copy: Path) -> None:
 @pytest.mark.parametrize(("bad_hash", "shown"), [("", "''"), (None, "None"), ("abc", "'abc'"),
                                                  ("G" * 64, "'" + "G" * 64 + "'")])
 def test_release_without_a_known_hash_is_reported(index_copy: Path, bad_hash, shown: str) -> None:
-    def rehash(writer, stored):
-        head = stored[1]
-        _readd(writer, head, head="1", release={**head["release"], "hash": bad_hash})
+    def rehash(docs):
+        head = _head(docs)
+        head["release"] = {**head["release"], "hash": bad_hash}
 
     _rewrite(index_copy, rehash)
     report = check_index(index_copy)
@@ -266,9 +310,8 @@ def test_release_without_a_known_hash_is_reported(index_copy: Path, bad_hash, sh
 
 
 def test_release_without_record_and_head_mismatch(index_copy: Path) -> None:
-    def strip_record(writer, stored):
-        head = stored[1]
-        _readd(writer, {k: v for k, v in head.items() if k != "release"}, head="1")
+    def strip_record(docs):
+        del _head(docs)["release"]
 
     _rewrite(index_copy, strip_record)
     report = check_index(index_copy)

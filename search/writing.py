@@ -1,0 +1,628 @@
+"""Writing a whole segment through Whoosh's own codec, for full rebuilds.
+
+Whoosh's ``SegmentWriter`` analyses each field separately, pushes every posting through a
+sorting pool and then hands postings one by one to the codec (asking the per-document length
+for each). A full rebuild knows all its documents up front, so :class:`SegmentBuilder` instead
+
+* analyses each paragraph once (:func:`search.analysis.index_term_counts_many`: one folding, one
+  jieba pass, bigrams, no token objects), in worker processes when asked to;
+* keeps each term's postings in memory as two lists (document numbers, counts), already in
+  document order;
+* writes them term by term in byte order with the codec's field writer, a posting list at a
+  time instead of a posting at a time.
+
+The result is one ordinary W3 segment: Whoosh opens, searches, merges and updates it like its
+own (tested: same terms, postings, lengths and stored fields as the stock writer's). One
+segment rather than one per process, because each segment repeats the term dictionary, which
+is most of the index's size.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import heapq
+import logging
+import multiprocessing
+import operator
+import os
+import pickle
+import queue as _queue
+import shutil
+import struct
+import time
+import traceback
+import zlib
+from array import array
+from collections.abc import Iterable
+
+from whoosh.analysis import IDTokenizer
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocWriter, W3TermInfo
+from whoosh.fields import ID, Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashWriter
+from whoosh.formats import Existence
+from whoosh.index import TOC, clean_files
+from whoosh.util.numeric import length_to_byte
+
+from .analysis import Lexicon, index_term_counts_many
+from .errors import SearchError
+
+log = logging.getLogger(__name__)
+
+#: Fields the builder analyses itself (one pass for both), instead of through their analyzers.
+WORDS, BIGRAMS = "words", "bigrams"
+FAST_FIELDS = (WORDS, BIGRAMS)
+
+
+_MAGIC = b"W3Bl"  # whoosh.codec.whoosh3.WHOOSH3_HEADER_MAGIC: starts each posting list
+_BLOCK = 128  # postings per block, W3Codec's default
+_INT = struct.Struct("!i")  # whoosh.system.pack_int
+_LONG = struct.Struct("!q")  # whoosh.system.pack_long
+_LENGTHS = struct.Struct("!ii")  # filetables._lengths: a hash record's key and value sizes
+_TERMINFO = W3TermInfo._struct  # flags, weight, doc freq, min/max length byte, max weight, ids
+#: Block data shorter than this is stored uncompressed (zlib would make it longer); the block
+#: header says which, and Whoosh's reader honours it.
+_COMPRESS_MIN = 64
+
+
+def encode_postings(ids: list[int], weights: list[float], lengths) -> tuple[bytes, bytes]:
+    """One term's posting list in Whoosh's W3 format: ``(postings bytes, term info bytes)``;
+    the term info's offset is 0 (the caller moves it to where the bytes land).
+
+    The bytes are what ``W3PostingsWriter`` writes for these postings (blocks of 128
+    delta-coded document numbers, weights, per-block statistics), except that small blocks
+    are not zlib-compressed. ``lengths[d]`` is document ``d``'s field length (``None`` for an
+    unscored field). Tested against Whoosh's own reader and writer.
+    """
+    n = len(ids)
+    out = [_MAGIC]
+    minlength = None
+    maxlength = 0
+    maxweight = 0.0
+    get_length = lengths.__getitem__ if lengths is not None else None
+    for start in range(0, n, _BLOCK):
+        end = start + _BLOCK
+        bids = ids[start:end] if n > _BLOCK else ids
+        bweights = weights[start:end] if n > _BLOCK else weights
+        count = len(bids)
+        if get_length is not None:
+            blens = list(map(get_length, bids))
+            bmin, bmax = min(blens), max(blens)
+        else:
+            bmin, bmax = None, 0
+        bmaxweight = max(bweights)
+        first = bweights[0]
+        if bweights.count(first) == count:
+            mini = None if first == 1.0 else float(first)
+        else:
+            mini = tuple(map(float, bweights))
+        deltas = [bids[0]]
+        if count > 1:
+            deltas += map(operator.sub, bids[1:], bids[:-1])
+        data = pickle.dumps((tuple(deltas), mini, None), 2)
+        comp = 0
+        if len(data) >= _COMPRESS_MIN:
+            packed = zlib.compress(data, 3)
+            if len(packed) < len(data):
+                data, comp = packed, 3
+        info = pickle.dumps((count, bids[-1], float(bmaxweight), comp,
+                             length_to_byte(bmin), length_to_byte(bmax)), 2)
+        size = len(info) + len(data)
+        out.append(_INT.pack(-size if end >= n else size))
+        out.append(info)
+        out.append(data)
+        if bmin is not None and (minlength is None or bmin < minlength):
+            minlength = bmin
+        if bmax > maxlength:
+            maxlength = bmax
+        if bmaxweight > maxweight:
+            maxweight = bmaxweight
+    blob = b"".join(out)
+    terminfo = _TERMINFO.pack(
+        0, float(sum(weights)), n, 0 if minlength is None else length_to_byte(minlength),
+        length_to_byte(maxlength), float(maxweight), ids[0], ids[-1])
+    return blob, terminfo + _LONG.pack(0) + _INT.pack(len(blob))
+
+
+def _with_offset(terminfo: bytes, offset: int) -> bytes:
+    at = _TERMINFO.size
+    return terminfo[:at] + _LONG.pack(offset) + terminfo[at + _LONG.size:]
+
+
+class _TermIndexWriter(OrderedHashWriter):
+    """Whoosh's term index file (an ordered hash), taking many keys in one write."""
+
+    def add_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
+        """Add ``(key, value)`` pairs in increasing key order: the same file as calling
+        ``add`` for each."""
+        dbfile = self.dbfile
+        pos = dbfile.tell()
+        out: list[bytes] = []
+        index_append = self.index.append
+        buckets = self.buckets
+        last = self.lastkey
+        md5_hash = self.hashtype == 0
+        for key, value in items:
+            if key <= last:
+                raise ValueError(f"keys must increase: {last!r}..{key!r}")
+            last = key
+            index_append(pos)
+            if md5_hash:  # filetables.md5_hash: the digest's low 32 bits
+                h = int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")
+            else:
+                h = self.hashfn(key)
+            buckets[h & 255].append((h, pos))
+            out.append(_LENGTHS.pack(len(key), len(value)))
+            out.append(key)
+            out.append(value)
+            pos += _LENGTHS.size + len(key) + len(value)
+        dbfile.write(b"".join(out))
+        self.lastkey = last
+
+
+class _TermsFile:
+    """The segment's postings (``.pst``) and term index (``.trm``) files, written the way
+    Whoosh's W3 field writer writes them."""
+
+    def __init__(self, storage: FileStorage, segment):
+        self.postfile = segment.create_file(storage, W3Codec.POSTS_EXT)
+        self.tindex = _TermIndexWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
+        self.fieldmap = self.tindex.extras["fieldmap"] = {}
+
+    def field_id(self, fieldname: str) -> bytes:
+        fid = self.fieldmap.setdefault(fieldname, len(self.fieldmap))
+        return struct.pack("!H", fid)  # whoosh.system.pack_ushort
+
+    def close(self) -> None:
+        self.tindex.close()
+        self.postfile.close()
+
+
+class _PerDocWriter(W3PerDocWriter):
+    """Whoosh's per-document writer, plus writing a field's lengths column in one go after
+    the documents (the parallel writer learns them from its workers at the end)."""
+
+    def add_lengths(self, fieldname: str, lengths: array) -> None:
+        column = f"_{fieldname}_len"  # whoosh.codec.whoosh3._lenfield
+        if self._has_column(column):
+            raise SearchError(f"the lengths of {fieldname!r} were already written")
+        self._create_column(column, LENGTHS_COLUMN)
+        writer = self._get_column(column)
+        total = 0
+        for docnum, n in enumerate(lengths):
+            if n:
+                writer.add(docnum, length_to_byte(n))
+                total += n
+        self._fieldlengths[fieldname] += total
+
+
+class SegmentBuilder:
+    """Builds one new segment of the index in ``storage`` from documents given in order.
+
+    ``add_document`` takes the same keyword fields as Whoosh's ``writer.add_document``;
+    ``finish`` writes the terms and returns the segment, ready for :func:`commit_segments`.
+    """
+
+    def __init__(self, storage: FileStorage, schema: Schema, indexname: str,
+                 lexicon: Lexicon):
+        self.storage = storage
+        self.schema = schema
+        self.lexicon = lexicon
+        self.codec = W3Codec()
+        self.segment = self.codec.new_segment(storage, indexname)
+        self._perdoc = _PerDocWriter(self.codec, storage, self.segment)
+        self.docnum = 0
+        # fieldname -> term -> (document numbers, weights)
+        self._postings: dict[str, dict[str, tuple[list, list]]] = {}
+        # fieldname -> length of that field in each document
+        self._lengths: dict[str, array] = {}
+        # fieldname -> (field, indexed as the whole value?, column type)
+        self._plans = {name: (field, _is_plain_id(field), field.column_type)
+                       for name, field in schema.items()}
+
+    def _lengths_for(self, fieldname: str) -> array:
+        arr = self._lengths.get(fieldname)
+        if arr is None:
+            arr = self._lengths[fieldname] = array("I")
+        if len(arr) < self.docnum:
+            arr.extend([0] * (self.docnum - len(arr)))
+        return arr
+
+    def _post(self, fieldname: str, counts: dict, boost: float) -> None:
+        _post_counts(self._postings.setdefault(fieldname, {}), self.docnum, counts, boost)
+
+    def add_document(self, **fields) -> None:
+        """Analyse and add one document (the next document number)."""
+        self.add_documents([fields])
+
+    def add_documents(self, docs: list[dict]) -> None:
+        """Analyse and add documents (analysed together: see
+        :func:`search.analysis.index_term_counts_many`)."""
+        fast = [d for d in docs if _fast_text(d) is not None]
+        counts = iter(index_term_counts_many([_fast_text(d) for d in fast], self.lexicon))
+        for doc in docs:
+            if _fast_text(doc) is None:
+                self.add_analyzed(doc, None)
+                continue
+            words, nwords, grams, ngrams = next(counts)
+            self._post(WORDS, words, self.schema[WORDS].format.field_boost)
+            self._post(BIGRAMS, grams, self.schema[BIGRAMS].format.field_boost)
+            self.add_analyzed(doc, {WORDS: nwords, BIGRAMS: ngrams})
+
+    def add_stored(self, fields: dict) -> str | None:
+        """Add one document but for its ``words`` and ``bigrams`` postings and lengths, which
+        worker processes make from the returned text (``None`` if the two fields do not
+        index the same text); see :meth:`set_lengths`."""
+        text = _fast_text(fields)
+        self.add_analyzed(fields, {WORDS: 0, BIGRAMS: 0})
+        return text
+
+    def set_lengths(self, lengths: dict[str, array]) -> None:
+        """The field lengths of every document, for fields added with :meth:`add_stored`."""
+        for name, values in lengths.items():
+            if len(values) != self.docnum:
+                raise SearchError(f"{len(values)} lengths for {self.docnum} documents")
+            self._perdoc.add_lengths(name, values)
+
+    def add_analyzed(self, fields: dict, lengths: dict[str, int] | None) -> None:
+        """Add one document whose ``words`` and ``bigrams`` postings are written elsewhere
+        (by :meth:`add_documents` or worker processes), given their ``lengths``."""
+        plans = self._plans
+        perdoc = self._perdoc
+        names = sorted(name for name in fields if not name.startswith("_"))
+        for name in names:
+            if name not in plans:
+                raise SearchError(f"no field named {name!r} in the schema")
+        perdoc.start_doc(self.docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field, plain_id, column = plans[name]
+                length = 0
+                if field.indexed:
+                    if lengths is not None and name in lengths:
+                        length = lengths[name]
+                    elif plain_id and isinstance(value, str):  # what field.index() gives
+                        self._post(name, {value: field.format.field_boost}, 1.0)
+                    else:
+                        counts = {}
+                        for btext, freq, weight, _vbytes in field.index(value):
+                            counts[btext.decode("utf-8")] = weight
+                            if field.scorable:
+                                length += freq
+                        self._post(name, counts, 1.0)
+                    if field.scorable and length:
+                        self._lengths_for(name).append(length)
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                if column:
+                    perdoc.add_column_value(name, column, field.to_column_value(value))
+        except BaseException:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self.docnum += 1
+
+    def finish(self, encoded: dict[str, list[tuple[list, bytes]]] | None = None):
+        """Write the postings and close the segment's files; returns the segment.
+
+        ``encoded`` maps a field to the shares of its terms that worker processes encoded:
+        ``(terms, blob)`` pairs, each term in one share only (see :func:`_worker`).
+        """
+        self._perdoc.close()
+        encoded = encoded or {}
+        out = _TermsFile(self.storage, self.segment)
+        try:
+            for name in sorted(set(self._postings) | set(encoded)):
+                fieldobj = self.schema[name]
+                fid = out.field_id(name)
+                if name in encoded:
+                    _copy_shares(out, fid, encoded.pop(name))
+                    continue
+                table = self._postings.pop(name)
+                lengths = self._lengths_for(name) if fieldobj.scorable else None
+                terms, blob = _encode_table(table, lengths)
+                _copy_shares(out, fid, [(terms, blob)])
+        finally:
+            out.close()
+        self.segment.set_doc_count(self.docnum)
+        return self.segment
+
+
+def _copy_shares(out: _TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) -> None:
+    """Append each share's blob to the postings file, then add all the shares' terms to the
+    term index in byte order, their offsets moved by where their blob landed."""
+    streams = []
+    for terms, blob in shares:
+        base = out.postfile.tell()
+        out.postfile.write(blob)
+        if base:
+            terms = [(btext, _with_offset(info, _LONG.unpack(info[_EXTENT])[0] + base))
+                     for btext, info in terms]
+        streams.append(terms)
+    merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
+    out.tindex.add_many((fid + btext, info) for btext, info in merged)
+
+
+def _post_counts(table: dict, docnum: int, counts: dict, boost: float) -> None:
+    for term, n in counts.items():
+        entry = table.get(term)
+        if entry is None:
+            table[term] = ([docnum], [n * boost])
+        else:
+            entry[0].append(docnum)
+            entry[1].append(n * boost)
+
+
+def _is_plain_id(field) -> bool:
+    """An ``ID`` field indexing its value as one term (Whoosh's ``IDTokenizer``, no
+    filters, ``Existence`` postings)."""
+    return (isinstance(field, ID) and type(field.analyzer) is IDTokenizer
+            and type(field.format) is Existence)
+
+
+def _fast_text(fields: dict) -> str | None:
+    """The paragraph text when ``words`` and ``bigrams`` both index it (one analysis pass)."""
+    text = fields.get(WORDS)
+    if isinstance(text, str) and fields.get(BIGRAMS) == text:
+        return text
+    return None
+
+
+def commit_segments(storage: FileStorage, schema: Schema, indexname: str,
+                    segments: list) -> None:
+    """Make ``segments`` the content of the (new, empty) index ``indexname`` in ``storage``."""
+    TOC(schema, segments, 1).write(storage, indexname)
+    # As Whoosh's own commit does: remove the empty index's table of contents (a lost new one
+    # must not let the empty index open) and the per-document writer's temporary folder.
+    clean_files(storage, indexname, 1, segments)
+    storage.temp_storage(f"{indexname}.tmp").destroy()
+
+
+# --- analysis and encoding in worker processes -------------------------------------------------
+
+#: Paragraphs per task sent to a worker: a consecutive range of document numbers. Each
+#: chunk's postings are kept apart until the exchange, so fewer, larger chunks join faster.
+CHUNK = 1024
+_EXTENT = slice(_TERMINFO.size, _TERMINFO.size + _LONG.size)  # the term info's offset
+
+
+def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Lexicon,
+            boosts: dict[str, float]) -> None:
+    """Worker ``k`` of ``procs``.
+
+    1. analyses the chunks of paragraphs it takes from ``tasks`` (``(chunk, first document
+       number, texts)``, until ``None``), keeping each chunk's postings, and sends the
+       chunks' field lengths to the parent;
+    2. hands the postings of the terms other workers own (by hash) to them through files in
+       ``tmpdir``, and takes theirs for the terms it owns;
+    3. encodes its terms' posting lists, in byte order, into one blob per field, and writes
+       ``(terms, blob)`` for the parent: ``terms`` is ``(btext, term info)`` with offsets into
+       the blob.
+    """
+    try:
+        # Millions of small lists live until the process ends: the cycle collector would
+        # walk them again and again and never find garbage.
+        gc.disable()
+        t0 = time.perf_counter()
+        chunks: dict[int, dict[str, dict]] = {}
+        lengths: dict[int, tuple[int, bytes, bytes]] = {}
+        for chunk, base, texts in iter(tasks.get, None):
+            tables: dict[str, dict] = {WORDS: {}, BIGRAMS: {}}
+            wlen, glen = array("I"), array("I")
+            for i, (words, nwords, grams, ngrams) in enumerate(
+                    index_term_counts_many(texts, lexicon)):
+                _post_counts(tables[WORDS], base + i, words, boosts[WORDS])
+                _post_counts(tables[BIGRAMS], base + i, grams, boosts[BIGRAMS])
+                wlen.append(nwords)
+                glen.append(ngrams)
+            chunks[chunk] = tables
+            lengths[chunk] = (base, wlen.tobytes(), glen.tobytes())
+        outbox.put(("lengths", k, lengths))
+        log.debug("worker %d: analysed %d chunks by %.2f s (%.2f CPU-s)", k, len(chunks),
+                  time.perf_counter() - t0, time.process_time())
+
+        # Exchange: every term belongs to one worker, which encodes its whole posting list.
+        own: dict[str, dict] = {}
+        for name in FAST_FIELDS:
+            shares: list[dict] = [{} for _ in range(procs)]
+            for chunk, tables in chunks.items():
+                split: list[dict] = [{} for _ in range(procs)]
+                for term, entry in tables[name].items():
+                    split[hash(term) % procs][term] = entry
+                for j in range(procs):
+                    shares[j][chunk] = split[j]
+            for j in range(procs):
+                if j != k:
+                    _dump(os.path.join(tmpdir, f"{name}-{k}-to-{j}"), shares[j])
+            for tables in chunks.values():
+                tables[name] = None
+            own[name] = shares[k]
+            del shares
+        _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
+        del chunks
+        barrier.wait()
+        log.debug("worker %d: exchanged by %.2f s (%.2f CPU-s)", k,
+                  time.perf_counter() - t0, time.process_time())
+
+        doc_lengths = _all_lengths(tmpdir, procs)
+        for name in FAST_FIELDS:
+            ranges: dict[int, dict] = own.pop(name)
+            for j in range(procs):
+                if j != k:
+                    ranges.update(_load(os.path.join(tmpdir, f"{name}-{j}-to-{k}")))
+            table = _concatenate(ranges[c] for c in sorted(ranges))
+            del ranges
+            _dump(os.path.join(tmpdir, f"{name}-{k}-encoded"),
+                  _encode_table(table, doc_lengths[name]))
+            del table
+        log.debug("worker %d: encoded by %.2f s (%.2f CPU-s)", k,
+                  time.perf_counter() - t0, time.process_time())
+        outbox.put(("done", k, None))
+    except BaseException as exc:  # reported to the parent, which raises
+        barrier.abort()
+        outbox.put(("error", k, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+
+
+def _all_lengths(tmpdir: str, procs: int) -> dict[str, array]:
+    """Every document's field lengths (block statistics need them), from every worker."""
+    parts: list[tuple[int, bytes, bytes]] = []
+    for j in range(procs):
+        parts.extend(_load(os.path.join(tmpdir, f"lengths-{j}")).values())
+    out = {WORDS: array("I"), BIGRAMS: array("I")}
+    for _base, wlen, glen in sorted(parts):
+        out[WORDS].frombytes(wlen)
+        out[BIGRAMS].frombytes(glen)
+    return out
+
+
+def _concatenate(ranges: Iterable[dict]) -> dict:
+    """One table from the tables of consecutive document ranges (in range order)."""
+    table: dict = {}
+    for part in ranges:
+        for term, (ids, weights) in part.items():
+            entry = table.get(term)
+            if entry is None:
+                table[term] = (ids, weights)
+            else:
+                entry[0].extend(ids)
+                entry[1].extend(weights)
+    return table
+
+
+def _encode_table(table: dict, lengths: array) -> tuple[list, bytes]:
+    """Encode a table's posting lists, in byte order of their terms, into one blob; returns
+    ``(terms, blob)`` with ``(btext, term info)`` per term, offsets into the blob."""
+    pieces = []
+    terms = []
+    offset = 0
+    for btext, term in sorted((t.encode("utf-8"), t) for t in table):
+        ids_list, weights_list = table[term]
+        blob, terminfo = encode_postings(ids_list, weights_list, lengths)
+        terms.append((btext, _with_offset(terminfo, offset) if offset else terminfo))
+        pieces.append(blob)
+        offset += len(blob)
+    return terms, b"".join(pieces)
+
+
+def _dump(path: str, obj) -> None:
+    with open(path, "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(path: str):
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
+                  indexname: str, lexicon: Lexicon, procs: int = 1) -> list:
+    """Write the documents of ``releases`` (one list of documents per release, in order) into
+    one new segment of the index in ``dirname``; returns ``[segment]`` (``[]`` if there were
+    no documents).
+
+    With ``procs`` > 1, forked worker processes analyse chunks of paragraphs while this
+    process reads the sources and stores the documents; then the workers exchange postings,
+    so that each owns a share of the terms, and encode them; finally this process copies the
+    shares into the segment and writes the term index. A worker's failure is raised here as
+    SearchError, once the workers are stopped. Every document must give ``words`` and
+    ``bigrams`` the same text (as :func:`search.indexer.paragraph_docs` does).
+    """
+    lexicon.jieba()  # load the dictionary once: forked workers share it
+    builder = SegmentBuilder(FileStorage(dirname), schema, indexname, lexicon)
+    if procs <= 1:
+        batch: list[dict] = []
+        for docs in releases:
+            batch.extend(docs)
+            if len(batch) >= CHUNK:
+                builder.add_documents(batch)
+                batch = []
+        builder.add_documents(batch)
+        return [builder.finish()] if builder.docnum else []
+
+    t0 = time.perf_counter()
+    ctx = multiprocessing.get_context("fork")
+    tasks = ctx.Queue(maxsize=4 * procs)
+    outbox = ctx.Queue()
+    barrier = ctx.Barrier(procs)
+    tmpdir = os.path.join(dirname, "parts.tmp")
+    os.makedirs(tmpdir, exist_ok=True)
+    boosts = {name: schema[name].format.field_boost for name in FAST_FIELDS}
+    workers: list = []
+    try:
+        for k in range(procs):
+            w = ctx.Process(target=_worker, daemon=True,
+                            args=(k, procs, tasks, outbox, barrier, tmpdir, lexicon, boosts))
+            w.start()
+            workers.append(w)
+        chunk, base, texts = 0, 0, []
+        for docs in releases:
+            for doc in docs:
+                text = builder.add_stored(doc)
+                if text is None:
+                    raise SearchError("a document does not index the same text as words "
+                                      "and bigrams")
+                texts.append(text)
+            if len(texts) >= CHUNK:
+                _send(tasks, (chunk, base, texts), workers)
+                chunk, base, texts = chunk + 1, base + len(texts), []
+        if texts:
+            _send(tasks, (chunk, base, texts), workers)
+        for _ in workers:
+            _send(tasks, None, workers)
+        log.debug("parent: read and stored %d documents by %.2f s", builder.docnum,
+                  time.perf_counter() - t0)
+        lengths: list[tuple[int, bytes, bytes]] = []
+        done = 0
+        while done < procs:
+            kind, k, value = _receive(outbox, workers)
+            if kind == "error":
+                raise SearchError(f"an indexing worker failed: {value}")
+            if kind == "lengths":
+                lengths.extend(value.values())
+            else:
+                done += 1
+        for w in workers:
+            w.join()
+        wlen, glen = array("I"), array("I")
+        for _base, w_raw, g_raw in sorted(lengths):
+            wlen.frombytes(w_raw)
+            glen.frombytes(g_raw)
+        builder.set_lengths({WORDS: wlen, BIGRAMS: glen})
+        encoded = {name: [_load(os.path.join(tmpdir, f"{name}-{k}-encoded"))
+                          for k in range(procs)] for name in FAST_FIELDS}
+        log.debug("parent: workers done by %.2f s", time.perf_counter() - t0)
+        segment = builder.finish(encoded)
+        log.debug("parent: wrote the segment by %.2f s", time.perf_counter() - t0)
+        return [segment]
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.kill()
+                w.join()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _send(queue, item, workers) -> None:
+    while True:
+        try:
+            queue.put(item, timeout=1.0)
+            return
+        except _queue.Full:
+            _check_workers(workers)
+
+
+def _receive(outbox, workers):
+    while True:
+        try:
+            return outbox.get(timeout=1.0)
+        except _queue.Empty:
+            _check_workers(workers)
+
+
+def _check_workers(workers) -> None:
+    for w in workers:
+        if w.exitcode not in (None, 0):
+            raise SearchError(f"an indexing worker died (exit code {w.exitcode})")

@@ -1,0 +1,309 @@
+"""search.writing: the bulk segment writer of full reindexes.
+
+An index written by ``build_index(..., full=True)`` (one segment through Whoosh's codec, see
+``search/writing.py``) must hold exactly what Whoosh's stock ``SegmentWriter`` makes of the same
+documents: the same terms in each field, the same postings (document numbers, weights, block
+statistics), term statistics, field lengths, stored fields and columns. In worker processes
+(``procs=2``) it must write the same again; and Whoosh's own writer must be able to update it
+incrementally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import whoosh.index
+
+from search import build_index, open_index, storage
+from search.analysis import Lexicon
+from search.check import check_index
+from search.documents import iter_source_files, read_releases
+from search.indexer import USERDICT_NAME, paragraph_docs
+from search.schema import build_schema
+
+from conftest import ENGINE_DATA, SAMPLE_ID, SEEDS, make_releases, write_release
+
+DATA = Path(__file__).resolve().parent / "data"
+SAMPLE = SEEDS / f"{SAMPLE_ID}.txt"
+SAMPLE_TITLE = "德州市召开统筹疫情防控和经济运行工作第十三场新闻发布会"
+
+#: The sample plus every kind of release in tests/data: clean, markup-laden, a user-dictionary
+#: word (without its dictionary here), GBK, Big5, and 122 JSONL releases of the CMRC2018 subset.
+DATA_FILES = [
+    SAMPLE,
+    ENGINE_DATA / "ranking" / "cold-chain-briefing.txt",
+    ENGINE_DATA / "markup" / "markup-in-text.txt",
+    ENGINE_DATA / "userdict" / "expo-news.txt",
+    DATA / "sources" / "jinan-urban-renewal-gbk.txt",
+    DATA / "sources" / "taichung-flood-preparedness-big5.txt",
+    DATA / "cmrc2018_subset" / "corpus.jsonl",
+]
+#: Generated releases added to the data above, so that worker processes get several chunks of
+#: paragraphs to analyse (2,386 paragraphs in all) and common terms have posting lists of several
+#: blocks (128 postings each).
+GENERATED = 520
+SCORED = ("words", "bigrams", "title")
+
+
+# ------------------------------------------------------------------------- building
+
+
+def build_stock(files: list[Path], index_dir: Path, lexicon: Lexicon | None = None) -> None:
+    """The same documents as ``build_index`` writes, through Whoosh's stock writer."""
+    index_dir.mkdir(parents=True)
+    ix = whoosh.index.create_in(str(index_dir), build_schema(lexicon),
+                                indexname=storage.INDEX_NAME)
+    problems: list = []
+    writer = ix.writer()
+    try:
+        for rel in read_releases(files, problems):
+            for doc in paragraph_docs(rel):
+                writer.add_document(**doc)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    assert problems == []
+
+
+@contextmanager
+def open_reader(whoosh_dir: Path) -> Iterator:
+    """A reader of the Whoosh index in ``whoosh_dir`` (a generation, or a stock index)."""
+    ix = whoosh.index.open_dir(str(whoosh_dir), indexname=storage.INDEX_NAME)
+    with ix.reader() as reader:
+        yield reader
+
+
+def live_generation(index_dir: Path) -> Path:
+    return storage.current_generation(index_dir)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The source files of the module's indexes: tests data, sample, generated releases."""
+    gen = tmp_path_factory.mktemp("generated")
+    make_releases(gen, GENERATED, seed=7, paragraphs=3)
+    return [*DATA_FILES, *iter_source_files([gen])]
+
+
+@pytest.fixture(scope="module")
+def built(corpus: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The corpus written by the bulk writer with one and two processes, and by Whoosh."""
+    root = tmp_path_factory.mktemp("writing")
+    one = build_index(corpus, root / "bulk1", full=True, procs=1)
+    two = build_index(corpus, root / "bulk2", full=True, procs=2)
+    for report in (one, two):
+        assert (report.full, report.problems) == (True, [])
+        assert (report.releases, report.paragraphs) == (648, 2386)
+    build_stock(corpus, root / "stock")
+    return {"bulk1": live_generation(root / "bulk1"), "bulk2": live_generation(root / "bulk2"),
+            "stock": root / "stock"}
+
+
+# ------------------------------------------------------------------------- comparing
+
+
+def postings(reader, fieldname: str, btext: bytes) -> list[tuple]:
+    """Every posting of a term, with the statistics of the block it is in:
+    ``(docnum, weight, value, block min id, block max id, block min length, block max length,
+    block max weight)``."""
+    m = reader.postings(fieldname, btext)
+    out = []
+    while m.is_active():
+        out.append((m.id(), m.weight(), m.value(), m.block_min_id(), m.block_max_id(),
+                    m.block_min_length(), m.block_max_length(), m.block_max_weight()))
+        m.next()
+    return out
+
+
+def term_stats(reader, fieldname: str, btext: bytes) -> tuple:
+    ti = reader.term_info(fieldname, btext)
+    return (ti.weight(), ti.doc_frequency(), ti.min_length(), ti.max_length(), ti.max_weight(),
+            ti.min_id(), ti.max_id())
+
+
+def assert_same_index(a: Path, b: Path) -> None:
+    """The Whoosh indexes in ``a`` and ``b`` hold the same documents, numbered alike."""
+    with open_reader(a) as ra, open_reader(b) as rb:
+        assert ra.is_atomic() and rb.is_atomic()  # one segment each
+        n = ra.doc_count_all()
+        assert (n, ra.doc_count()) == (rb.doc_count_all(), rb.doc_count())
+        fields = sorted(ra.indexed_field_names())
+        assert fields == sorted(rb.indexed_field_names())
+        for f in fields:
+            terms = list(ra.lexicon(f))
+            assert terms == list(rb.lexicon(f)), f
+            for t in terms:
+                assert postings(ra, f, t) == postings(rb, f, t), (f, t.decode())
+                assert term_stats(ra, f, t) == term_stats(rb, f, t), (f, t.decode())
+        for f in SCORED:
+            assert [ra.doc_field_length(d, f) for d in range(n)] == \
+                   [rb.doc_field_length(d, f) for d in range(n)], f
+            assert (ra.field_length(f), ra.min_field_length(f), ra.max_field_length(f)) == \
+                   (rb.field_length(f), rb.min_field_length(f), rb.max_field_length(f)), f
+        for d in range(n):
+            assert ra.stored_fields(d) == rb.stored_fields(d), d
+        for f in ("doc_id", "section"):
+            assert ra.has_column(f) and rb.has_column(f)
+            ca, cb = ra.column_reader(f), rb.column_reader(f)
+            assert [ca[d] for d in range(n)] == [cb[d] for d in range(n)], f
+
+
+def live_content(whoosh_dir: Path) -> dict:
+    """What the index holds, by ``(doc_id, paragraph)`` instead of document number and
+    without deleted documents (for indexes whose documents were renumbered by merges)."""
+    with open_reader(whoosh_dir) as r:
+        keys = {d: (f["doc_id"], f["paragraph"]) for d, f in r.iter_docs()}
+        content: dict = {"stored": {keys[d]: r.stored_fields(d) for d in keys}}
+        for f in SCORED:
+            content[f"length:{f}"] = {keys[d]: r.doc_field_length(d, f) for d in keys}
+        for f in r.indexed_field_names():
+            for t in r.lexicon(f):
+                m = r.postings(f, t)
+                found = []
+                while m.is_active():
+                    if m.id() in keys:
+                        found.append((keys[m.id()], m.weight()))
+                    m.next()
+                if found:
+                    content[(f, t.decode())] = sorted(found)
+    return content
+
+
+# ------------------------------------------------------------------------- tests
+
+
+def sample_head(reader) -> int:
+    """The document number of the sample release's head paragraph."""
+    (head,) = [d for d, f in reader.iter_docs()
+               if f["doc_id"] == SAMPLE_ID and f["paragraph"] == 1]
+    return head
+
+
+def test_bulk_writer_equals_whoosh_writer(built: dict[str, Path]) -> None:
+    with open_reader(built["bulk1"]) as r:
+        assert sorted(r.indexed_field_names()) == [
+            "bigrams", "date", "doc_id", "head", "section", "speaker", "title", "words"]
+    assert_same_index(built["bulk1"], built["stock"])
+
+
+def test_two_processes_write_the_same_index_as_one(built: dict[str, Path]) -> None:
+    assert_same_index(built["bulk2"], built["bulk1"])
+
+
+@pytest.mark.parametrize("procs", [2, 4])
+def test_workers_with_little_or_nothing_to_do_write_the_same_index(tmp_path: Path,
+                                                                   procs: int) -> None:
+    """The sample alone is one small chunk of paragraphs: the other workers get none."""
+    build_index([SEEDS], tmp_path / "one", full=True, procs=1)
+    report = build_index([SEEDS], tmp_path / "many", full=True, procs=procs)
+    assert (report.releases, report.paragraphs) == (1, 31)
+    assert_same_index(live_generation(tmp_path / "many"), live_generation(tmp_path / "one"))
+
+
+def test_compared_indexes_have_multi_block_postings_and_head_only_titles(built) -> None:
+    """What the comparisons above cover: posting lists of several blocks, and the release
+    title indexed and stored on the head paragraph only."""
+    with open_reader(built["bulk1"]) as r:
+        heads = list(r.postings("head", "1").all_ids())
+        assert len(heads) == 648
+        n = r.doc_count_all()
+        assert n == 2386
+        # The sample's 31 paragraphs: consecutive, head first, its title on the head only.
+        head = sample_head(r)
+        assert head in heads and (head + 31 in heads or head + 31 == n)
+        sample = [r.stored_fields(d) for d in range(head, head + 31)]
+        assert [(f["doc_id"], f["paragraph"]) for f in sample] == [
+            (SAMPLE_ID, p) for p in range(1, 32)]
+        assert [f.get("title") for f in sample] == [SAMPLE_TITLE] + [None] * 30
+        assert {d for d in range(n) if r.doc_field_length(d, "title")} == set(heads)
+        title_ids = {d for t in r.lexicon("title") for d in r.postings("title", t).all_ids()}
+        assert title_ids == set(heads)
+        # The bigram 新闻: in the title of the generated releases (第{i}号新闻发布会), of the
+        # sample and of two releases in tests/data, on their head paragraphs.
+        news = list(r.postings("title", "新闻").all_ids())
+        assert len(news) == GENERATED + 3
+        ids = [r.stored_fields(d)["doc_id"] for d in news]
+        assert sorted(i for i in ids if not i.startswith("gen")) == [
+            "cold-chain-briefing", SAMPLE_ID, "jinan-urban-renewal-gbk"]
+        assert set(news) <= set(heads)
+        # A term in more than 128 paragraphs: its postings span several blocks.
+        blocks = {p[3] for p in postings(r, "words", "疫情".encode())}
+        assert len(blocks) > 1
+
+
+def test_term_counts_are_the_posting_weights(built: dict[str, Path]) -> None:
+    """TermCounts postings: weight = occurrences in the paragraph; field length = tokens."""
+    with open_reader(built["bulk1"]) as r:
+        # Paragraph 1 of the sample is its title: every bigram of it, once each.
+        head = sample_head(r)
+        grams = [SAMPLE_TITLE[i:i + 2] for i in range(len(SAMPLE_TITLE) - 1)]
+        assert r.doc_field_length(head, "bigrams") == len(grams) == 26
+        assert r.doc_field_length(head, "title") == 26
+        for g in set(grams):
+            m = r.postings("title", g)
+            m.skip_to(head)
+            assert (m.id(), m.weight()) == (head, float(grams.count(g)))
+
+
+def test_bulk_writer_with_a_user_dictionary_equals_whoosh_writer(tmp_path: Path) -> None:
+    folder = ENGINE_DATA / "userdict"
+    report = build_index([folder], tmp_path / "bulk", full=True)
+    assert (report.releases, report.paragraphs) == (1, 3)
+    files = [f for f in iter_source_files([folder]) if f.name != USERDICT_NAME]
+    build_stock(files, tmp_path / "stock", Lexicon.from_file(folder / USERDICT_NAME))
+    assert_same_index(live_generation(tmp_path / "bulk"), tmp_path / "stock")
+    with open_reader(tmp_path / "stock") as r:
+        assert "德州云展会".encode() in list(r.lexicon("words"))  # the dictionary was used
+
+
+def test_full_build_leaves_one_table_of_contents_and_no_temporary_files(tmp_path: Path) -> None:
+    """Like Whoosh's own commit: the empty index's table of contents (generation 0) and the
+    writer's temporary folder do not outlive the build (else losing ``_MAIN_1.toc`` would
+    silently open an empty index)."""
+    build_index([SEEDS], tmp_path / "index", full=True)
+    gen = live_generation(tmp_path / "index")
+    names = sorted(p.name for p in gen.iterdir())
+    assert [n for n in names if n.endswith(".toc")] == ["_MAIN_1.toc"]
+    assert [n for n in names if n.endswith(".tmp")] == []
+
+
+def test_bulk_written_index_takes_an_incremental_update(tmp_path: Path) -> None:
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    src.mkdir()
+    (src / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    write_release(src, "cherry", "樱桃采摘节新闻发布会", "樱桃采摘节本周六开幕。", "游客可预约采摘。")
+    write_release(src, "harbour", "港口物流新闻发布会", "港口集装箱吞吐量稳步增长。")
+    first = build_index([src], ix_dir, full=True)
+    assert (first.full, first.releases, first.paragraphs) == (True, 3, 36)
+
+    write_release(src, "cherry", "葡萄酒博览会新闻发布会", "葡萄酒博览会本周六开幕。",
+                  "游客可预约品鉴。", "展区分为三个部分。")
+    update = build_index([src], ix_dir)
+    assert (update.full, update.added, update.updated, update.removed, update.unchanged) == (
+        False, 0, 1, 0, 2)
+    assert (update.releases, update.paragraphs) == (3, 37)
+    assert check_index(ix_dir).problems == []
+
+    with open_index(ix_dir, reload_interval=0) as ix:
+        assert ix.search("樱桃").total == 0
+        assert ix.search("采摘").total == 0
+        new = ix.search("葡萄酒")
+        assert sorted((h.doc_id, h.paragraph, h.title) for h in new.hits) == [
+            ("cherry", 1, "葡萄酒博览会新闻发布会"), ("cherry", 2, "葡萄酒博览会新闻发布会")]
+        assert [(h.doc_id, h.paragraph, h.title) for h in ix.search("品鉴").hits] == [
+            ("cherry", 3, "葡萄酒博览会新闻发布会")]
+        # The unchanged releases still find their paragraphs and their own titles.
+        assert [(h.doc_id, h.title) for h in ix.search("集装箱").hits] == [
+            ("harbour", "港口物流新闻发布会")]
+        hits = ix.search("统筹").hits
+        assert len(hits) == 4
+        assert {(h.doc_id, h.title) for h in hits} == {(SAMPLE_ID, SAMPLE_TITLE)}
+
+    # The updated index holds what a fresh full build of the changed sources holds.
+    build_index([src], tmp_path / "fresh", full=True)
+    assert live_content(live_generation(ix_dir)) == live_content(
+        live_generation(tmp_path / "fresh"))
