@@ -188,6 +188,19 @@ def _simplified(text: str) -> str:
     return opencc_converter("t2s").convert(text)
 
 
+def _simplified_lines(lines: list[str]) -> list[str]:
+    """``[_simplified(line) for line in lines]`` in one OpenCC call when the lines allow it
+    (no line break inside, and the conversion keeps every line's length)."""
+    if len(lines) > 1 and not any("\n" in line for line in lines):
+        joined = "\n".join(lines)
+        out = _simplified(joined)
+        if len(out) == len(joined):
+            parts = out.split("\n")
+            if len(parts) == len(lines):
+                return parts
+    return [_simplified(line) for line in lines]
+
+
 _COLON = ":："
 _SENTENCE_PUNCT = '，。；！？,;!?“”"《》'
 # Full-width digits to ASCII, for dates and enumerators.
@@ -340,11 +353,12 @@ def classify_paragraphs(lines: list[str]) -> list[Paragraph]:
     # The open answer's (name, organisation), None outside an answer.
     speaker: tuple[str | None, str | None] | None = None
     in_boilerplate = False
+    simples = _simplified_lines(lines)
     for number, line in enumerate(lines, start=1):
         if number == 1:
             paragraphs.append(Paragraph(number, line, "title"))
             continue
-        simple = _simplified(line).translate(_DIGITS)
+        simple = simples[number - 1].translate(_DIGITS)
         previous = paragraphs[-1].section
         section = "body"
         found: tuple[str | None, str | None] | None = None

@@ -19,6 +19,7 @@ is most of the index's size.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import heapq
@@ -34,7 +35,7 @@ import time
 import traceback
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocWriter, W3TermInfo
@@ -114,10 +115,8 @@ def encode_postings(ids: list[int], weights: list[float], lengths) -> tuple[byte
         out.append(data)
         if bmin is not None and (minlength is None or bmin < minlength):
             minlength = bmin
-        if bmax > maxlength:
-            maxlength = bmax
-        if bmaxweight > maxweight:
-            maxweight = bmaxweight
+        maxlength = max(maxlength, bmax)
+        maxweight = max(maxweight, bmaxweight)
     blob = b"".join(out)
     terminfo = _TERMINFO.pack(
         0, float(sum(weights)), n, 0 if minlength is None else length_to_byte(minlength),
@@ -229,8 +228,16 @@ class SegmentBuilder:
             arr.extend([0] * (self.docnum - len(arr)))
         return arr
 
-    def _post(self, fieldname: str, counts: dict, boost: float) -> None:
-        _post_counts(self._postings.setdefault(fieldname, {}), self.docnum, counts, boost)
+    def _post(self, fieldname: str, weights: dict) -> None:
+        table = self._postings.setdefault(fieldname, {})
+        docnum = self.docnum
+        for term, w in weights.items():
+            entry = table.get(term)
+            if entry is None:
+                table[term] = ([docnum], [w])
+            else:
+                entry[0].append(docnum)
+                entry[1].append(w)
 
     def add_document(self, **fields) -> None:
         """Analyse and add one document (the next document number)."""
@@ -246,8 +253,8 @@ class SegmentBuilder:
                 self.add_analyzed(doc, None)
                 continue
             words, nwords, grams, ngrams = next(counts)
-            self._post(WORDS, words, self.schema[WORDS].format.field_boost)
-            self._post(BIGRAMS, grams, self.schema[BIGRAMS].format.field_boost)
+            self._post(WORDS, _scaled(words, self.schema[WORDS].format.field_boost))
+            self._post(BIGRAMS, _scaled(grams, self.schema[BIGRAMS].format.field_boost))
             self.add_analyzed(doc, {WORDS: nwords, BIGRAMS: ngrams})
 
     def add_stored(self, fields: dict) -> str | None:
@@ -286,14 +293,14 @@ class SegmentBuilder:
                     if lengths is not None and name in lengths:
                         length = lengths[name]
                     elif plain_id and isinstance(value, str):  # what field.index() gives
-                        self._post(name, {value: field.format.field_boost}, 1.0)
+                        self._post(name, {value: field.format.field_boost})
                     else:
                         counts = {}
                         for btext, freq, weight, _vbytes in field.index(value):
                             counts[btext.decode("utf-8")] = weight
                             if field.scorable:
                                 length += freq
-                        self._post(name, counts, 1.0)
+                        self._post(name, counts)
                     if field.scorable and length:
                         self._lengths_for(name).append(length)
                 perdoc.add_field(name, field, value if field.stored else None, length)
@@ -305,11 +312,21 @@ class SegmentBuilder:
         perdoc.finish_doc()
         self.docnum += 1
 
-    def finish(self, encoded: dict[str, list[tuple[list, bytes]]] | None = None):
+    def cancel(self) -> None:
+        """Close the files after a failure (the caller discards the directory)."""
+        try:
+            if not self._perdoc.is_closed:
+                self._perdoc.close()
+        except Exception:  # closing is best effort once something went wrong
+            pass
+
+    def finish(self, encoded: dict[str, Callable[[], list[tuple[list, bytes]]]] | None = None):
         """Write the postings and close the segment's files; returns the segment.
 
-        ``encoded`` maps a field to the shares of its terms that worker processes encoded:
-        ``(terms, blob)`` pairs, each term in one share only (see :func:`_worker`).
+        ``encoded`` maps a field to a function giving the shares of its terms that worker
+        processes encoded (``(terms, blob)`` pairs, each term in one share only; see
+        :func:`_worker`); it is called when the field's turn comes, in field-name order, so
+        the other fields are written while the workers finish.
         """
         self._perdoc.close()
         encoded = encoded or {}
@@ -319,7 +336,7 @@ class SegmentBuilder:
                 fieldobj = self.schema[name]
                 fid = out.field_id(name)
                 if name in encoded:
-                    _copy_shares(out, fid, encoded.pop(name))
+                    _copy_shares(out, fid, encoded.pop(name)())
                     continue
                 table = self._postings.pop(name)
                 lengths = self._lengths_for(name) if fieldobj.scorable else None
@@ -346,14 +363,20 @@ def _copy_shares(out: _TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) 
     out.tindex.add_many((fid + btext, info) for btext, info in merged)
 
 
-def _post_counts(table: dict, docnum: int, counts: dict, boost: float) -> None:
+def _post_counts(table: dict, docnum: int, counts: dict[str, int]) -> None:
+    """Append document ``docnum``'s term counts to a posting table (term -> document numbers,
+    counts)."""
     for term, n in counts.items():
         entry = table.get(term)
         if entry is None:
-            table[term] = ([docnum], [n * boost])
+            table[term] = (array("I", (docnum,)), array("I", (n,)))
         else:
             entry[0].append(docnum)
-            entry[1].append(n * boost)
+            entry[1].append(n)
+
+
+def _scaled(counts: dict[str, int], boost: float) -> dict:
+    return counts if boost == 1.0 else {t: n * boost for t, n in counts.items()}
 
 
 def _is_plain_id(field) -> bool:
@@ -393,9 +416,9 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
             boosts: dict[str, float]) -> None:
     """Worker ``k`` of ``procs``.
 
-    1. analyses the chunks of paragraphs it takes from ``tasks`` (``(chunk, first document
-       number, texts)``, until ``None``), keeping each chunk's postings, and sends the
-       chunks' field lengths to the parent;
+    1. analyses the chunks of paragraphs it takes from ``tasks`` (``(first document number,
+       texts)``, until ``None``) into one posting table per field, and sends the chunks'
+       field lengths to the parent;
     2. hands the postings of the terms other workers own (by hash) to them through files in
        ``tmpdir``, and takes theirs for the terms it owns;
     3. encodes its terms' posting lists, in byte order, into one blob per field, and writes
@@ -403,64 +426,54 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
        the blob.
     """
     try:
-        # Millions of small lists live until the process ends: the cycle collector would
-        # walk them again and again and never find garbage.
+        lexicon.jieba()  # loaded here, while the parent reads the first chunk
+        # Millions of postings live until the process ends: the cycle collector would walk
+        # them again and again and never find garbage.
         gc.disable()
         t0 = time.perf_counter()
-        chunks: dict[int, dict[str, dict]] = {}
-        lengths: dict[int, tuple[int, bytes, bytes]] = {}
-        for chunk, base, texts in iter(tasks.get, None):
-            tables: dict[str, dict] = {WORDS: {}, BIGRAMS: {}}
+        tables: dict[str, dict] = {WORDS: {}, BIGRAMS: {}}
+        lengths: list[tuple[int, bytes, bytes]] = []
+        for base, texts in iter(tasks.get, None):
             wlen, glen = array("I"), array("I")
             for i, (words, nwords, grams, ngrams) in enumerate(
                     index_term_counts_many(texts, lexicon)):
-                _post_counts(tables[WORDS], base + i, words, boosts[WORDS])
-                _post_counts(tables[BIGRAMS], base + i, grams, boosts[BIGRAMS])
+                _post_counts(tables[WORDS], base + i, words)
+                _post_counts(tables[BIGRAMS], base + i, grams)
                 wlen.append(nwords)
                 glen.append(ngrams)
-            chunks[chunk] = tables
-            lengths[chunk] = (base, wlen.tobytes(), glen.tobytes())
+            lengths.append((base, wlen.tobytes(), glen.tobytes()))
         outbox.put(("lengths", k, lengths))
-        log.debug("worker %d: analysed %d chunks by %.2f s (%.2f CPU-s)", k, len(chunks),
+        _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
+        log.debug("worker %d: analysed %d chunks by %.2f s (%.2f CPU-s)", k, len(lengths),
                   time.perf_counter() - t0, time.process_time())
 
         # Exchange: every term belongs to one worker, which encodes its whole posting list.
         own: dict[str, dict] = {}
         for name in FAST_FIELDS:
             shares: list[dict] = [{} for _ in range(procs)]
-            for chunk, tables in chunks.items():
-                split: list[dict] = [{} for _ in range(procs)]
-                for term, entry in tables[name].items():
-                    split[hash(term) % procs][term] = entry
-                for j in range(procs):
-                    shares[j][chunk] = split[j]
+            for term, entry in tables.pop(name).items():
+                shares[hash(term) % procs][term] = entry
             for j in range(procs):
                 if j != k:
                     _dump(os.path.join(tmpdir, f"{name}-{k}-to-{j}"), shares[j])
-            for tables in chunks.values():
-                tables[name] = None
             own[name] = shares[k]
             del shares
-        _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
-        del chunks
         barrier.wait()
         log.debug("worker %d: exchanged by %.2f s (%.2f CPU-s)", k,
                   time.perf_counter() - t0, time.process_time())
 
         doc_lengths = _all_lengths(tmpdir, procs)
-        for name in FAST_FIELDS:
-            ranges: dict[int, dict] = own.pop(name)
+        for name in sorted(FAST_FIELDS):  # the order the parent writes them in
+            table = own.pop(name)
             for j in range(procs):
                 if j != k:
-                    ranges.update(_load(os.path.join(tmpdir, f"{name}-{j}-to-{k}")))
-            table = _concatenate(ranges[c] for c in sorted(ranges))
-            del ranges
+                    _merge_into(table, _load(os.path.join(tmpdir, f"{name}-{j}-to-{k}")))
             _dump(os.path.join(tmpdir, f"{name}-{k}-encoded"),
-                  _encode_table(table, doc_lengths[name]))
+                  _encode_table(table, doc_lengths[name], boosts[name]))
             del table
+            outbox.put(("encoded", k, name))
         log.debug("worker %d: encoded by %.2f s (%.2f CPU-s)", k,
                   time.perf_counter() - t0, time.process_time())
-        outbox.put(("done", k, None))
     except BaseException as exc:  # reported to the parent, which raises
         barrier.abort()
         outbox.put(("error", k, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
@@ -470,7 +483,7 @@ def _all_lengths(tmpdir: str, procs: int) -> dict[str, array]:
     """Every document's field lengths (block statistics need them), from every worker."""
     parts: list[tuple[int, bytes, bytes]] = []
     for j in range(procs):
-        parts.extend(_load(os.path.join(tmpdir, f"lengths-{j}")).values())
+        parts.extend(_load(os.path.join(tmpdir, f"lengths-{j}")))
     out = {WORDS: array("I"), BIGRAMS: array("I")}
     for _base, wlen, glen in sorted(parts):
         out[WORDS].frombytes(wlen)
@@ -478,29 +491,43 @@ def _all_lengths(tmpdir: str, procs: int) -> dict[str, array]:
     return out
 
 
-def _concatenate(ranges: Iterable[dict]) -> dict:
-    """One table from the tables of consecutive document ranges (in range order)."""
-    table: dict = {}
-    for part in ranges:
-        for term, (ids, weights) in part.items():
-            entry = table.get(term)
-            if entry is None:
-                table[term] = (ids, weights)
-            else:
-                entry[0].extend(ids)
-                entry[1].extend(weights)
-    return table
+def _merge_into(table: dict, other: dict) -> None:
+    """Add another worker's postings to ``table`` (both sorted by document number; the
+    workers took chunks in turn, so their document numbers interleave)."""
+    for term, (ids, counts) in other.items():
+        entry = table.get(term)
+        if entry is None:
+            table[term] = (ids, counts)
+            continue
+        mine, my_counts = entry
+        if mine[-1] < ids[0]:
+            mine.extend(ids)
+            my_counts.extend(counts)
+            continue
+        if ids[-1] < mine[0]:
+            ids.extend(mine)
+            counts.extend(my_counts)
+            table[term] = (ids, counts)
+            continue
+        mine.extend(ids)
+        my_counts.extend(counts)
+        order = sorted(range(len(mine)), key=mine.__getitem__)
+        table[term] = (array("I", map(mine.__getitem__, order)),
+                       array("I", map(my_counts.__getitem__, order)))
 
 
-def _encode_table(table: dict, lengths: array) -> tuple[list, bytes]:
-    """Encode a table's posting lists, in byte order of their terms, into one blob; returns
-    ``(terms, blob)`` with ``(btext, term info)`` per term, offsets into the blob."""
+def _encode_table(table: dict, lengths, boost: float = 1.0) -> tuple[list, bytes]:
+    """Encode a table's posting lists (term -> document numbers, counts or weights), in byte
+    order of their terms, into one blob; returns ``(terms, blob)`` with ``(btext, term
+    info)`` per term, offsets into the blob."""
     pieces = []
     terms = []
     offset = 0
     for btext, term in sorted((t.encode("utf-8"), t) for t in table):
-        ids_list, weights_list = table[term]
-        blob, terminfo = encode_postings(ids_list, weights_list, lengths)
+        ids, weights = table[term]
+        if boost != 1.0:
+            weights = [w * boost for w in weights]
+        blob, terminfo = encode_postings(ids, weights, lengths)
         terms.append((btext, _with_offset(terminfo, offset) if offset else terminfo))
         pieces.append(blob)
         offset += len(blob)
@@ -530,18 +557,32 @@ def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
     SearchError, once the workers are stopped. Every document must give ``words`` and
     ``bigrams`` the same text (as :func:`search.indexer.paragraph_docs` does).
     """
-    lexicon.jieba()  # load the dictionary once: forked workers share it
     builder = SegmentBuilder(FileStorage(dirname), schema, indexname, lexicon)
-    if procs <= 1:
-        batch: list[dict] = []
-        for docs in releases:
-            batch.extend(docs)
-            if len(batch) >= CHUNK:
-                builder.add_documents(batch)
-                batch = []
-        builder.add_documents(batch)
-        return [builder.finish()] if builder.docnum else []
+    try:
+        if procs <= 1:
+            segment = _write_serial(builder, releases)
+        else:
+            segment = _write_parallel(builder, releases, dirname, procs)
+    except BaseException:
+        builder.cancel()
+        raise
+    return [segment] if builder.docnum else []
 
+
+def _write_serial(builder: SegmentBuilder, releases: Iterable[list[dict]]):
+    batch: list[dict] = []
+    for docs in releases:
+        batch.extend(docs)
+        if len(batch) >= CHUNK:
+            builder.add_documents(batch)
+            batch = []
+    builder.add_documents(batch)
+    return builder.finish()
+
+
+def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dirname: str,
+                    procs: int):
+    schema, lexicon = builder.schema, builder.lexicon
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("fork")
     tasks = ctx.Queue(maxsize=4 * procs)
@@ -557,7 +598,7 @@ def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
                             args=(k, procs, tasks, outbox, barrier, tmpdir, lexicon, boosts))
             w.start()
             workers.append(w)
-        chunk, base, texts = 0, 0, []
+        base, texts = 0, []
         for docs in releases:
             for doc in docs:
                 text = builder.add_stored(doc)
@@ -566,37 +607,45 @@ def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
                                       "and bigrams")
                 texts.append(text)
             if len(texts) >= CHUNK:
-                _send(tasks, (chunk, base, texts), workers)
-                chunk, base, texts = chunk + 1, base + len(texts), []
+                _send(tasks, (base, texts), workers)
+                base, texts = base + len(texts), []
         if texts:
-            _send(tasks, (chunk, base, texts), workers)
+            _send(tasks, (base, texts), workers)
         for _ in workers:
             _send(tasks, None, workers)
         log.debug("parent: read and stored %d documents by %.2f s", builder.docnum,
                   time.perf_counter() - t0)
         lengths: list[tuple[int, bytes, bytes]] = []
-        done = 0
-        while done < procs:
-            kind, k, value = _receive(outbox, workers)
-            if kind == "error":
-                raise SearchError(f"an indexing worker failed: {value}")
-            if kind == "lengths":
-                lengths.extend(value.values())
-            else:
-                done += 1
-        for w in workers:
-            w.join()
+        senders = {"lengths": set(), **{name: set() for name in FAST_FIELDS}}
+
+        def wait_for(what: str) -> None:
+            while len(senders[what]) < procs:
+                kind, k, value = _receive(outbox, workers)
+                if kind == "error":
+                    raise SearchError(f"an indexing worker failed: {value}")
+                if kind == "lengths":
+                    lengths.extend(value)
+                    senders["lengths"].add(k)
+                else:  # "encoded" a field
+                    senders[value].add(k)
+
+        def shares(name: str) -> list[tuple[list, bytes]]:
+            wait_for(name)
+            log.debug("parent: %s encoded by %.2f s", name, time.perf_counter() - t0)
+            return [_load(os.path.join(tmpdir, f"{name}-{k}-encoded")) for k in range(procs)]
+
+        wait_for("lengths")
         wlen, glen = array("I"), array("I")
         for _base, w_raw, g_raw in sorted(lengths):
             wlen.frombytes(w_raw)
             glen.frombytes(g_raw)
         builder.set_lengths({WORDS: wlen, BIGRAMS: glen})
-        encoded = {name: [_load(os.path.join(tmpdir, f"{name}-{k}-encoded"))
-                          for k in range(procs)] for name in FAST_FIELDS}
-        log.debug("parent: workers done by %.2f s", time.perf_counter() - t0)
-        segment = builder.finish(encoded)
+        segment = builder.finish({name: functools.partial(shares, name)
+                                  for name in FAST_FIELDS})
+        for w in workers:
+            w.join()
         log.debug("parent: wrote the segment by %.2f s", time.perf_counter() - t0)
-        return [segment]
+        return segment
     finally:
         for w in workers:
             if w.is_alive():
