@@ -37,8 +37,9 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable
 
+import numpy as np
 from whoosh.analysis import IDTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocWriter, W3TermInfo
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocWriter
 from whoosh.fields import ID, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import OrderedHashWriter
@@ -48,6 +49,16 @@ from whoosh.util.numeric import length_to_byte
 
 from .analysis import Lexicon, index_term_counts_many
 from .errors import SearchError
+from .postingtable import (
+    BLOCK,
+    COMPRESS_MIN,
+    INT,
+    LONG,
+    MAGIC,
+    TERMINFO,
+    PostingCollector,
+    encode_shares,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +67,7 @@ WORDS, BIGRAMS = "words", "bigrams"
 FAST_FIELDS = (WORDS, BIGRAMS)
 
 
-_MAGIC = b"W3Bl"  # whoosh.codec.whoosh3.WHOOSH3_HEADER_MAGIC: starts each posting list
-_BLOCK = 128  # postings per block, W3Codec's default
-_INT = struct.Struct("!i")  # whoosh.system.pack_int
-_LONG = struct.Struct("!q")  # whoosh.system.pack_long
 _LENGTHS = struct.Struct("!ii")  # filetables._lengths: a hash record's key and value sizes
-_TERMINFO = W3TermInfo._struct  # flags, weight, doc freq, min/max length byte, max weight, ids
-#: Block data shorter than this is stored uncompressed (zlib would make it longer); the block
-#: header says which, and Whoosh's reader honours it.
-_COMPRESS_MIN = 64
 
 
 def encode_postings(ids: list[int], weights: list[float], lengths) -> tuple[bytes, bytes]:
@@ -77,15 +80,15 @@ def encode_postings(ids: list[int], weights: list[float], lengths) -> tuple[byte
     unscored field). Tested against Whoosh's own reader and writer.
     """
     n = len(ids)
-    out = [_MAGIC]
+    out = [MAGIC]
     minlength = None
     maxlength = 0
     maxweight = 0.0
     get_length = lengths.__getitem__ if lengths is not None else None
-    for start in range(0, n, _BLOCK):
-        end = start + _BLOCK
-        bids = ids[start:end] if n > _BLOCK else ids
-        bweights = weights[start:end] if n > _BLOCK else weights
+    for start in range(0, n, BLOCK):
+        end = start + BLOCK
+        bids = ids[start:end] if n > BLOCK else ids
+        bweights = weights[start:end] if n > BLOCK else weights
         count = len(bids)
         if get_length is not None:
             blens = list(map(get_length, bids))
@@ -103,14 +106,14 @@ def encode_postings(ids: list[int], weights: list[float], lengths) -> tuple[byte
             deltas += map(operator.sub, bids[1:], bids[:-1])
         data = pickle.dumps((tuple(deltas), mini, None), 2)
         comp = 0
-        if len(data) >= _COMPRESS_MIN:
+        if len(data) >= COMPRESS_MIN:
             packed = zlib.compress(data, 3)
             if len(packed) < len(data):
                 data, comp = packed, 3
         info = pickle.dumps((count, bids[-1], float(bmaxweight), comp,
                              length_to_byte(bmin), length_to_byte(bmax)), 2)
         size = len(info) + len(data)
-        out.append(_INT.pack(-size if end >= n else size))
+        out.append(INT.pack(-size if end >= n else size))
         out.append(info)
         out.append(data)
         if bmin is not None and (minlength is None or bmin < minlength):
@@ -118,15 +121,15 @@ def encode_postings(ids: list[int], weights: list[float], lengths) -> tuple[byte
         maxlength = max(maxlength, bmax)
         maxweight = max(maxweight, bmaxweight)
     blob = b"".join(out)
-    terminfo = _TERMINFO.pack(
+    terminfo = TERMINFO.pack(
         0, float(sum(weights)), n, 0 if minlength is None else length_to_byte(minlength),
         length_to_byte(maxlength), float(maxweight), ids[0], ids[-1])
-    return blob, terminfo + _LONG.pack(0) + _INT.pack(len(blob))
+    return blob, terminfo + LONG.pack(0) + INT.pack(len(blob))
 
 
 def _with_offset(terminfo: bytes, offset: int) -> bytes:
-    at = _TERMINFO.size
-    return terminfo[:at] + _LONG.pack(offset) + terminfo[at + _LONG.size:]
+    at = TERMINFO.size
+    return terminfo[:at] + LONG.pack(offset) + terminfo[at + LONG.size:]
 
 
 class _TermIndexWriter(OrderedHashWriter):
@@ -356,23 +359,11 @@ def _copy_shares(out: _TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) 
         base = out.postfile.tell()
         out.postfile.write(blob)
         if base:
-            terms = [(btext, _with_offset(info, _LONG.unpack(info[_EXTENT])[0] + base))
+            terms = [(btext, _with_offset(info, LONG.unpack(info[_EXTENT])[0] + base))
                      for btext, info in terms]
         streams.append(terms)
     merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
     out.tindex.add_many((fid + btext, info) for btext, info in merged)
-
-
-def _post_counts(table: dict, docnum: int, counts: dict[str, int]) -> None:
-    """Append document ``docnum``'s term counts to a posting table (term -> document numbers,
-    counts)."""
-    for term, n in counts.items():
-        entry = table.get(term)
-        if entry is None:
-            table[term] = (array("I", (docnum,)), array("I", (n,)))
-        else:
-            entry[0].append(docnum)
-            entry[1].append(n)
 
 
 def _scaled(counts: dict[str, int], boost: float) -> dict:
@@ -409,7 +400,7 @@ def commit_segments(storage: FileStorage, schema: Schema, indexname: str,
 #: Paragraphs per task sent to a worker: a consecutive range of document numbers. Each
 #: chunk's postings are kept apart until the exchange, so fewer, larger chunks join faster.
 CHUNK = 1024
-_EXTENT = slice(_TERMINFO.size, _TERMINFO.size + _LONG.size)  # the term info's offset
+_EXTENT = slice(TERMINFO.size, TERMINFO.size + LONG.size)  # the term info's offset
 
 
 def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Lexicon,
@@ -431,14 +422,14 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
         # them again and again and never find garbage.
         gc.disable()
         t0 = time.perf_counter()
-        tables: dict[str, dict] = {WORDS: {}, BIGRAMS: {}}
+        collectors = {WORDS: PostingCollector(), BIGRAMS: PostingCollector()}
         lengths: list[tuple[int, bytes, bytes]] = []
         for base, texts in iter(tasks.get, None):
             wlen, glen = array("I"), array("I")
             for i, (words, nwords, grams, ngrams) in enumerate(
                     index_term_counts_many(texts, lexicon)):
-                _post_counts(tables[WORDS], base + i, words)
-                _post_counts(tables[BIGRAMS], base + i, grams)
+                collectors[WORDS].add(base + i, words)
+                collectors[BIGRAMS].add(base + i, grams)
                 wlen.append(nwords)
                 glen.append(ngrams)
             lengths.append((base, wlen.tobytes(), glen.tobytes()))
@@ -448,11 +439,9 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
                   time.perf_counter() - t0, time.process_time())
 
         # Exchange: every term belongs to one worker, which encodes its whole posting list.
-        own: dict[str, dict] = {}
+        own: dict[str, object] = {}
         for name in FAST_FIELDS:
-            shares: list[dict] = [{} for _ in range(procs)]
-            for term, entry in tables.pop(name).items():
-                shares[hash(term) % procs][term] = entry
+            shares = collectors.pop(name).shares(procs)
             for j in range(procs):
                 if j != k:
                     _dump(os.path.join(tmpdir, f"{name}-{k}-to-{j}"), shares[j])
@@ -464,13 +453,12 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
 
         doc_lengths = _all_lengths(tmpdir, procs)
         for name in sorted(FAST_FIELDS):  # the order the parent writes them in
-            table = own.pop(name)
-            for j in range(procs):
-                if j != k:
-                    _merge_into(table, _load(os.path.join(tmpdir, f"{name}-{j}-to-{k}")))
+            shares = [own.pop(name) if j == k else
+                      _load(os.path.join(tmpdir, f"{name}-{j}-to-{k}")) for j in range(procs)]
             _dump(os.path.join(tmpdir, f"{name}-{k}-encoded"),
-                  _encode_table(table, doc_lengths[name], boosts[name]))
-            del table
+                  encode_shares(shares, np.frombuffer(doc_lengths[name], dtype=np.uint32),
+                                boosts[name]))
+            del shares
             outbox.put(("encoded", k, name))
         log.debug("worker %d: encoded by %.2f s (%.2f CPU-s)", k,
                   time.perf_counter() - t0, time.process_time())
@@ -489,31 +477,6 @@ def _all_lengths(tmpdir: str, procs: int) -> dict[str, array]:
         out[WORDS].frombytes(wlen)
         out[BIGRAMS].frombytes(glen)
     return out
-
-
-def _merge_into(table: dict, other: dict) -> None:
-    """Add another worker's postings to ``table`` (both sorted by document number; the
-    workers took chunks in turn, so their document numbers interleave)."""
-    for term, (ids, counts) in other.items():
-        entry = table.get(term)
-        if entry is None:
-            table[term] = (ids, counts)
-            continue
-        mine, my_counts = entry
-        if mine[-1] < ids[0]:
-            mine.extend(ids)
-            my_counts.extend(counts)
-            continue
-        if ids[-1] < mine[0]:
-            ids.extend(mine)
-            counts.extend(my_counts)
-            table[term] = (ids, counts)
-            continue
-        mine.extend(ids)
-        my_counts.extend(counts)
-        order = sorted(range(len(mine)), key=mine.__getitem__)
-        table[term] = (array("I", map(mine.__getitem__, order)),
-                       array("I", map(my_counts.__getitem__, order)))
 
 
 def _encode_table(table: dict, lengths, boost: float = 1.0) -> tuple[list, bytes]:
