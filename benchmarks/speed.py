@@ -205,6 +205,7 @@ class SystemFigures:
     reindex_wall_s: float = 0.0
     reindex_cpu_s: float = 0.0
     reindex_maxrss_mb: float = 0.0
+    reindex_runs: list[float] = field(default_factory=list)  # wall times; figures: the median
     paragraphs_per_s: float = 0.0
     index_bytes: int = 0
     open_s: float = 0.0
@@ -308,7 +309,7 @@ def run_side_by_side(paragraphs: int, *, seed: int = 1, data: Path | None = None
                      queries: int = 300, procs: int = 2, out_dir: Path = DEFAULT_OUT,
                      naive_unit: str = "paragraph", cold_runs: int = 5,
                      incremental_releases: int = 0, annotate_fraction: float = 0.0,
-                     skip_naive: bool = False, log=print) -> Results:
+                     skip_naive: bool = False, reindex_runs: int = 3, log=print) -> Results:
     """Measure both systems on one corpus of ``paragraphs`` paragraphs; return the figures."""
     data = data or default_data_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -326,15 +327,26 @@ def run_side_by_side(paragraphs: int, *, seed: int = 1, data: Path | None = None
     naive, engine = SystemFigures(), SystemFigures()
 
     log(f"[speed] corpus {corpus.name}: {releases} releases, {paragraphs} paragraphs")
-    if not skip_naive:
-        m = run_measured(_worker_cmd("naive-build", str(naive_src), str(naive_dir)))
-        naive.reindex_wall_s, naive.reindex_cpu_s = m.wall_s, m.cpu_s
-        naive.reindex_maxrss_mb = m.maxrss_mb
-        log(f"[speed] naive build {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU")
-    m = run_measured([sys.executable, "-m", "search", "reindex", str(corpus), "--index-dir",
-                      str(engine_dir), "--full", "--procs", str(procs)])
-    engine.reindex_wall_s, engine.reindex_cpu_s, engine.reindex_maxrss_mb = m.wall_s, m.cpu_s, m.maxrss_mb
-    log(f"[speed] engine reindex {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU")
+    # The machine's speed drifts from minute to minute: build each index several times,
+    # alternating the two systems, and keep each one's median run.
+    builds: dict[str, list[Measured]] = {"naive": [], "engine": []}
+    for i in range(reindex_runs):
+        if not skip_naive:
+            shutil.rmtree(naive_dir, ignore_errors=True)
+            m = run_measured(_worker_cmd("naive-build", str(naive_src), str(naive_dir)))
+            builds["naive"].append(m)
+            log(f"[speed] naive build {i + 1}: {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU")
+        shutil.rmtree(engine_dir, ignore_errors=True)
+        m = run_measured([sys.executable, "-m", "search", "reindex", str(corpus), "--index-dir",
+                          str(engine_dir), "--full", "--procs", str(procs)])
+        builds["engine"].append(m)
+        log(f"[speed] engine reindex {i + 1}: {m.wall_s:.1f} s wall, {m.cpu_s:.1f} s CPU")
+    for fig, runs in ((naive, builds["naive"]), (engine, builds["engine"])):
+        if runs:
+            m = sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]
+            fig.reindex_wall_s, fig.reindex_cpu_s = m.wall_s, m.cpu_s
+            fig.reindex_maxrss_mb = m.maxrss_mb
+            fig.reindex_runs = [round(r.wall_s, 2) for r in runs]
     systems = ((engine, engine_dir),) if skip_naive else ((naive, naive_dir), (engine, engine_dir))
     for fig, d in systems:
         fig.paragraphs_per_s = paragraphs / fig.reindex_wall_s
@@ -437,8 +449,12 @@ def table_rows(r: Results) -> list[tuple[str, str, str, str, str]]:
     big = r.paragraphs >= 100_000
     rows = []
     tp = _ratio(e.paragraphs_per_s, n.paragraphs_per_s)
-    rows.append(("reindex wall time, s", f"{n.reindex_wall_s:.1f}", f"{e.reindex_wall_s:.1f}",
-                 f"{_ratio(e.reindex_wall_s, n.reindex_wall_s):.2f}x", ""))
+    runs = len(e.reindex_runs)
+    label = f"reindex wall time, s (median of {runs})" if runs > 1 else "reindex wall time, s"
+    rows.append((label, f"{n.reindex_wall_s:.1f}", f"{e.reindex_wall_s:.1f}",
+                 f"{_ratio(e.reindex_wall_s, n.reindex_wall_s):.2f}x",
+                 "runs: " + " / ".join(f"{w:.1f}" for w in n.reindex_runs) + " vs "
+                 + " / ".join(f"{w:.1f}" for w in e.reindex_runs) if runs > 1 else ""))
     rows.append(("reindex throughput, paragraphs/s", f"{n.paragraphs_per_s:.0f}",
                  f"{e.paragraphs_per_s:.0f}", f"{tp:.2f}x", f">= 3x naive: {_check(tp >= 3)}"))
     cpu_tp = _ratio(n.reindex_cpu_s, e.reindex_cpu_s)
@@ -573,6 +589,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--out-dir", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--naive-unit", choices=("paragraph", "release"), default="paragraph")
     ap.add_argument("--cold-runs", type=int, default=5)
+    ap.add_argument("--reindex-runs", type=int, default=3,
+                    help="builds per system, alternating; the median run is reported")
     ap.add_argument("--incremental-releases", type=int, default=0,
                     help="also time an incremental reindex in an index of this many releases")
     ap.add_argument("--annotate-fraction", type=float, default=0.0)
@@ -598,7 +616,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         out_dir=args.out_dir, naive_unit=args.naive_unit, cold_runs=args.cold_runs,
         incremental_releases=args.incremental_releases,
         annotate_fraction=args.annotate_fraction, skip_naive=args.skip_naive,
-        log=lambda msg: print(msg, file=sys.stderr, flush=True))
+        reindex_runs=args.reindex_runs, log=lambda msg: print(msg, file=sys.stderr, flush=True))
     table = format_table(results)
     print(table)
     json_path = args.json or args.out_dir / f"speed-{args.paragraphs}.json"
