@@ -40,20 +40,33 @@ def length_bytes(lengths: np.ndarray) -> np.ndarray:
 
 
 class PostingCollector:
-    """The postings of one field, collected document by document (in increasing order)."""
+    """The postings of one field, collected document by document (in increasing order):
+    one row (term id, document number, weight) per term of a document."""
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
         self._next_id = itertools.count()
         self.tids = array("q")
         self.docs = array("I")
-        self.counts = array("I")
+        self.weights = array("f")  # as Whoosh keeps them: float32
 
-    def add(self, docnum: int, counts: dict[str, int]) -> None:
-        """Add a document's term counts."""
-        self.tids.extend(map(self.vocab.setdefault, counts, self._next_id))
-        self.docs.extend(itertools.repeat(docnum, len(counts)))
-        self.counts.extend(counts.values())
+    def add(self, docnum: int, weights: dict[str, float]) -> None:
+        """Add a document's terms with their weights (counts, before the field's boost)."""
+        self.tids.extend(map(self.vocab.setdefault, weights, self._next_id))
+        self.docs.extend(itertools.repeat(docnum, len(weights)))
+        self.weights.extend(weights.values())
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def share(self) -> Share:
+        """All the postings as one share."""
+        return Share(terms=list(self.vocab),
+                     ids=np.fromiter(self.vocab.values(), dtype=np.int64,
+                                     count=len(self.vocab)),
+                     tids=np.frombuffer(self.tids, dtype=np.int64),
+                     docs=np.frombuffer(self.docs, dtype=np.uint32),
+                     weights=np.frombuffer(self.weights, dtype=np.float32))
 
     def shares(self, parts: int) -> list[Share]:
         """The postings split into ``parts`` shares by term (``hash(term) % parts``; forked
@@ -64,7 +77,7 @@ class PostingCollector:
                                     count=len(terms))
         tids = np.frombuffer(self.tids, dtype=np.int64)
         docs = np.frombuffer(self.docs, dtype=np.uint32)
-        counts = np.frombuffer(self.counts, dtype=np.uint32)
+        weights = np.frombuffer(self.weights, dtype=np.float32)
         owner = np.zeros(int(local.max()) + 1 if len(local) else 0, dtype=np.int64)
         owner[local] = owner_of_term
         row_owner = owner[tids] if len(tids) else np.zeros(0, dtype=np.int64)
@@ -74,27 +87,33 @@ class PostingCollector:
             mine = owner_of_term == j
             out.append(Share(terms=[t for t, m in zip(terms, mine) if m], ids=local[mine],
                              tids=tids[rows].copy(), docs=docs[rows].copy(),
-                             counts=counts[rows].copy()))
+                             weights=weights[rows].copy()))
         return out
 
 
 @dataclass
 class Share:
     """Postings of some terms: ``terms[i]`` has the local id ``ids[i]``; each row is
-    ``(tids, docs, counts)``."""
+    ``(tids, docs, weights)``."""
 
     terms: list[str]
     ids: np.ndarray
     tids: np.ndarray
     docs: np.ndarray
-    counts: np.ndarray
+    weights: np.ndarray
 
 
-def encode_shares(shares: list[Share], lengths: np.ndarray,
+def encode_shares(shares: list[Share], lengths: np.ndarray | None,
                   boost: float = 1.0) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """Encode the posting lists of the terms in ``shares`` (from several workers; a term may
-    be in several): returns ``(terms, blob)``, ``terms`` being ``(UTF-8 term, W3 term info)``
-    in byte order with offsets into ``blob``. ``lengths[d]`` is document ``d``'s field length.
+    be in several) in Whoosh's W3 format: returns ``(terms, blob)``, ``terms`` being
+    ``(UTF-8 term, W3 term info)`` in byte order with offsets into ``blob``.
+
+    The bytes are what ``W3PostingsWriter`` writes (blocks of 128 delta-coded document
+    numbers, weights, per-block statistics), except that small blocks are not
+    zlib-compressed. ``lengths[d]`` is document ``d``'s field length (``None`` for a field
+    without lengths); weights are multiplied by ``boost`` and kept as float32, as Whoosh does.
+    Tested against Whoosh's own writer and reader.
     """
     vocab: dict[str, int] = {}
     keys, docs, counts = [], [], []
@@ -107,12 +126,13 @@ def encode_shares(shares: list[Share], lengths: np.ndarray,
             count=len(share.terms))
         keys.append(lut[share.tids])
         docs.append(share.docs)
-        counts.append(share.counts)
+        counts.append(share.weights)
     if not vocab:
         return [], b""
     key = np.concatenate(keys)
     doc = np.concatenate(docs).astype(np.int64)
-    count = np.concatenate(counts).astype(np.float64) * boost
+    count = (np.concatenate(counts).astype(np.float64) * boost).astype(np.float32)
+    count = count.astype(np.float64)
     order = np.lexsort((doc, key))
     key, doc, count = key[order], doc[order], count[order]
     n = len(key)
@@ -128,7 +148,7 @@ def encode_shares(shares: list[Share], lengths: np.ndarray,
     deltas[0] = doc[0]
     deltas[1:] = doc[1:] - doc[:-1]
     deltas[bstarts] = doc[bstarts]  # each block's first id is absolute
-    lens = lengths[doc].astype(np.int64)
+    lens = lengths[doc].astype(np.int64) if lengths is not None else np.zeros(n, np.int64)
     bmin_len = np.minimum.reduceat(lens, bstarts)
     bmax_len = np.maximum.reduceat(lens, bstarts)
     bmax_w = np.maximum.reduceat(count, bstarts)

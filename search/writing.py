@@ -19,13 +19,13 @@ is most of the index's size.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
 import heapq
 import logging
 import multiprocessing
-import operator
 import os
 import pickle
 import queue as _queue
@@ -33,7 +33,6 @@ import shutil
 import struct
 import time
 import traceback
-import zlib
 from array import array
 from collections.abc import Callable, Iterable
 
@@ -50,11 +49,7 @@ from whoosh.util.numeric import length_to_byte
 from .analysis import Lexicon, index_term_counts_many
 from .errors import SearchError
 from .postingtable import (
-    BLOCK,
-    COMPRESS_MIN,
-    INT,
     LONG,
-    MAGIC,
     TERMINFO,
     PostingCollector,
     encode_shares,
@@ -68,63 +63,6 @@ FAST_FIELDS = (WORDS, BIGRAMS)
 
 
 _LENGTHS = struct.Struct("!ii")  # filetables._lengths: a hash record's key and value sizes
-
-
-def encode_postings(ids: list[int], weights: list[float], lengths) -> tuple[bytes, bytes]:
-    """One term's posting list in Whoosh's W3 format: ``(postings bytes, term info bytes)``;
-    the term info's offset is 0 (the caller moves it to where the bytes land).
-
-    The bytes are what ``W3PostingsWriter`` writes for these postings (blocks of 128
-    delta-coded document numbers, weights, per-block statistics), except that small blocks
-    are not zlib-compressed. ``lengths[d]`` is document ``d``'s field length (``None`` for an
-    unscored field). Tested against Whoosh's own reader and writer.
-    """
-    n = len(ids)
-    out = [MAGIC]
-    minlength = None
-    maxlength = 0
-    maxweight = 0.0
-    get_length = lengths.__getitem__ if lengths is not None else None
-    for start in range(0, n, BLOCK):
-        end = start + BLOCK
-        bids = ids[start:end] if n > BLOCK else ids
-        bweights = weights[start:end] if n > BLOCK else weights
-        count = len(bids)
-        if get_length is not None:
-            blens = list(map(get_length, bids))
-            bmin, bmax = min(blens), max(blens)
-        else:
-            bmin, bmax = None, 0
-        bmaxweight = max(bweights)
-        first = bweights[0]
-        if bweights.count(first) == count:
-            mini = None if first == 1.0 else float(first)
-        else:
-            mini = tuple(map(float, bweights))
-        deltas = [bids[0]]
-        if count > 1:
-            deltas += map(operator.sub, bids[1:], bids[:-1])
-        data = pickle.dumps((tuple(deltas), mini, None), 2)
-        comp = 0
-        if len(data) >= COMPRESS_MIN:
-            packed = zlib.compress(data, 3)
-            if len(packed) < len(data):
-                data, comp = packed, 3
-        info = pickle.dumps((count, bids[-1], float(bmaxweight), comp,
-                             length_to_byte(bmin), length_to_byte(bmax)), 2)
-        size = len(info) + len(data)
-        out.append(INT.pack(-size if end >= n else size))
-        out.append(info)
-        out.append(data)
-        if bmin is not None and (minlength is None or bmin < minlength):
-            minlength = bmin
-        maxlength = max(maxlength, bmax)
-        maxweight = max(maxweight, bmaxweight)
-    blob = b"".join(out)
-    terminfo = TERMINFO.pack(
-        0, float(sum(weights)), n, 0 if minlength is None else length_to_byte(minlength),
-        length_to_byte(maxlength), float(maxweight), ids[0], ids[-1])
-    return blob, terminfo + LONG.pack(0) + INT.pack(len(blob))
 
 
 def _with_offset(terminfo: bytes, offset: int) -> bytes:
@@ -215,8 +153,8 @@ class SegmentBuilder:
         self.segment = self.codec.new_segment(storage, indexname)
         self._perdoc = _PerDocWriter(self.codec, storage, self.segment)
         self.docnum = 0
-        # fieldname -> term -> (document numbers, weights)
-        self._postings: dict[str, dict[str, tuple[list, list]]] = {}
+        # fieldname -> the postings of the fields this builder analyses
+        self._postings: dict[str, PostingCollector] = {}
         # fieldname -> length of that field in each document
         self._lengths: dict[str, array] = {}
         # fieldname -> (field, indexed as the whole value?, column type)
@@ -232,15 +170,10 @@ class SegmentBuilder:
         return arr
 
     def _post(self, fieldname: str, weights: dict) -> None:
-        table = self._postings.setdefault(fieldname, {})
-        docnum = self.docnum
-        for term, w in weights.items():
-            entry = table.get(term)
-            if entry is None:
-                table[term] = ([docnum], [w])
-            else:
-                entry[0].append(docnum)
-                entry[1].append(w)
+        collector = self._postings.get(fieldname)
+        if collector is None:
+            collector = self._postings[fieldname] = PostingCollector()
+        collector.add(self.docnum, weights)
 
     def add_document(self, **fields) -> None:
         """Analyse and add one document (the next document number)."""
@@ -256,8 +189,8 @@ class SegmentBuilder:
                 self.add_analyzed(doc, None)
                 continue
             words, nwords, grams, ngrams = next(counts)
-            self._post(WORDS, _scaled(words, self.schema[WORDS].format.field_boost))
-            self._post(BIGRAMS, _scaled(grams, self.schema[BIGRAMS].format.field_boost))
+            self._post(WORDS, words)
+            self._post(BIGRAMS, grams)
             self.add_analyzed(doc, {WORDS: nwords, BIGRAMS: ngrams})
 
     def add_stored(self, fields: dict) -> str | None:
@@ -296,14 +229,15 @@ class SegmentBuilder:
                     if lengths is not None and name in lengths:
                         length = lengths[name]
                     elif plain_id and isinstance(value, str):  # what field.index() gives
-                        self._post(name, {value: field.format.field_boost})
+                        self._post(name, {value: 1})
                     else:
-                        counts = {}
+                        weights = {}
+                        boost = field.format.field_boost
                         for btext, freq, weight, _vbytes in field.index(value):
-                            counts[btext.decode("utf-8")] = weight
+                            weights[btext.decode("utf-8")] = weight / boost if boost else 0.0
                             if field.scorable:
                                 length += freq
-                        self._post(name, counts)
+                        self._post(name, weights)
                     if field.scorable and length:
                         self._lengths_for(name).append(length)
                 perdoc.add_field(name, field, value if field.stored else None, length)
@@ -317,11 +251,9 @@ class SegmentBuilder:
 
     def cancel(self) -> None:
         """Close the files after a failure (the caller discards the directory)."""
-        try:
+        with contextlib.suppress(Exception):  # best effort once something went wrong
             if not self._perdoc.is_closed:
                 self._perdoc.close()
-        except Exception:  # closing is best effort once something went wrong
-            pass
 
     def finish(self, encoded: dict[str, Callable[[], list[tuple[list, bytes]]]] | None = None):
         """Write the postings and close the segment's files; returns the segment.
@@ -341,10 +273,11 @@ class SegmentBuilder:
                 if name in encoded:
                     _copy_shares(out, fid, encoded.pop(name)())
                     continue
-                table = self._postings.pop(name)
-                lengths = self._lengths_for(name) if fieldobj.scorable else None
-                terms, blob = _encode_table(table, lengths)
-                _copy_shares(out, fid, [(terms, blob)])
+                share = self._postings.pop(name).share()
+                lengths = (np.frombuffer(self._lengths_for(name), dtype=np.uint32)
+                           if fieldobj.scorable else None)
+                _copy_shares(out, fid, [encode_shares([share], lengths,
+                                                      fieldobj.format.field_boost)])
         finally:
             out.close()
         self.segment.set_doc_count(self.docnum)
@@ -364,10 +297,6 @@ def _copy_shares(out: _TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) 
         streams.append(terms)
     merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
     out.tindex.add_many((fid + btext, info) for btext, info in merged)
-
-
-def _scaled(counts: dict[str, int], boost: float) -> dict:
-    return counts if boost == 1.0 else {t: n * boost for t, n in counts.items()}
 
 
 def _is_plain_id(field) -> bool:
@@ -477,24 +406,6 @@ def _all_lengths(tmpdir: str, procs: int) -> dict[str, array]:
         out[WORDS].frombytes(wlen)
         out[BIGRAMS].frombytes(glen)
     return out
-
-
-def _encode_table(table: dict, lengths, boost: float = 1.0) -> tuple[list, bytes]:
-    """Encode a table's posting lists (term -> document numbers, counts or weights), in byte
-    order of their terms, into one blob; returns ``(terms, blob)`` with ``(btext, term
-    info)`` per term, offsets into the blob."""
-    pieces = []
-    terms = []
-    offset = 0
-    for btext, term in sorted((t.encode("utf-8"), t) for t in table):
-        ids, weights = table[term]
-        if boost != 1.0:
-            weights = [w * boost for w in weights]
-        blob, terminfo = encode_postings(ids, weights, lengths)
-        terms.append((btext, _with_offset(terminfo, offset) if offset else terminfo))
-        pieces.append(blob)
-        offset += len(blob)
-    return terms, b"".join(pieces)
 
 
 def _dump(path: str, obj) -> None:
