@@ -160,9 +160,10 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
     g_max_w = np.maximum.reduceat(count, starts)
     block_of_group = np.searchsorted(bstarts, starts)
 
-    deltas_l = deltas.tolist()
-    count_l = count.tolist()
-    doc_l = doc.tolist()
+    # Per-block and per-term figures as Python lists; per-row arrays are sliced block by block
+    # (a list of every row would hold a Python object per posting).
+    blast_l = doc[bends - 1].tolist()
+    gfirst_l, glast_l = doc[starts].tolist(), doc[ends - 1].tolist()
     bends_l, bstarts_l = bends.tolist(), bstarts.tolist()
     bmin_b_l, bmax_b_l = bmin_b.tolist(), bmax_b.tolist()
     bmax_w_l, bmin_w_l = bmax_w.tolist(), bmin_w.tolist()
@@ -185,14 +186,14 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
             if hi == lo:
                 mini = None if hi == 1.0 else hi
             else:
-                mini = tuple(count_l[bs:be])
-            data = dumps((tuple(deltas_l[bs:be]), mini, None), 2)
+                mini = tuple(count[bs:be].tolist())
+            data = dumps((tuple(deltas[bs:be].tolist()), mini, None), 2)
             comp = 0
             if len(data) >= COMPRESS_MIN:
                 packed = zlib.compress(data, 3)
                 if len(packed) < len(data):
                     data, comp = packed, 3
-            info = dumps((be - bs, doc_l[be - 1], hi, comp, bmin_b_l[b], bmax_b_l[b]), 2)
+            info = dumps((be - bs, blast_l[b], hi, comp, bmin_b_l[b], bmax_b_l[b]), 2)
             size = len(info) + len(data)
             last = be >= end
             blob.append(INT.pack(-size if last else size))
@@ -203,8 +204,8 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
             b += 1
         blob_bytes = b"".join(blob)
         terminfo = TERMINFO.pack(0, g_weight_l[gid], end - start, g_min_len_l[gid],
-                                 g_max_len_l[gid], g_max_w_l[gid], doc_l[start],
-                                 doc_l[end - 1])
+                                 g_max_len_l[gid], g_max_w_l[gid], gfirst_l[gid],
+                                 glast_l[gid])
         out_terms.append((btext, terminfo + LONG.pack(offset) + INT.pack(len(blob_bytes))))
         pieces.append(blob_bytes)
         offset += len(blob_bytes)
