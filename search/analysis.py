@@ -41,6 +41,7 @@ CJK_RE = re.compile(f"[{_CJK}]")
 _RUN_RE = re.compile(f"([{_CJK}]+)|([0-9a-z\u00c0-\u024f]+(?:[.\\-_'][0-9a-z\u00c0-\u024f]+)*)")
 _WORDCHAR_RE = re.compile(f"[0-9a-z\u00c0-\u024f{_CJK}]")
 _CJK_WORD_RE = re.compile(f"[{_CJK}]+")
+CJK_RUN_RE = _CJK_WORD_RE  # a run of ideographs
 
 
 def is_cjk(text: str) -> bool:
@@ -504,6 +505,11 @@ def query_words(text: str, lexicon: Lexicon | None = None) -> list[tuple[str, in
 def bigrams(text: str) -> list[str]:
     """The bigram-field tokens of ``text`` in order."""
     return [t.text for t in BigramTokenizer()(text, mode="query")]
+
+
+def folded_bigrams(folded: str) -> list[str]:
+    """:func:`bigrams` of text that is already folded."""
+    return [gram for gram, _s, _e in _bigram_spans(folded)]
 
 
 def tokens_with_offsets(analyzer, text: str, mode: str = "index") -> Iterator[Token]:

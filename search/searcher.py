@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ import whoosh.index
 from whoosh.query import Term
 
 from . import storage
-from .analysis import Lexicon, bigrams, fold
+from .analysis import CJK_RUN_RE, Lexicon, bigrams, fold, fold_many, folded_bigrams
 from .errors import DocumentNotFoundError, IndexCorruptError, QueryError
 from .highlight import match_spans, render, snippet
 from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
@@ -46,6 +47,7 @@ LOW_WEIGHT = 0.0  # function and question words: left to the bigrams
 PHRASE_BOOST = 0.5
 RERANK_DEPTH = 30
 RERANK_MAX_CHARS = 16
+PHRASE_CACHE = 128  # phrase masks kept per generation
 TIER_MIN_CLAUSES = 2
 SECTION_FACTOR = {"credits": 0.5, "boilerplate": 0.4}
 
@@ -62,6 +64,7 @@ class _State:
     doc_ids: list | None = None
     section_factors: np.ndarray | None = None
     closed: bool = False
+    phrases: OrderedDict = field(default_factory=OrderedDict)  # grams -> mask (LRU)
 
     @property
     def reader(self):
@@ -286,20 +289,43 @@ class Index:
     def _phrase_mask(self, st: _State, unit: Unit) -> np.ndarray:
         """Paragraphs whose bigram tokens contain the phrase's in a row: the paragraphs with
         all its bigrams, checked on their stored text (the index keeps no positions)."""
+        key = tuple(unit.grams)
+        cached = st.phrases.get(key)
+        if cached is not None:
+            st.phrases.move_to_end(key)
+            return cached
+        mask = self._phrase_candidates(st, unit)
+        if len(unit.grams) > 1:
+            candidates = np.flatnonzero(mask)
+            texts = [self._stored(st, int(d)).get("text", "") for d in candidates]
+            needle = unit.folded.strip()
+            if CJK_RUN_RE.fullmatch(needle):  # one run of ideographs: a substring test
+                # Most paragraphs match as stored; only the others need folding.
+                unsure = [i for i, t in enumerate(texts) if needle not in t]
+                folded = fold_many([texts[i] for i in unsure])
+                for i, f in zip(unsure, folded):
+                    if needle not in f:
+                        mask[candidates[i]] = False
+            else:
+                for d, f in zip(candidates, fold_many(texts)):
+                    if not contains_run(folded_bigrams(f), unit.grams):
+                        mask[d] = False
+        st.phrases[key] = mask
+        while len(st.phrases) > PHRASE_CACHE:
+            st.phrases.popitem(last=False)
+        return mask
+
+    def _phrase_candidates(self, st: _State, unit: Unit) -> np.ndarray:
+        """Paragraphs that have every bigram of the phrase."""
         p = st.postings
-        grams = unit.grams
         mask = np.zeros(p.n, dtype=bool)
-        if not grams:
+        if not unit.grams:
             return mask
-        mask[p.bm25("bigrams", grams[0])[0]] = True
-        for g in grams[1:]:
+        mask[p.bm25("bigrams", unit.grams[0])[0]] = True
+        for g in unit.grams[1:]:
             if not mask.any():
-                return mask
+                break
             mask &= p.mask(p.bm25("bigrams", g)[0])
-        if len(grams) > 1:
-            for d in np.flatnonzero(mask):
-                if not contains_run(bigrams(self._stored(st, int(d)).get("text", "")), grams):
-                    mask[d] = False
         return mask
 
     def _concept_mask(self, st: _State, word: str) -> np.ndarray:
