@@ -155,11 +155,17 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
             except IndexCorruptError:
                 full, reason = True, "previous index unreadable"
         problems: list[Problem] = []
+        report = None
+        if not full:
+            try:
+                report = _incremental(files, index_dir, live, lexicon, problems, progress,
+                                      limitmb)
+            except _RebuildInstead as why:
+                full, reason = True, f"most of the index changed ({why})"
+                problems.clear()
         if full:
             report = _full(files, index_dir, lexicon, fingerprint, problems, progress,
                            procs, limitmb, sources)
-        else:
-            report = _incremental(files, index_dir, live, lexicon, problems, progress, limitmb)
         storage.prune(index_dir)
     report.reason = reason
     report.problems = problems
@@ -168,7 +174,7 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
 
 
 #: Below this much source text one process is faster than starting workers.
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+PARALLEL_MIN_BYTES = 1024 * 1024
 
 
 def _default_procs(files: list[Path]) -> int:
@@ -238,26 +244,46 @@ def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, lim
     return report
 
 
+#: An update that would rewrite more than this share of the paragraphs (and at least
+#: FULL_REBUILD_MIN of them) is done as a full rebuild instead: Whoosh's own writer, which
+#: updates use, costs several times more per paragraph than the bulk writer of a full build.
+FULL_REBUILD_FRACTION = 0.2
+FULL_REBUILD_MIN = 5000
+
+
+class _RebuildInstead(Exception):
+    """Raised by an incremental update that should be a full rebuild."""
+
+
 def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -> ReindexReport:
     ix = whoosh.index.open_dir(str(live), indexname=storage.INDEX_NAME)
     with ix.searcher() as s:
         records = {f["doc_id"]: f.get("release") or {} for f in s.documents(head="1")}
+        live_paragraphs = s.doc_count()
     # Skip a release only if it is the same content read from the same place, so a moved
     # file or a shifted JSONL line gets its stored location updated.
     known = {doc_id: (rec.get("hash"), rec.get("location")) for doc_id, rec in records.items()}
     report = ReindexReport(index_dir=str(index_dir), generation=live.name, full=False)
     repairs: Counter = Counter()
     seen: set[str] = set()
+    changed: list[Release] = []
+    releases = read_releases(
+        files, problems,
+        skip=lambda doc_id, digest, where: known.get(doc_id) == (digest, where))
+    for rel in _progress_iter(releases, files, progress):
+        seen.add(rel.doc_id)
+        if isinstance(rel, Unchanged):
+            report.unchanged += 1
+        else:
+            changed.append(rel)
+    removed = records.keys() - seen
+    rewritten = sum(len(rel.paragraphs) for rel in changed) + sum(
+        records[doc_id].get("paragraphs") or 0 for doc_id in removed)
+    if rewritten > max(FULL_REBUILD_MIN, FULL_REBUILD_FRACTION * live_paragraphs):
+        raise _RebuildInstead(f"{len(changed)} of {len(seen)} releases changed")
     writer = ix.writer(**_writer_options(limitmb))
     try:
-        releases = read_releases(
-            files, problems,
-            skip=lambda doc_id, digest, where: known.get(doc_id) == (digest, where))
-        for rel in _progress_iter(releases, files, progress):
-            seen.add(rel.doc_id)
-            if isinstance(rel, Unchanged):
-                report.unchanged += 1
-                continue
+        for rel in changed:
             if rel.doc_id not in records:
                 report.added += 1
             else:
@@ -266,7 +292,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
             for doc in paragraph_docs(rel):
                 writer.add_document(**doc)
             repairs.update(rel.repairs)
-        for doc_id in records.keys() - seen:
+        for doc_id in removed:
             writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
         if report.added or report.updated or report.removed:

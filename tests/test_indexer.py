@@ -511,3 +511,29 @@ def test_moved_release_gets_its_new_location(tmp_path):
         assert ix.document("alpha").source == str(src / "b" / "alpha.txt")
     report = build_index([src], ix_dir)  # now it is known where it is: skipped
     assert (report.updated, report.unchanged) == (0, 1)
+
+
+def test_an_update_that_rewrites_most_of_the_index_is_a_full_rebuild(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    make_releases(src, 2000, seed=1, paragraphs=3)  # 2,000 releases, 8,000 paragraphs
+    first = build_index([src], ix_dir)
+    assert (first.full, first.generation, first.paragraphs) == (True, "g000001", 8000)
+
+    # One release changed: an update in place.
+    write_release(src, "gen0007", "第7号新闻发布会", "第七号发布会只剩一段。")
+    small = build_index([src], ix_dir)
+    assert (small.full, small.generation, small.updated, small.unchanged) == (
+        False, "g000001", 1, 1999)
+
+    # 1,600 of 2,000 releases changed (6,400 of 8,000 paragraphs, over FULL_REBUILD_MIN and
+    # over a fifth of the index): rebuilt in full, into a new generation.
+    make_releases(src, 1600, seed=2, paragraphs=3, marker="全新标记")
+    big = build_index([src], ix_dir)
+    assert big.full is True
+    assert big.reason == "most of the index changed (1600 of 2000 releases changed)"
+    assert (big.generation, big.added, big.releases, big.paragraphs) == (
+        "g000002", 2000, 2000, 8000)
+    with open_index(ix_dir) as ix:
+        assert ix.search("全新标记").total == 1600
+        assert [p.text for p in ix.document("gen0007").paragraphs][0] == "第7号新闻发布会"
+        assert ix.document("gen1999").paragraphs[0].text == "第1999号新闻发布会"
