@@ -58,9 +58,20 @@ def main() -> None:
 @click.option("--procs", default=None, type=click.IntRange(1, 64),
               help="Worker processes for a full rebuild [default: every core for large sources].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def reindex(sources, index_dir, full, userdict, procs, as_json):
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log the stages of a parallel rebuild, with their times, to stderr.")
+def reindex(sources, index_dir, full, userdict, procs, as_json, verbose):
     """Build or update the index from SOURCES (files or folders; default seeds/)."""
     from .indexer import build_index
+
+    if verbose:
+        import logging
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(relativeCreated)7.0f ms %(message)s"))
+        logger = logging.getLogger("search")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
 
     sources = sources or ("seeds",)
     bar = None

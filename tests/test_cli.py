@@ -225,3 +225,23 @@ def test_python_m_search_for_real(tmp_path):
     assert done.returncode == 1
     assert done.stderr == "Error: no release with id 'missing-id'\n"
     assert done.stdout == ""
+
+
+def test_reindex_verbose_logs_the_stages_of_a_parallel_rebuild(tmp_path):
+    ix_dir = tmp_path / "index"
+    done = subprocess.run(
+        [sys.executable, "-m", "search", "reindex", str(SEEDS), "--index-dir", str(ix_dir),
+         "--procs", "2", "--verbose"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("full reindex: 1 added, 0 updated, 0 removed, 0 unchanged; "
+                                  "1 releases, 31 paragraphs;")
+    stages = [line.split(" ms ", 1)[1].split(" by ")[0] for line in done.stderr.splitlines()
+              if " ms " in line]
+    for stage in ("parent: read and stored 31 documents", "worker 0: analysed",
+                  "worker 1: analysed", "worker 0: exchanged", "worker 1: encoded",
+                  "parent: bigrams encoded", "parent: words encoded",
+                  "parent: wrote the segment"):
+        assert any(s.startswith(stage) for s in stages), (stage, done.stderr)
+    assert stages[-1] == "parent: wrote the segment"
+    with open_index(ix_dir) as ix:
+        assert ix.stats().paragraphs == 31
