@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -219,6 +220,16 @@ def _progress_iter(releases: Iterator, files: list[Path],
 def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, limitmb,
           sources) -> ReindexReport:
     gen = storage.new_generation(index_dir)
+    try:
+        return _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress,
+                          procs, sources)
+    except BaseException:
+        shutil.rmtree(gen, ignore_errors=True)  # never published: nothing else uses it
+        raise
+
+
+def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, procs,
+               sources) -> ReindexReport:
     schema = build_schema(lexicon)
     whoosh.index.create_in(str(gen), schema, indexname=storage.INDEX_NAME)
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)

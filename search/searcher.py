@@ -289,7 +289,7 @@ class Index:
     def _phrase_mask(self, st: _State, unit: Unit) -> np.ndarray:
         """Paragraphs whose bigram tokens contain the phrase's in a row: the paragraphs with
         all its bigrams, checked on their stored text (the index keeps no positions)."""
-        key = tuple(unit.grams)
+        key = (unit.folded.strip(), tuple(unit.grams))  # the text decides how it is checked
         cached = st.phrases.get(key)
         if cached is not None:
             st.phrases.move_to_end(key)

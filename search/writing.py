@@ -362,8 +362,8 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
                 wlen.append(nwords)
                 glen.append(ngrams)
             lengths.append((base, wlen.tobytes(), glen.tobytes()))
-        outbox.put(("lengths", k, lengths))
         _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
+        outbox.put(("lengths", k, None))  # messages stay small: a killed sender cuts none
         log.debug("worker %d: analysed %d chunks by %.2f s (%.2f CPU-s)", k, len(lengths),
                   time.perf_counter() - t0, time.process_time())
 
@@ -393,7 +393,8 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
                   time.perf_counter() - t0, time.process_time())
     except BaseException as exc:  # reported to the parent, which raises
         barrier.abort()
-        outbox.put(("error", k, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+        log.debug("worker %d failed:\n%s", k, traceback.format_exc())
+        outbox.put(("error", k, f"{type(exc).__name__}: {exc}"[:500]))
 
 
 def _all_lengths(tmpdir: str, procs: int) -> dict[str, array]:
@@ -498,7 +499,7 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
                 if kind == "error":
                     raise SearchError(f"an indexing worker failed: {value}")
                 if kind == "lengths":
-                    lengths.extend(value)
+                    lengths.extend(_load(os.path.join(tmpdir, f"lengths-{k}")))
                     senders["lengths"].add(k)
                 else:  # "encoded" a field
                     senders[value].add(k)
@@ -521,6 +522,9 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
         log.debug("parent: wrote the segment by %.2f s", time.perf_counter() - t0)
         return segment
     finally:
+        # A worker killed while reading the task queue leaves it unread: do not wait at exit
+        # for the queue's feeder thread to write the rest.
+        tasks.cancel_join_thread()
         for w in workers:
             if w.is_alive():
                 w.kill()

@@ -112,7 +112,8 @@ def test_speed_smoke_prints_every_row_with_positive_numbers(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "speed.py"), "--paragraphs", "200",
-         "--queries", "5", "--cold-runs", "1", "--procs", "1", "--incremental-releases", "5",
+         "--queries", "5", "--cold-runs", "1", "--reindex-runs", "1", "--procs", "1",
+         "--incremental-releases", "5",
          "--data", str(DATA), "--out-dir", str(out), "--json", str(tmp_path / "r.json")],
         capture_output=True, text=True, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stderr

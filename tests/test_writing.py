@@ -5,11 +5,17 @@ An index written by ``build_index(..., full=True)`` (one segment through Whoosh'
 documents: the same terms in each field, the same postings (document numbers, weights, block
 statistics), term statistics, field lengths, stored fields and columns. In worker processes
 (``procs=2``) it must write the same again; and Whoosh's own writer must be able to update it
-incrementally.
+incrementally. A parallel reindex whose worker is killed, or that is killed itself, must fail
+cleanly and leave the published index, the lock and the index directory as they were.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,11 +26,12 @@ import whoosh.index
 from search import build_index, open_index, storage
 from search.analysis import Lexicon
 from search.check import check_index
+from search.cli import main as cli_main
 from search.documents import iter_source_files, read_releases
 from search.indexer import USERDICT_NAME, paragraph_docs
 from search.schema import build_schema
 
-from conftest import ENGINE_DATA, SAMPLE_ID, SEEDS, make_releases, write_release
+from conftest import ENGINE_DATA, ROOT, SAMPLE_ID, SEEDS, make_releases, write_release
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = SEEDS / f"{SAMPLE_ID}.txt"
@@ -307,3 +314,264 @@ def test_bulk_written_index_takes_an_incremental_update(tmp_path: Path) -> None:
     build_index([src], tmp_path / "fresh", full=True)
     assert live_content(live_generation(ix_dir)) == live_content(
         live_generation(tmp_path / "fresh"))
+
+
+# ------------------------------------------------------------------------- failing workers
+#
+# A full reindex with --procs 2 runs in its own process; a real SIGKILL hits one of its forked
+# workers (found through /proc). The reindex must fail with one clean line, stop the other
+# worker, free the lock, remove its scratch folder (``parts.tmp``) and leave the published
+# index as it was.
+
+PROC = Path("/proc/self/stat").is_file()
+#: The killed reindex's source: 2,500 short releases (7,500 paragraphs, 8 chunks of paragraphs
+#: for the workers). Short paragraphs keep the workers ahead of the reading parent, so that
+#: they also wait for paragraphs (see
+#: test_worker_killed_while_waiting_for_paragraphs_fails_the_reindex_cleanly).
+BIG_RELEASES = 2500
+#: The published index the killed reindex must leave alone: 30 releases, 90 paragraphs.
+SMALL_RELEASES = 30
+WORKER_DIED = "Error: an indexing worker died (exit code -9)\n"
+#: Guards against a hanging reindex, not timed assertions.
+START_LIMIT_S = 60
+EXIT_LIMIT_S = 60
+EXIT_AFTER_ERROR_S = 3
+
+
+class ReindexHung(AssertionError):
+    """The reindex reported its error but its process did not exit."""
+
+
+def _proc_field(pid: int, index: int) -> str | None:
+    """Field ``index`` of /proc/<pid>/stat after the command name (0: state, 1: parent pid)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[index]
+    except (OSError, IndexError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _proc_field(int(entry.name), 1) == str(pid):
+            out.append(int(entry.name))
+    return sorted(out)
+
+
+def _alive(pid: int) -> bool:
+    return _proc_field(pid, 0) not in (None, "Z")
+
+
+def _waiting_on_pipe(pid: int) -> bool:
+    """Blocked reading a pipe: for a worker, in ``tasks.get()``, holding the queue's read lock."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text() == "anon_pipe_read"
+    except OSError:
+        return False
+
+
+def _running(pid: int) -> bool:
+    """On a CPU (analysing), not waiting for anything."""
+    return _proc_field(pid, 0) == "R"
+
+
+def _scratch_files(ix_dir: Path) -> list[str]:
+    return sorted(p.name for p in ix_dir.glob("g*/parts.tmp/*"))
+
+
+@pytest.fixture(scope="module")
+def big_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("big") / "src"
+    make_releases(folder, BIG_RELEASES, seed=11, paragraphs=2, words_per_paragraph=4)
+    return folder
+
+
+@pytest.fixture
+def published(tmp_path: Path) -> tuple[Path, Path]:
+    """``(small sources, index dir)``: the small index, published as g000001."""
+    small, ix_dir = tmp_path / "small", tmp_path / "index"
+    make_releases(small, SMALL_RELEASES, seed=1, paragraphs=2)
+    report = build_index([small], ix_dir)
+    assert (report.generation, report.releases, report.paragraphs) == ("g000001", 30, 90)
+    return small, ix_dir
+
+
+def _answers(ix) -> tuple:
+    """What the small index answers (the same before and after a failed reindex)."""
+    st = ix.stats()
+    return (ix.generation, st.releases, st.paragraphs, ix.document("gen0007").title,
+            [(h.doc_id, h.paragraph) for h in ix.search("新闻发布会", doc_id="gen0007").hits])
+
+
+SMALL_ANSWERS = ("g000001", 30, 90, "第7号新闻发布会", [("gen0007", 1)])
+
+
+class _Reindex:
+    """``python -m search reindex`` in its own process, stderr in a file that can be read
+    while it runs."""
+
+    def __init__(self, src: Path, ix_dir: Path, tmp_path: Path, *args: str):
+        self.err_path = tmp_path / f"reindex-{time.monotonic_ns()}.err"
+        with self.err_path.open("wb") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "search", "reindex", str(src), "--index-dir", str(ix_dir),
+                 *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
+        self.stdout = ""
+
+    @property
+    def stderr(self) -> str:
+        return self.err_path.read_text(encoding="utf-8")
+
+    def workers(self, count: int) -> list[int]:
+        """Its ``count`` worker processes, once they are all started."""
+        deadline = time.monotonic() + START_LIMIT_S
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            found = _children(self.proc.pid)
+            if len(found) >= count:
+                return found
+            time.sleep(0.005)
+        raise AssertionError(f"the workers never started (exit {self.proc.poll()}): {self.stderr}")
+
+    def wait(self, limit: float = EXIT_LIMIT_S) -> int:
+        """Its exit status; raises ReindexHung if it printed an error but then did not exit
+        within EXIT_AFTER_ERROR_S (it is killed then)."""
+        deadline = time.monotonic() + limit
+        error_at = None
+        while self.proc.poll() is None:
+            now = time.monotonic()
+            if error_at is None and self.stderr:
+                error_at = now
+            if now > deadline or (error_at is not None and now - error_at > EXIT_AFTER_ERROR_S):
+                self.kill()
+                raise ReindexHung(f"the reindex did not exit after reporting {self.stderr!r}")
+            time.sleep(0.02)
+        self.stdout = self.proc.stdout.read()
+        self.proc.stdout.close()
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+
+
+def _assert_failed_cleanly(reindex: _Reindex, status: int, workers: list[int], ix_dir: Path,
+                           small: Path, live, runner) -> None:
+    """Exit status 1 with one error line, no worker left, the published index untouched and
+    searchable, no scratch folder, and the lock free for the next reindex."""
+    assert (status, reindex.stdout, reindex.stderr) == (1, "", WORKER_DIED)
+    deadline = time.monotonic() + 10  # a guard: the parent kills and reaps its workers
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.05)
+    assert [w for w in workers if _alive(w)] == []
+    assert (ix_dir / storage.CURRENT).read_text(encoding="utf-8") == "g000001\n"
+    assert list(ix_dir.rglob("parts.tmp")) == []
+    assert _answers(live) == SMALL_ANSWERS  # the searcher opened before keeps answering
+    with open_index(ix_dir) as fresh:
+        assert _answers(fresh) == SMALL_ANSWERS
+    result = runner.invoke(cli_main, ["check", "--index-dir", str(ix_dir)])
+    assert (result.exit_code, result.stdout.split(": ", 1)[0]) == (0, "index OK"), result.output
+    assert "30 releases, 90 paragraphs" in result.stdout
+    # The lock is free: the next reindex runs (and removes the failed one's generation).
+    report = build_index([small], ix_dir)
+    assert (report.full, report.unchanged, report.generation) == (False, 30, "g000001")
+    assert [g.name for g in storage.generations(ix_dir)] == ["g000001"]
+
+
+@pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
+def test_worker_killed_while_analysing_fails_the_reindex_cleanly(
+        tmp_path: Path, big_source: Path, published: tuple[Path, Path], runner) -> None:
+    small, ix_dir = published
+    live = open_index(ix_dir, reload_interval=0)
+    reindex = _Reindex(big_source, ix_dir, tmp_path, "--full", "--procs", "2")
+    try:
+        workers = reindex.workers(2)
+        started = time.monotonic()
+        waited: set[int] = set()  # seen waiting for paragraphs: in the analysis loop
+        streak = dict.fromkeys(workers, 0)  # consecutive looks on a CPU
+        victim = None
+        while victim is None and reindex.proc.poll() is None and not _scratch_files(ix_dir):
+            for w in workers:
+                if _waiting_on_pipe(w):
+                    waited.add(w)
+                streak[w] = streak[w] + 1 if _running(w) else 0
+            # Analysing a chunk for a while (so not receiving one, under the queue's lock),
+            # after it was seen taking chunks (or, should it never wait, after its start-up).
+            late = time.monotonic() - started > 1.5
+            victim = next((w for w in workers if streak[w] >= 10 and (w in waited or late)),
+                          None)
+            time.sleep(0.002)
+        assert victim is not None, "the analysis ended before a worker could be killed"
+        os.kill(victim, signal.SIGKILL)
+        assert _scratch_files(ix_dir) == []  # killed before the workers exchanged postings
+        status = reindex.wait()
+    finally:
+        reindex.kill()
+    _assert_failed_cleanly(reindex, status, workers, ix_dir, small, live, runner)
+    live.close()
+
+
+@pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
+def test_worker_killed_while_waiting_for_paragraphs_fails_the_reindex_cleanly(
+        tmp_path: Path, big_source: Path, published: tuple[Path, Path], runner) -> None:
+    """The worker killed while blocked in ``tasks.get()`` (early: the parent still has most
+    chunks to send) dies holding the queue's read lock: the other worker can never take a
+    chunk again, and the parent must still fail cleanly and exit."""
+    small, ix_dir = published
+    live = open_index(ix_dir, reload_interval=0)
+    reindex = _Reindex(big_source, ix_dir, tmp_path, "--full", "--procs", "2")
+    try:
+        workers = reindex.workers(2)
+        victim = None
+        while victim is None and reindex.proc.poll() is None and not _scratch_files(ix_dir):
+            victim = next((w for w in workers if _waiting_on_pipe(w)), None)
+            time.sleep(0.001)
+        assert victim is not None, "no worker ever waited for paragraphs"
+        os.kill(victim, signal.SIGKILL)
+        status = reindex.wait()
+    finally:
+        reindex.kill()
+    _assert_failed_cleanly(reindex, status, workers, ix_dir, small, live, runner)
+    live.close()
+
+
+@pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
+def test_reindex_killed_after_the_analysis_leaves_no_workers_lock_or_scratch(
+        tmp_path: Path, big_source: Path, published: tuple[Path, Path]) -> None:
+    """kill -9 of the whole reindex while its workers exchange and encode postings (their
+    files are in ``parts.tmp``): the workers die with it, the published index stays, and the
+    next reindex removes the half-written generation and its scratch folder."""
+    small, ix_dir = published
+    for _attempt in range(3):  # again if the reindex finished before the kill landed
+        reindex = _Reindex(big_source, ix_dir, tmp_path, "--full", "--procs", "2")
+        try:
+            workers = reindex.workers(2)
+            while reindex.proc.poll() is None and not any(
+                    n.startswith("lengths-") for n in _scratch_files(ix_dir)):
+                time.sleep(0.002)
+            reindex.proc.send_signal(signal.SIGKILL)
+            status = reindex.wait()
+        finally:
+            reindex.kill()
+        if status == -signal.SIGKILL:
+            break
+        assert status == 0, reindex.stderr
+        build_index([small], ix_dir, full=True)  # publish the small index again
+    assert status == -signal.SIGKILL, "every reindex finished before it was killed"
+    current = (ix_dir / storage.CURRENT).read_text(encoding="utf-8").strip()
+    deadline = time.monotonic() + 10  # a guard: they get SIGKILL when their parent dies
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.05)
+    assert [w for w in workers if _alive(w)] == []
+    # The killed reindex was writing the generation after the live one, with its scratch files.
+    (scratch,) = list(ix_dir.rglob("parts.tmp"))
+    assert int(scratch.parent.name[1:]) == int(current[1:]) + 1
+    with open_index(ix_dir) as ix:
+        assert _answers(ix)[1:] == SMALL_ANSWERS[1:]
+        assert ix.generation == current
+    assert check_index(ix_dir).ok
+    report = build_index([small], ix_dir)  # the lock died with the process
+    assert (report.full, report.unchanged, report.generation) == (False, 30, current)
+    assert list(ix_dir.rglob("parts.tmp")) == []
+    assert [g.name for g in storage.generations(ix_dir)][-1] == current
