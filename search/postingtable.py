@@ -69,12 +69,12 @@ class PostingCollector:
                      weights=np.frombuffer(self.weights, dtype=np.float32))
 
     def shares(self, parts: int) -> list[Share]:
-        """The postings split into ``parts`` shares by term (``hash(term) % parts``; forked
-        workers share Python's hash seed, so every worker sends a term to the same owner)."""
+        """The postings split into ``parts`` shares by term (by CRC-32 of the term, the same
+        in every process, so every worker sends a term to the same owner)."""
         terms = list(self.vocab)
         local = np.fromiter(self.vocab.values(), dtype=np.int64, count=len(terms))
-        owner_of_term = np.fromiter((hash(t) % parts for t in terms), dtype=np.int64,
-                                    count=len(terms))
+        owner_of_term = np.fromiter((zlib.crc32(t.encode("utf-8")) % parts for t in terms),
+                                    dtype=np.int64, count=len(terms))
         tids = np.frombuffer(self.tids, dtype=np.int64)
         docs = np.frombuffer(self.docs, dtype=np.uint32)
         weights = np.frombuffer(self.weights, dtype=np.float32)
