@@ -117,7 +117,7 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
         result = ix.search(query, page=page, per_page=limit, section=section, speaker=speaker,
                            doc_id=doc_id)
     if as_json:
-        _dump(dataclasses.asdict(result))
+        _dump(result.to_dict())
         return
     first = (result.page - 1) * result.per_page
     click.echo(f"{result.total} results for {query!r} ({result.took_ms:.1f} ms)")

@@ -16,13 +16,13 @@ SNIPPET_CHARS = 160
 WHOLE_BELOW = 220
 
 
-def match_spans(text: str, query: ParsedQuery, lexicon: Lexicon | None = None
-                ) -> list[tuple[int, int]]:
+def match_spans(text: str, query: ParsedQuery, lexicon: Lexicon | None = None,
+                folded: str | None = None) -> list[tuple[int, int]]:
     """Merged ``(start, end)`` character spans of ``text`` that match the query's positive units.
 
     Looks for the query's content words, and each clause as a whole, in the folded text
     (substring search: no need to segment the paragraph again); Latin words and numbers only
-    match whole.
+    match whole. ``folded`` is ``fold(text)`` when the caller has it already.
     """
     needles: set[str] = set()
     for clause in query.positive:
@@ -37,7 +37,8 @@ def match_spans(text: str, query: ParsedQuery, lexicon: Lexicon | None = None
     needles.discard("")
     if not needles:
         return []
-    folded = fold(text)
+    if folded is None or len(folded) != len(text):
+        folded = fold(text)
     spans: list[tuple[int, int]] = []
     for needle in needles:
         whole = not is_cjk(needle)

@@ -51,6 +51,13 @@ class Hit:
     text: str  # the displayed paragraph
     snippet: str  # HTML: text escaped, matches in <mark>
 
+    def to_dict(self) -> dict:
+        """``dataclasses.asdict(self)``, without its deep copies (every field is a plain
+        value)."""
+        return {"doc_id": self.doc_id, "title": self.title, "paragraph": self.paragraph,
+                "section": self.section, "speaker": self.speaker, "date": self.date,
+                "score": self.score, "text": self.text, "snippet": self.snippet}
+
 
 @dataclass
 class SearchResult:
@@ -62,6 +69,13 @@ class SearchResult:
     per_page: int
     took_ms: float
     hits: list[Hit]
+
+    def to_dict(self) -> dict:
+        """``dataclasses.asdict(self)`` (what ``search --json`` and ``/api/search`` return),
+        built directly: the web API serialises one per request."""
+        return {"query": self.query, "total": self.total, "page": self.page,
+                "per_page": self.per_page, "took_ms": self.took_ms,
+                "hits": [h.to_dict() for h in self.hits]}
 
 
 @dataclass

@@ -48,6 +48,7 @@ PHRASE_BOOST = 0.5
 RERANK_DEPTH = 30
 RERANK_MAX_CHARS = 16
 PHRASE_CACHE = 128  # phrase masks kept per generation
+PARAGRAPH_CACHE = 4096  # stored fields and folded texts kept per generation
 TIER_MIN_CLAUSES = 2
 SECTION_FACTOR = {"credits": 0.5, "boilerplate": 0.4}
 
@@ -65,6 +66,7 @@ class _State:
     section_factors: np.ndarray | None = None
     closed: bool = False
     phrases: OrderedDict = field(default_factory=OrderedDict)  # grams -> mask (LRU)
+    paragraphs: OrderedDict = field(default_factory=OrderedDict)  # docnum -> (fields, folded)
 
     @property
     def reader(self):
@@ -447,8 +449,9 @@ class Index:
             return ranked
         depth = min(RERANK_DEPTH, len(ranked))
         head = []
-        for tier, s, d in ranked[:depth]:
-            text = "".join(fold(self._stored(st, d).get("text", "")).split())
+        docs = self._paragraphs(st, [d for _t, _s, d in ranked[:depth]])
+        for (tier, s, d), (_fields, folded) in zip(ranked[:depth], docs):
+            text = "".join(folded.split())
             found = sum(1 for x in needles if x in text)
             if found:
                 s *= 1.0 + PHRASE_BOOST * found / len(needles)
@@ -465,14 +468,33 @@ class Index:
             raise IndexCorruptError.unreadable(
                 f"read stored fields in {st.generation}", st.generation, exc) from None
 
+    def _paragraphs(self, st: _State, docnums: list[int]) -> list[tuple[dict, str]]:
+        """``(stored fields, folded text)`` of each paragraph, through a per-generation LRU
+        (the top of a ranking is read by the re-ranking, the hits and the next query alike);
+        the paragraphs not cached are folded in one pass."""
+        cache = st.paragraphs
+        missing = [d for d in dict.fromkeys(docnums) if d not in cache]
+        if missing:
+            fields = [self._stored(st, d) for d in missing]
+            for d, f, folded in zip(missing, fields,
+                                    fold_many([f.get("text", "") for f in fields])):
+                cache[d] = (f, folded)
+        out = []
+        for d in docnums:
+            cache.move_to_end(d)
+            out.append(cache[d])
+        while len(cache) > PARAGRAPH_CACHE:
+            cache.popitem(last=False)
+        return out
+
     def _title(self, st: _State, docnum: int) -> str:
         head = int(st.postings.head_of[docnum]) if st.postings.n else docnum
-        return self._stored(st, head).get("title", "")
+        return self._paragraphs(st, [head])[0][0].get("title", "")
 
     def _hit(self, st: _State, pq: ParsedQuery, docnum: int, score: float) -> Hit:
-        f = self._stored(st, docnum)
+        f, folded = self._paragraphs(st, [docnum])[0]
         text = f.get("text", "")
-        spans = match_spans(text, pq, st.lexicon)
+        spans = match_spans(text, pq, st.lexicon, folded=folded)
         return Hit(doc_id=f["doc_id"], title=self._title(st, docnum), paragraph=f["paragraph"],
                    section=f.get("section", "body"), speaker=f.get("speaker_name"),
                    date=f.get("date") or None, score=score, text=text,

@@ -456,3 +456,13 @@ def test_parameter_filters_narrow_query_filters(sample_ix):
     # Several speakers in the query are alternatives.
     both = set(paras(sample_ix.search("speaker:田汝勇 speaker:逯泽生 企业", per_page=ALL)))
     assert any(p >= 20 for p in both) and any(p < 20 for p in both)
+
+
+def test_search_result_to_dict_is_asdict(sample_ix):
+    import dataclasses
+
+    result = sample_ix.search("统筹 疫情")
+    assert result.hits
+    assert result.to_dict() == dataclasses.asdict(result)
+    assert list(result.to_dict()) == [f.name for f in dataclasses.fields(result)]
+    assert list(result.to_dict()["hits"][0]) == [f.name for f in dataclasses.fields(result.hits[0])]

@@ -16,9 +16,9 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.get("/search")
 def search() -> Response:
-    """Search; the body is exactly ``dataclasses.asdict(SearchResult)``, as ``release-search search --json``."""
+    """Search; the body is ``SearchResult.to_dict()`` (``dataclasses.asdict``), as ``release-search search --json``."""
     result = request_search_params(api=True).run(current_index())
-    return jsonify(dataclasses.asdict(result))
+    return jsonify(result.to_dict())
 
 
 @bp.get("/documents/<path:doc_id>")
