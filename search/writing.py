@@ -34,6 +34,7 @@ import struct
 import time
 import traceback
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -99,6 +100,24 @@ class _TermIndexWriter(OrderedHashWriter):
             pos += _LENGTHS.size + len(key) + len(value)
         dbfile.write(b"".join(out))
         self.lastkey = last
+
+    def _write_hashes(self) -> None:
+        # HashWriter._write_hashes, with each bucket's table packed in one call instead of
+        # one write per slot: the same bytes.
+        dbfile = self.dbfile
+        for entries in self.buckets:
+            pos = dbfile.tell()
+            numslots = 2 * len(entries)
+            self.directory.append((pos, numslots))
+            table = [0] * (2 * numslots)  # hash value, position per slot; (0, 0) is empty
+            for hashval, position in entries:
+                slot = (hashval >> 8) % numslots
+                while table[2 * slot] or table[2 * slot + 1]:
+                    slot = (slot + 1) % numslots
+                table[2 * slot] = hashval
+                table[2 * slot + 1] = position
+            if numslots:
+                dbfile.write(struct.pack("!" + "Iq" * numslots, *table))
 
 
 class _TermsFile:
@@ -329,6 +348,8 @@ def commit_segments(storage: FileStorage, schema: Schema, indexname: str,
 #: Paragraphs per task sent to a worker: a consecutive range of document numbers. Each
 #: chunk's postings are kept apart until the exchange, so fewer, larger chunks join faster.
 CHUNK = 1024
+#: Documents the parent stores at a time while the workers' task queue is full.
+STORE_BATCH = 128
 _EXTENT = slice(TERMINFO.size, TERMINFO.size + LONG.size)  # the term info's offset
 
 
@@ -473,22 +494,37 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
                             args=(k, procs, tasks, outbox, barrier, tmpdir, lexicon, boosts))
             w.start()
             workers.append(w)
+        # Feeding the workers comes first: documents are stored (in order) while the task
+        # queue is full, and the rest once everything is read.
+        pending: deque[dict] = deque()
+
+        def feed(item) -> None:
+            while pending and tasks.full():
+                for _ in range(min(STORE_BATCH, len(pending))):
+                    builder.add_stored(pending.popleft())
+            _send(tasks, item, workers)
+
         base, texts = 0, []
         for docs in releases:
             for doc in docs:
-                text = builder.add_stored(doc)
+                text = _fast_text(doc)
                 if text is None:
                     raise SearchError("a document does not index the same text as words "
                                       "and bigrams")
                 texts.append(text)
+                pending.append(doc)
             if len(texts) >= CHUNK:
-                _send(tasks, (base, texts), workers)
+                feed((base, texts))
                 base, texts = base + len(texts), []
         if texts:
-            _send(tasks, (base, texts), workers)
+            feed((base, texts))
         for _ in workers:
-            _send(tasks, None, workers)
-        log.debug("parent: read and stored %d documents by %.2f s", builder.docnum,
+            feed(None)
+        log.debug("parent: read %d documents by %.2f s", base + len(texts),
+                  time.perf_counter() - t0)
+        while pending:
+            builder.add_stored(pending.popleft())
+        log.debug("parent: stored %d documents by %.2f s", builder.docnum,
                   time.perf_counter() - t0)
         lengths: list[tuple[int, bytes, bytes]] = []
         senders = {"lengths": set(), **{name: set() for name in FAST_FIELDS}}

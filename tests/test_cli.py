@@ -237,7 +237,7 @@ def test_reindex_verbose_logs_the_stages_of_a_parallel_rebuild(tmp_path):
                                   "1 releases, 31 paragraphs;")
     stages = [line.split(" ms ", 1)[1].split(" by ")[0] for line in done.stderr.splitlines()
               if " ms " in line]
-    for stage in ("parent: read and stored 31 documents", "worker 0: analysed",
+    for stage in ("parent: read 31 documents", "parent: stored 31 documents", "worker 0: analysed",
                   "worker 1: analysed", "worker 0: exchanged", "worker 1: encoded",
                   "parent: bigrams encoded", "parent: words encoded",
                   "parent: wrote the segment"):

@@ -575,3 +575,26 @@ def test_reindex_killed_after_the_analysis_leaves_no_workers_lock_or_scratch(
     assert (report.full, report.unchanged, report.generation) == (False, 30, current)
     assert list(ix_dir.rglob("parts.tmp")) == []
     assert [g.name for g in storage.generations(ix_dir)][-1] == current
+
+
+def test_term_index_writer_writes_the_bytes_of_whooshs_ordered_hash(tmp_path: Path) -> None:
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import OrderedHashWriter
+
+    from search.writing import _TermIndexWriter
+
+    keys = sorted({f"{i % 7}{chr(0x4e00 + i * 37 % 20000)}{i}".encode() for i in range(3000)})
+    items = [(k, k[::-1] * (1 + len(k) % 3)) for k in keys]
+    storage = FileStorage(str(tmp_path))
+    ours, stock = storage.create_file("ours"), storage.create_file("stock")
+    writer = _TermIndexWriter(ours)
+    writer.extras["fieldmap"] = {"words": 0}
+    writer.add_many(items[:1000])
+    writer.add_many(items[1000:])
+    writer.close()
+    reference = OrderedHashWriter(stock)
+    reference.extras["fieldmap"] = {"words": 0}
+    for key, value in items:
+        reference.add(key, value)
+    reference.close()
+    assert (tmp_path / "ours").read_bytes() == (tmp_path / "stock").read_bytes()
