@@ -479,19 +479,38 @@ def _assert_failed_cleanly(reindex: _Reindex, status: int, workers: list[int], i
     assert [g.name for g in storage.generations(ix_dir)] == ["g000001"]
 
 
-@pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
-def test_worker_killed_while_analysing_fails_the_reindex_cleanly(
-        tmp_path: Path, big_source: Path, published: tuple[Path, Path], runner) -> None:
+def _kill_a_worker(tmp_path: Path, big_source: Path, published: tuple[Path, Path], runner,
+                   choose) -> None:
+    """Run a parallel full reindex, SIGKILL the worker ``choose(workers, ix_dir)`` picks
+    (polled until it returns one), and check that the reindex failed cleanly."""
     small, ix_dir = published
     live = open_index(ix_dir, reload_interval=0)
     reindex = _Reindex(big_source, ix_dir, tmp_path, "--full", "--procs", "2")
     try:
         workers = reindex.workers(2)
+        pick = choose(workers)
+        victim = None
+        while victim is None and reindex.proc.poll() is None and not _scratch_files(ix_dir):
+            victim = pick()
+            time.sleep(0.002)
+        assert victim is not None, "the analysis ended before a worker could be killed"
+        os.kill(victim, signal.SIGKILL)
+        status = reindex.wait()
+    finally:
+        reindex.kill()
+    _assert_failed_cleanly(reindex, status, workers, ix_dir, small, live, runner)
+    live.close()
+
+
+@pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
+def test_worker_killed_while_analysing_fails_the_reindex_cleanly(
+        tmp_path: Path, big_source: Path, published: tuple[Path, Path], runner) -> None:
+    def analysing(workers):
         started = time.monotonic()
         waited: set[int] = set()  # seen waiting for paragraphs: in the analysis loop
         streak = dict.fromkeys(workers, 0)  # consecutive looks on a CPU
-        victim = None
-        while victim is None and reindex.proc.poll() is None and not _scratch_files(ix_dir):
+
+        def pick():
             for w in workers:
                 if _waiting_on_pipe(w):
                     waited.add(w)
@@ -499,17 +518,11 @@ def test_worker_killed_while_analysing_fails_the_reindex_cleanly(
             # Analysing a chunk for a while (so not receiving one, under the queue's lock),
             # after it was seen taking chunks (or, should it never wait, after its start-up).
             late = time.monotonic() - started > 1.5
-            victim = next((w for w in workers if streak[w] >= 10 and (w in waited or late)),
-                          None)
-            time.sleep(0.002)
-        assert victim is not None, "the analysis ended before a worker could be killed"
-        os.kill(victim, signal.SIGKILL)
-        assert _scratch_files(ix_dir) == []  # killed before the workers exchanged postings
-        status = reindex.wait()
-    finally:
-        reindex.kill()
-    _assert_failed_cleanly(reindex, status, workers, ix_dir, small, live, runner)
-    live.close()
+            return next((w for w in workers if streak[w] >= 10 and (w in waited or late)),
+                        None)
+        return pick
+
+    _kill_a_worker(tmp_path, big_source, published, runner, analysing)
 
 
 @pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
@@ -518,22 +531,10 @@ def test_worker_killed_while_waiting_for_paragraphs_fails_the_reindex_cleanly(
     """The worker killed while blocked in ``tasks.get()`` (early: the parent still has most
     chunks to send) dies holding the queue's read lock: the other worker can never take a
     chunk again, and the parent must still fail cleanly and exit."""
-    small, ix_dir = published
-    live = open_index(ix_dir, reload_interval=0)
-    reindex = _Reindex(big_source, ix_dir, tmp_path, "--full", "--procs", "2")
-    try:
-        workers = reindex.workers(2)
-        victim = None
-        while victim is None and reindex.proc.poll() is None and not _scratch_files(ix_dir):
-            victim = next((w for w in workers if _waiting_on_pipe(w)), None)
-            time.sleep(0.001)
-        assert victim is not None, "no worker ever waited for paragraphs"
-        os.kill(victim, signal.SIGKILL)
-        status = reindex.wait()
-    finally:
-        reindex.kill()
-    _assert_failed_cleanly(reindex, status, workers, ix_dir, small, live, runner)
-    live.close()
+    def waiting(workers):
+        return lambda: next((w for w in workers if _waiting_on_pipe(w)), None)
+
+    _kill_a_worker(tmp_path, big_source, published, runner, waiting)
 
 
 @pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
