@@ -12,7 +12,8 @@
 6. the counts of releases and paragraphs equal those recorded in ``meta.json``;
 7. every release record (the stored ``release`` of the paragraph marked ``head``) has a content
    hash (64 hexadecimal digits) and a paragraph count ``N``, and its release's paragraphs are
-   numbered exactly ``1..N``.
+   numbered exactly ``1..N``;
+8. each release's paragraphs are consecutive documents, the one with the record first.
 """
 
 from __future__ import annotations
@@ -300,6 +301,7 @@ def _check_releases(gen: Path, live_docs: list[dict], heads: int, problems: list
         numbers[doc_id].append(f.get("paragraph"))
         if f.get("release") is not None:
             records[doc_id].append(f["release"])
+    _check_order(live_docs, problems)
     n_records = sum(len(r) for r in records.values())
     if heads != n_records:
         problems.append(f"{gen}: {heads} paragraphs are marked head but {n_records} carry a "
@@ -321,6 +323,25 @@ def _check_releases(gen: Path, live_docs: list[dict], heads: int, problems: list
         elif got != list(range(1, count + 1)) or len(got) != len(numbers[doc_id]):
             problems.append(f"release {doc_id!r} should have paragraphs 1..{count} but has "
                             f"{_ranges(got)}; {FIX}")
+
+
+def _check_order(live_docs: list[dict], problems: list[str]) -> None:
+    """Each release's paragraphs are consecutive documents, the one with the release record
+    first: the searcher finds a paragraph's release title that way."""
+    seen: set[str] = set()
+    previous = None
+    for f in live_docs:
+        doc_id = f.get("doc_id")
+        if doc_id == previous or not isinstance(doc_id, str):
+            continue
+        previous = doc_id
+        if doc_id in seen:
+            problems.append(f"release {doc_id!r}: its paragraphs are not consecutive in the "
+                            f"index; {FIX}")
+        elif f.get("release") is None:
+            problems.append(f"release {doc_id!r}: its first paragraph in the index does not "
+                            f"carry the release record; {FIX}")
+        seen.add(doc_id)
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -318,9 +318,34 @@ def test_release_without_record_and_head_mismatch(index_copy: Path) -> None:
     assert (report.releases, report.paragraphs) == (0, 31)
     assert report.problems == [
         f"{index_copy}/g000001/meta.json records 1 releases but the index holds 0; {FIX}",
+        f"release {DOC_ID!r}: its first paragraph in the index does not carry the release "
+        f"record; {FIX}",
         f"{index_copy}/g000001: 1 paragraphs are marked head but 0 carry a release record; {FIX}",
         f"release {DOC_ID!r} has 0 release records instead of 1; {FIX}",
     ]
+
+
+def test_release_whose_record_is_not_its_first_document_is_reported(index_copy: Path) -> None:
+    def head_last(docs):
+        docs.append(docs.pop(docs.index(_head(docs))))
+
+    _rewrite(index_copy, head_last)
+    assert check_index(index_copy).problems == [
+        f"release {DOC_ID!r}: its first paragraph in the index does not carry the release "
+        f"record; {FIX}"]
+
+
+def test_release_split_by_another_is_reported(index_copy: Path) -> None:
+    def split(docs):
+        other = {**_head(docs), "doc_id": "other"}
+        other["release"] = {**other["release"], "paragraphs": 1}
+        docs.insert(10, other)
+
+    _rewrite(index_copy, split)
+    (_gen(index_copy) / "meta.json").write_text(
+        json.dumps({"releases": 2, "paragraphs": 32}), encoding="utf-8")
+    assert check_index(index_copy).problems == [
+        f"release {DOC_ID!r}: its paragraphs are not consecutive in the index; {FIX}"]
 
 
 def test_meta_counts_must_match(index_copy: Path) -> None:
