@@ -130,11 +130,11 @@ def _syllables() -> tuple[frozenset[str], frozenset[str]]:
 
 @functools.cache
 def _word_freq() -> dict[str, int]:
-    """jieba's dictionary (word -> frequency; prefixes of words have frequency 0)."""
-    import jieba
+    """jieba's dictionary (word -> frequency; prefixes of words have frequency 0), loaded
+    through the analysis module's cache (jieba's own loader takes four times longer)."""
+    from .analysis import Lexicon
 
-    jieba.dt.check_initialized()
-    return jieba.dt.FREQ
+    return Lexicon().jieba().FREQ
 
 
 # ------------------------------------------------------------------------ annotations
