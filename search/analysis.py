@@ -165,9 +165,12 @@ def fold_many(texts: list[str]) -> list[str]:
     with _converter_lock:
         for config in ("t2s", "s2t", "t2s"):  # as _to_simplified
             converted = opencc_converter(config).convert(canon)
-            if len(converted) != len(canon):  # a phrase rule changed a length: text by text
-                return [fold(t) for t in texts]
+            if len(converted) != len(canon):  # a phrase rule changed a length
+                canon = None
+                break
             canon = converted
+    if canon is None:  # text by text (fold takes the converter lock itself)
+        return [fold(t) for t in texts]
     folded = canon.translate(_FOLD_TABLE)
     low = folded.lower()
     if len(low) != len(folded):

@@ -184,8 +184,12 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, int]:
 # ----------------------------------------------------------------------- classification
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
 def _simplified(text: str) -> str:
-    return opencc_converter("t2s").convert(text)
+    # Lone surrogates (a truncated emoji in JSON) cannot cross into OpenCC (UTF-8).
+    return opencc_converter("t2s").convert(_SURROGATE_RE.sub("\ufffd", text))
 
 
 def _simplified_lines(lines: list[str]) -> list[str]:

@@ -224,7 +224,12 @@ def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, lim
         return _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress,
                           procs, sources)
     except BaseException:
-        shutil.rmtree(gen, ignore_errors=True)  # never published: nothing else uses it
+        try:
+            published = storage.current_generation(index_dir) == gen
+        except Exception:  # no CURRENT, or it names a missing generation
+            published = False
+        if not published:  # nothing else uses it
+            shutil.rmtree(gen, ignore_errors=True)
         raise
 
 

@@ -513,7 +513,7 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
             while pending and tasks.full():
                 for _ in range(min(STORE_BATCH, len(pending))):
                     builder.add_stored(pending.popleft())
-            _send(tasks, item, workers)
+            _send(tasks, item, workers, outbox)
 
         base, texts = 0, []
         for docs in releases:
@@ -579,13 +579,18 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def _send(queue, item, workers) -> None:
+def _send(queue, item, workers, outbox) -> None:
     while True:
         try:
             queue.put(item, timeout=1.0)
             return
         except _queue.Full:
             _check_workers(workers)
+            try:  # while the parent feeds them, workers only ever report an error
+                _kind, _k, value = outbox.get_nowait()
+            except _queue.Empty:
+                continue
+            raise SearchError(f"an indexing worker failed: {value}")
 
 
 def _receive(outbox, workers):

@@ -537,3 +537,13 @@ def test_an_update_that_rewrites_most_of_the_index_is_a_full_rebuild(tmp_path):
         assert ix.search("全新标记").total == 1600
         assert [p.text for p in ix.document("gen0007").paragraphs][0] == "第7号新闻发布会"
         assert ix.document("gen1999").paragraphs[0].text == "第1999号新闻发布会"
+
+
+def test_a_lone_surrogate_in_a_jsonl_title_is_indexed_not_fatal(tmp_path):
+    src = tmp_path / "releases.jsonl"
+    src.write_text('{"id": "ok1", "text": "正常标题\\n正常内容"}\n'
+                   '{"id": "s1", "text": "标题\\ud83d新闻\\n第一段内容新闻"}\n', encoding="utf-8")
+    report = build_index([src], tmp_path / "index")
+    assert (report.releases, report.paragraphs, report.problems) == (2, 4, [])
+    with open_index(tmp_path / "index") as ix:
+        assert [h.doc_id for h in ix.search("第一段").hits] == ["s1"]
