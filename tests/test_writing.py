@@ -486,7 +486,7 @@ def _kill_a_worker(tmp_path: Path, big_source: Path, published: tuple[Path, Path
     small, ix_dir = published
     live = open_index(ix_dir, reload_interval=0)
     victim = None
-    for _attempt in range(4):  # the moment to kill can be missed: start the reindex again
+    for _attempt in range(6):  # the moment to kill can be missed: start the reindex again
         reindex = _Reindex(big_source, ix_dir, tmp_path, "--full", "--procs", "2")
         try:
             workers = reindex.workers(2)
