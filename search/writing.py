@@ -6,10 +6,10 @@ for each). A full rebuild knows all its documents up front, so :class:`SegmentBu
 
 * analyses each paragraph once (:func:`search.analysis.index_term_counts_many`: one folding, one
   jieba pass, bigrams, no token objects), in worker processes when asked to;
-* keeps each term's postings in memory as two lists (document numbers, counts), already in
-  document order;
-* writes them term by term in byte order with the codec's field writer, a posting list at a
-  time instead of a posting at a time.
+* keeps the postings as NumPy rows (term, document number, count) rather than a Python list
+  per term (:class:`search.postingtable.PostingCollector`);
+* encodes whole posting lists in Whoosh's W3 format, block statistics for all blocks at once
+  (:func:`search.postingtable.encode_shares`), and writes the term index in one pass.
 
 The result is one ordinary W3 segment: Whoosh opens, searches, merges and updates it like its
 own (tested: same terms, postings, lengths and stored fields as the stock writer's). One
@@ -212,10 +212,10 @@ class SegmentBuilder:
     def add_documents(self, docs: list[dict]) -> None:
         """Analyse and add documents (analysed together: see
         :func:`search.analysis.index_term_counts_many`)."""
-        fast = [d for d in docs if _fast_text(d) is not None]
-        counts = iter(index_term_counts_many([_fast_text(d) for d in fast], self.lexicon))
-        for doc in docs:
-            if _fast_text(doc) is None:
+        texts = [_fast_text(d) for d in docs]
+        counts = iter(index_term_counts_many([t for t in texts if t is not None], self.lexicon))
+        for doc, text in zip(docs, texts):
+            if text is None:
                 self.add_analyzed(doc, None)
                 continue
             words, nwords, grams, ngrams = next(counts)
@@ -223,13 +223,10 @@ class SegmentBuilder:
             self._post(BIGRAMS, grams)
             self.add_analyzed(doc, {WORDS: nwords, BIGRAMS: ngrams})
 
-    def add_stored(self, fields: dict) -> str | None:
+    def add_stored(self, fields: dict) -> None:
         """Add one document but for its ``words`` and ``bigrams`` postings and lengths, which
-        worker processes make from the returned text (``None`` if the two fields do not
-        index the same text); see :meth:`set_lengths`."""
-        text = _fast_text(fields)
+        worker processes make from its text; see :meth:`set_lengths`."""
         self.add_analyzed(fields, {WORDS: 0, BIGRAMS: 0})
-        return text
 
     def set_lengths(self, lengths: dict[str, array]) -> None:
         """The field lengths of every document, for fields added with :meth:`add_stored`."""
@@ -356,8 +353,8 @@ def commit_segments(storage: FileStorage, schema: Schema, indexname: str,
 
 # --- analysis and encoding in worker processes -------------------------------------------------
 
-#: Paragraphs per task sent to a worker: a consecutive range of document numbers. Each
-#: chunk's postings are kept apart until the exchange, so fewer, larger chunks join faster.
+#: Paragraphs per task sent to a worker (a consecutive range of document numbers), and per
+#: batch analysed together in one process.
 CHUNK = 1024
 #: Documents the parent stores at a time while the workers' task queue is full.
 STORE_BATCH = 128
@@ -369,9 +366,9 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
     """Worker ``k`` of ``procs``.
 
     1. analyses the chunks of paragraphs it takes from ``tasks`` (``(first document number,
-       texts)``, until ``None``) into one posting table per field, and sends the chunks'
-       field lengths to the parent;
-    2. hands the postings of the terms other workers own (by hash) to them through files in
+       texts)``, until ``None``) into one posting collector per field, and writes the chunks'
+       field lengths for the parent and the other workers;
+    2. hands the postings of the terms other workers own (by CRC-32) to them through files in
        ``tmpdir``, and takes theirs for the terms it owns;
     3. encodes its terms' posting lists, in byte order, into one blob per field, and writes
        ``(terms, blob)`` for the parent: ``terms`` is ``(btext, term info)`` with offsets into
@@ -537,7 +534,6 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
             builder.add_stored(pending.popleft())
         log.debug("parent: stored %d documents by %.2f s", builder.docnum,
                   time.perf_counter() - t0)
-        lengths: list[tuple[int, bytes, bytes]] = []
         senders = {"lengths": set(), **{name: set() for name in FAST_FIELDS}}
 
         def wait_for(what: str) -> None:
@@ -545,11 +541,7 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
                 kind, k, value = _receive(outbox, workers)
                 if kind == "error":
                     raise SearchError(f"an indexing worker failed: {value}")
-                if kind == "lengths":
-                    lengths.extend(_load(os.path.join(tmpdir, f"lengths-{k}")))
-                    senders["lengths"].add(k)
-                else:  # "encoded" a field
-                    senders[value].add(k)
+                senders[value or kind].add(k)  # "lengths" written, or a field encoded
 
         def shares(name: str) -> list[tuple[list, bytes]]:
             wait_for(name)
@@ -557,11 +549,7 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
             return [_load(os.path.join(tmpdir, f"{name}-{k}-encoded")) for k in range(procs)]
 
         wait_for("lengths")
-        wlen, glen = array("I"), array("I")
-        for _base, w_raw, g_raw in sorted(lengths):
-            wlen.frombytes(w_raw)
-            glen.frombytes(g_raw)
-        builder.set_lengths({WORDS: wlen, BIGRAMS: glen})
+        builder.set_lengths(_all_lengths(tmpdir, procs))
         segment = builder.finish({name: functools.partial(shares, name)
                                   for name in FAST_FIELDS})
         for w in workers:
