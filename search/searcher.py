@@ -291,16 +291,16 @@ class Index:
     def _phrase_mask(self, st: _State, unit: Unit) -> np.ndarray:
         """Paragraphs whose bigram tokens contain the phrase's in a row: the paragraphs with
         all its bigrams, checked on their stored text (the index keeps no positions)."""
-        key = (unit.folded.strip(), tuple(unit.grams))  # the text decides how it is checked
+        needle = unit.folded.strip()
+        key = (needle, tuple(unit.grams))  # the text decides how it is checked
         cached = st.phrases.get(key)
         if cached is not None:
             st.phrases.move_to_end(key)
             return cached
-        mask = self._phrase_candidates(st, unit)
+        mask = self._all_bigrams(st, unit.grams)
         if len(unit.grams) > 1:
             candidates = np.flatnonzero(mask)
             texts = [self._stored(st, int(d)).get("text", "") for d in candidates]
-            needle = unit.folded.strip()
             if CJK_RUN_RE.fullmatch(needle):  # one run of ideographs: a substring test
                 # Most paragraphs match as stored; only the others need folding.
                 unsure = [i for i, t in enumerate(texts) if needle not in t]
@@ -317,14 +317,14 @@ class Index:
             st.phrases.popitem(last=False)
         return mask
 
-    def _phrase_candidates(self, st: _State, unit: Unit) -> np.ndarray:
-        """Paragraphs that have every bigram of the phrase."""
+    def _all_bigrams(self, st: _State, grams: list[str]) -> np.ndarray:
+        """Paragraphs that have every one of ``grams``."""
         p = st.postings
         mask = np.zeros(p.n, dtype=bool)
-        if not unit.grams:
+        if not grams:
             return mask
-        mask[p.bm25("bigrams", unit.grams[0])[0]] = True
-        for g in unit.grams[1:]:
+        mask[p.bm25("bigrams", grams[0])[0]] = True
+        for g in grams[1:]:
             if not mask.any():
                 break
             mask &= p.mask(p.bm25("bigrams", g)[0])
@@ -333,16 +333,7 @@ class Index:
     def _concept_mask(self, st: _State, word: str) -> np.ndarray:
         """Paragraphs that contain ``word``: as a jieba word, or all of its bigrams."""
         p = st.postings
-        m = p.mask(p.bm25("words", word)[0])
-        grams = bigrams(word)
-        if grams:
-            common = p.mask(p.bm25("bigrams", grams[0])[0])
-            for g in grams[1:]:
-                if not common.any():
-                    break
-                common &= p.mask(p.bm25("bigrams", g)[0])
-            m |= common
-        return m
+        return p.mask(p.bm25("words", word)[0]) | self._all_bigrams(st, bigrams(word))
 
     def _field_mask(self, st: _State, name: str, values: list[str]) -> np.ndarray:
         fieldname = {"doc": "doc_id"}.get(name, name)
