@@ -97,6 +97,12 @@ _FOLD_TABLE[0x3000] = " "
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (a truncated emoji in JSON, say) replaced by U+FFFD, so
+    that it can cross into OpenCC (UTF-8); same length."""
+    return _SURROGATE_RE.sub("\ufffd", text) if _SURROGATE_RE.search(text) else text
+
+
 def _convert(config: str, text: str) -> str:
     """OpenCC conversion that keeps the length (character by character if a phrase rule
     would change it)."""
@@ -116,8 +122,7 @@ def _to_simplified(text: str) -> str:
     traditional form even where s2t picks, by phrase, a traditional character that is also a
     simplified one (复 -> 覆 in 核复, which t2s keeps as 覆).
     """
-    if _SURROGATE_RE.search(text):  # lone surrogates cannot cross into OpenCC (UTF-8)
-        text = _SURROGATE_RE.sub("\ufffd", text)
+    text = without_surrogates(text)
     simple = _convert("t2s", text)
     if simple.isascii():
         return simple

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.analysis import opencc_converter
+from search.analysis import opencc_converter, without_surrogates
 from search.errors import SourceError
 from search.models import Paragraph, Release
 from search.repair import repair_text
@@ -184,12 +184,8 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, int]:
 # ----------------------------------------------------------------------- classification
 
 
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-
-
 def _simplified(text: str) -> str:
-    # Lone surrogates (a truncated emoji in JSON) cannot cross into OpenCC (UTF-8).
-    return opencc_converter("t2s").convert(_SURROGATE_RE.sub("\ufffd", text))
+    return opencc_converter("t2s").convert(without_surrogates(text))
 
 
 def _simplified_lines(lines: list[str]) -> list[str]:
