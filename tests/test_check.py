@@ -395,16 +395,10 @@ def test_search_on_damaged_index_exits_1_cleanly(index_copy: Path, damage) -> No
     assert "run `release-search reindex --full`" in done.stderr
 
 
-def test_search_on_overwritten_segment_exits_1_cleanly(index_copy: Path) -> None:
-    _zero_postings(index_copy)
-    done = _search_for_real(index_copy)
-    assert "Traceback" not in done.stderr
-    assert done.returncode == 1
-    assert "run `release-search reindex --full`" in done.stderr
-
-
-def test_search_on_truncated_section_column_exits_1_cleanly(index_copy: Path) -> None:
-    _truncate_section_column(index_copy)
+@pytest.mark.parametrize("damage", [_zero_postings, _truncate_section_column],
+                         ids=["overwritten_segment", "truncated_section_column"])
+def test_search_on_damaged_files_exits_1_cleanly(index_copy: Path, damage) -> None:
+    damage(index_copy)
     done = _search_for_real(index_copy)
     assert "Traceback" not in done.stderr
     assert done.returncode == 1
