@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from search.analysis import opencc_converter, without_surrogates
+from search.script import opencc_converter, without_surrogates
 from search.errors import SourceError
 from search.models import Paragraph, Release
 from search.repair import repair_text

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
-from .analysis import Lexicon, fold, is_cjk
+from .lexicon import Lexicon
+from .script import fold, is_cjk
 from .query import ParsedQuery
 
 SNIPPET_CHARS = 160

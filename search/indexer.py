@@ -24,7 +24,9 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 
 from . import storage
-from .analysis import ANALYZER_VERSION, Lexicon, fold
+from .analysis import ANALYZER_VERSION
+from .lexicon import Lexicon
+from .script import fold
 from .documents import Problem, Unchanged, iter_source_files, read_releases
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
 from .models import Release

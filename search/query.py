@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .analysis import Lexicon, bigrams, fold, is_cjk, query_words
+from .analysis import bigrams, query_words
+from .lexicon import Lexicon
+from .script import fold, is_cjk
 from .models import SECTIONS
 
 FILTER_FIELDS = ("section", "speaker", "doc")

@@ -11,11 +11,12 @@ This module undoes that, in this order (see :func:`repair_text`):
    character with that reading forms a known word with its neighbours; otherwise the text is
    left as it is (nothing is ever invented);
 2. :func:`strip_annotations` -- removes the annotations and nothing else;
-3. :func:`to_simplified` -- OpenCC ``t2s``, length preserving, only for annotated releases.
+3. :func:`search.script.to_simplified` -- OpenCC ``t2s``, length preserving, only for
+   annotated releases.
 
 Genuinely traditional releases (without the artifact) are returned unchanged.
 
-The syllable inventory, the reverse reading map and the OpenCC converters are built lazily,
+The syllable inventory and the reverse reading map are built lazily,
 once per process.
 """
 
@@ -26,18 +27,17 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .analysis import opencc_converter
+from .lexicon import Lexicon
+from .script import CJK_CLASS, CJK_RE, to_simplified
 
 __all__ = [
     "ANNOTATED_MIN_COUNT",
     "ANNOTATED_MIN_RATIO",
     "RepairResult",
-    "count_annotations",
     "is_annotated",
     "repair_text",
     "restore_lost_characters",
     "strip_annotations",
-    "to_simplified",
 ]
 
 #: A text carries the artifact when it has at least this many (toned) annotations ...
@@ -48,15 +48,12 @@ ANNOTATED_MIN_COUNT = 2
 #: reading, e.g. ``犇(bēn)``, does so once or twice in thousands of characters.
 ANNOTATED_MIN_RATIO = 0.01
 
-# CJK unified ideographs (basic, extension A, compatibility, extensions B and later).
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_CJK_RE = re.compile(f"[{_CJK}]")
 # Letters a pinyin syllable can be written with: ASCII, Latin-1/Extended-A/B accented vowels
 # (ā, ǎ, ü, ǜ ...), Latin Extended Additional (ḿ, ế) and combining marks (m̄).  The candidate
 # is then validated against the real syllable inventory.
 _PY = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f"
 _ANNOTATION_RE = re.compile(
-    f"(?<=[{_CJK}A-Za-z])(?:\\(([{_PY}]{{1,8}})\\)|\uff08([{_PY}]{{1,8}})\uff09)"
+    f"(?<=[{CJK_CLASS}A-Za-z])(?:\\(([{_PY}]{{1,8}})\\)|\uff08([{_PY}]{{1,8}})\uff09)"
 )
 _LOST_RE = re.compile(f"\\?([{_PY}]{{1,8}})\\)")
 # Tone marks (macron, acute, caron, grave) in decomposed form; the diaeresis of ü and the
@@ -131,9 +128,7 @@ def _syllables() -> tuple[frozenset[str], frozenset[str]]:
 @functools.cache
 def _word_freq() -> dict[str, int]:
     """jieba's dictionary (word -> frequency; prefixes of words have frequency 0), loaded
-    through the analysis module's cache (jieba's own loader takes four times longer)."""
-    from .analysis import Lexicon
-
+    through the lexicon's cache (jieba's own loader takes four times longer)."""
     return Lexicon().jieba().FREQ
 
 
@@ -150,12 +145,7 @@ def _toned_count(text: str) -> int:
 
 
 def _cjk_count(text: str) -> int:
-    return len(_CJK_RE.findall(text))
-
-
-def count_annotations(text: str) -> int:
-    """Number of annotations :func:`strip_annotations` would remove from ``text``."""
-    return strip_annotations(text)[1]
+    return len(CJK_RE.findall(text))
 
 
 def is_annotated(text: str) -> bool:
@@ -204,7 +194,7 @@ def _cjk_tail(text: str) -> str:
     window, _ = strip_annotations(text[-_WINDOW:])
     tail = []
     for ch in reversed(window):
-        if not _CJK_RE.fullmatch(ch) or len(tail) == _CONTEXT:
+        if not CJK_RE.fullmatch(ch) or len(tail) == _CONTEXT:
             break
         tail.append(ch)
     return "".join(reversed(tail))
@@ -215,7 +205,7 @@ def _cjk_head(text: str) -> str:
     window, _ = strip_annotations(text[:_WINDOW])
     head = []
     for ch in window:
-        if not _CJK_RE.fullmatch(ch) or len(head) == _CONTEXT:
+        if not CJK_RE.fullmatch(ch) or len(head) == _CONTEXT:
             break
         head.append(ch)
     return "".join(head)
@@ -236,16 +226,14 @@ def _restore_one(syllable: str, left: str, right: str) -> str | None:
     """The one (simplified) character read ``syllable`` that makes a word here, else None."""
     if not left and not right:
         return None
-    t2s = opencc_converter("t2s")
-    candidates = {t2s.convert(ch) for ch in _readings().get(syllable, ())}
-    candidates = {ch for ch in candidates if len(ch) == 1}
-    left_s, right_s = t2s.convert(left), t2s.convert(right)
+    candidates = {to_simplified(ch) for ch in _readings().get(syllable, ())}
+    left_s, right_s = to_simplified(left), to_simplified(right)
     freq = _word_freq()
     survivors = [ch for ch in candidates if _forms_word(left_s, ch, right_s, freq)]
     return survivors[0] if len(survivors) == 1 else None
 
 
-def restore_lost_characters(text: str, *, simplified: bool = True) -> tuple[str, int]:
+def restore_lost_characters(text: str) -> tuple[str, int]:
     """Restore lost characters written ``?reading)``; return the text and how many.
 
     In a garbled annotated release a lost character shows as ``?`` followed by its
@@ -257,9 +245,8 @@ def restore_lost_characters(text: str, *, simplified: bool = True) -> tuple[str,
     left as it is (``冷鏈?zhǔn)称?`` stays).  A neutral-tone reading (no mark) is only
     considered in an annotated text (:func:`is_annotated`).
 
-    The character is written in simplified script (the artifact only occurs in releases that
-    :func:`repair_text` converts to simplified); ``simplified=False`` writes it with OpenCC
-    ``s2t`` instead.
+    The character is written in simplified script: the artifact only occurs in releases that
+    :func:`repair_text` converts to simplified.
     """
     if "?" not in text:
         return text, 0
@@ -286,8 +273,6 @@ def restore_lost_characters(text: str, *, simplified: bool = True) -> tuple[str,
         char = _restore_one(syllable, left, right)
         if char is None:
             continue
-        if not simplified:
-            char = opencc_converter("s2t").convert(char)
         out.append(text[done : match.start()])
         out.append(char)
         recent = (recent + char)[-_WINDOW:]
@@ -295,33 +280,6 @@ def restore_lost_characters(text: str, *, simplified: bool = True) -> tuple[str,
         restored += 1
     out.append(text[done:])
     return "".join(out), restored
-
-
-# ---------------------------------------------------------------------------- script
-
-
-def to_simplified(text: str) -> str:
-    """Convert ``text`` to simplified script with OpenCC ``t2s``, keeping its length.
-
-    Phrase conversion is used line by line; a line whose conversion changes length falls back
-    to converting character by character, and a character whose conversion is not exactly one
-    character is kept as it is.  So ``len(to_simplified(t)) == len(t)`` always.
-    """
-    t2s = opencc_converter("t2s")
-    converted = t2s.convert(text)
-    if len(converted) == len(text):
-        return converted
-    lines = []
-    for line in text.splitlines(keepends=True):
-        new = t2s.convert(line)
-        if len(new) != len(line):
-            chars = []
-            for ch in line:
-                one = t2s.convert(ch)
-                chars.append(one if len(one) == 1 else ch)
-            new = "".join(chars)
-        lines.append(new)
-    return "".join(lines)
 
 
 # -------------------------------------------------------------------------- pipeline
@@ -338,7 +296,7 @@ def repair_text(text: str) -> RepairResult:
     """
     if not is_annotated(text):
         return RepairResult(text=text, counts={}, annotated=False)
-    restored_text, restored = restore_lost_characters(text, simplified=True)
+    restored_text, restored = restore_lost_characters(text)
     stripped, annotations = strip_annotations(restored_text)
     simplified = to_simplified(stripped)
     script = sum(1 for a, b in zip(stripped, simplified) if a != b)

@@ -15,7 +15,8 @@ from whoosh.analysis import Analyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.formats import Format, tokens
 
-from .analysis import BigramAnalyzer, Lexicon, WordAnalyzer
+from .analysis import BigramAnalyzer, WordAnalyzer
+from .lexicon import Lexicon
 
 
 class TermCounts(Format):

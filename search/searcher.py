@@ -27,7 +27,9 @@ import whoosh.index
 from whoosh.query import Term
 
 from . import storage
-from .analysis import CJK_RUN_RE, Lexicon, bigrams, fold, fold_many, folded_bigrams
+from .analysis import bigrams, folded_bigrams
+from .lexicon import Lexicon
+from .script import CJK_RUN_RE, fold, fold_many
 from .errors import DocumentNotFoundError, IndexCorruptError, QueryError
 from .highlight import match_spans, render, snippet
 from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult

@@ -48,7 +48,8 @@ from whoosh.formats import Existence
 from whoosh.index import TOC, clean_files
 from whoosh.util.numeric import length_to_byte
 
-from .analysis import Lexicon, index_term_counts_many
+from .analysis import index_term_counts_many
+from .lexicon import Lexicon
 from .errors import SearchError
 from .postingtable import (
     LONG,

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from search.analysis import (
     BigramAnalyzer,
     JiebaTokenizer,
-    Lexicon,
     WordAnalyzer,
     bigrams,
-    fold,
     query_words,
     tokens_with_offsets,
 )
+from search.lexicon import Lexicon
+from search.script import fold
 from search.schema import build_schema
 
 

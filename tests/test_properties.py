@@ -26,9 +26,10 @@ from hypothesis import strategies as st
 from pypinyin import Style, pinyin
 
 from search import MAX_QUERY_LENGTH, QueryError
-from search.analysis import BigramAnalyzer, WordAnalyzer, fold, tokens_with_offsets
+from search.analysis import BigramAnalyzer, WordAnalyzer, tokens_with_offsets
 from search.query import parse_query
-from search.repair import repair_text, restore_lost_characters, strip_annotations, to_simplified
+from search.repair import repair_text, restore_lost_characters, strip_annotations
+from search.script import fold, to_simplified
 
 from conftest import SEEDS
 

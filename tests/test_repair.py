@@ -18,7 +18,6 @@ from search.repair import (
     repair_text,
     restore_lost_characters,
     strip_annotations,
-    to_simplified,
 )
 
 SAMPLE = Path(__file__).resolve().parents[1] / "seeds" / "dezhou-press-conference-13.txt"
@@ -149,7 +148,6 @@ def test_sample_restore_alone(sample: str) -> None:
 
 def test_restore_unambiguous() -> None:
     assert restore_lost_characters("在?dāng)前") == ("在当前", 1)
-    assert restore_lost_characters("在?dāng)前", simplified=False) == ("在當前", 1)
     # The left neighbour is found across its own annotation.
     assert restore_lost_characters("記者:在(zài)?dāng)前") == ("記者:在(zài)当前", 1)
 
@@ -234,17 +232,6 @@ def test_small_annotated_text() -> None:
         counts={"annotations": 3, "script": 6},
         annotated=True,
     )
-
-
-def test_to_simplified() -> None:
-    assert to_simplified("統籌疫情防控和經濟運行") == "统筹疫情防控和经济运行"
-    assert to_simplified("") == ""
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from("統籌經濟運行發佈會後臺乾隆頭髮著麵條干涉裏面ab1 ,\n"), max_size=60))
-def test_to_simplified_keeps_length(text: str) -> None:
-    assert len(to_simplified(text)) == len(text)
 
 
 # ---------------------------------------------------------------- property: strip

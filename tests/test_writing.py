@@ -24,7 +24,7 @@ import pytest
 import whoosh.index
 
 from search import build_index, open_index, storage
-from search.analysis import Lexicon
+from search.lexicon import Lexicon
 from search.check import check_index
 from search.cli import main as cli_main
 from search.documents import iter_source_files, read_releases

@@ -75,7 +75,7 @@ def serve(
     """
     _configure_logging()
     ensure_index(index_dir, sources)
-    from search.analysis import load_dictionary
+    from search.lexicon import load_dictionary
 
     # Pay jieba's dictionary load now, not in the first reader's request.
     logging.getLogger("web").info("jieba dictionary loaded in %.2f s", load_dictionary())

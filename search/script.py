@@ -1,0 +1,175 @@
+"""Script handling, the one place for it: which characters are ideographs, OpenCC conversion
+that keeps the length, and the folding the analyzers apply.
+
+Everything that converts between traditional and simplified script (analysis, repair, section
+rules) goes through :func:`convert`, which never changes a text's length, so offsets found in a
+converted text slice the original: a phrase rule of OpenCC that would change a line's length is
+replaced, for that line, by a conversion character by character.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+
+#: CJK unified ideographs: basic, extension A, compatibility, and the supplementary planes'
+#: extensions B to I (with the compatibility supplement), as a regex character-class body.
+CJK_CLASS = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002a6df\U0002a700-\U0002ee5f\U0002f800-\U0002fa1f\U00030000-\U000323af"
+)
+CJK_RE = re.compile(f"[{CJK_CLASS}]")
+CJK_RUN_RE = re.compile(f"[{CJK_CLASS}]+")  # a run of ideographs
+
+
+def is_cjk(text: str) -> bool:
+    """True if ``text`` is not empty and every character of it is a CJK ideograph."""
+    return CJK_RUN_RE.fullmatch(text) is not None
+
+
+# --- OpenCC --------------------------------------------------------------------------------
+
+# The OpenCC binding is not documented as thread-safe: every conversion holds this lock.
+_converter_lock = threading.Lock()
+
+
+@functools.cache
+def opencc_converter(config: str):  # -> opencc.OpenCC
+    """The process's one OpenCC converter for ``config`` (``"t2s"``, ``"s2t"``)."""
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (a truncated emoji in JSON, say) replaced by U+FFFD, so
+    that it can cross into OpenCC (UTF-8); same length."""
+    return _SURROGATE_RE.sub("\ufffd", text) if _SURROGATE_RE.search(text) else text
+
+
+def convert(config: str, text: str) -> str:
+    """OpenCC ``config`` conversion of ``text`` that keeps its length.
+
+    The whole text at once (phrase rules included) when that keeps the length; otherwise line
+    by line, and a line whose conversion changes its length character by character, a
+    character whose conversion is not one character staying as it is.
+    """
+    text = without_surrogates(text)
+    conv = opencc_converter(config)
+    with _converter_lock:
+        out = conv.convert(text)
+        if len(out) == len(text):
+            return out
+        lines = []
+        for line in text.splitlines(keepends=True):
+            new = conv.convert(line)
+            if len(new) != len(line):
+                new = "".join(one if len(one := conv.convert(c)) == 1 else c for c in line)
+            lines.append(new)
+    return "".join(lines)
+
+
+def convert_lines(config: str, lines: list[str]) -> list[str]:
+    """``[convert(config, line) for line in lines]``, in one OpenCC call when that gives the
+    same result (no line holds a line break and the conversion keeps every length)."""
+    if len(lines) > 1 and not any("\n" in line for line in lines):
+        joined = "\n".join(lines)
+        parts = convert(config, joined).split("\n")
+        if len(parts) == len(lines) and all(len(p) == len(q) for p, q in zip(parts, lines)):
+            return parts
+    return [convert(config, line) for line in lines]
+
+
+def to_simplified(text: str) -> str:
+    """``text`` in simplified script (OpenCC ``t2s``), same length: what a reader is shown."""
+    return convert("t2s", text)
+
+
+def canonical_simplified(text: str) -> str:
+    """The canonical simplified form the analyzers index: t2s, then a s2t/t2s round trip.
+
+    The round trip makes the result the same for a simplified text and for its OpenCC
+    traditional form even where s2t picks, by phrase, a traditional character that is also a
+    simplified one (复 -> 覆 in 核复, which t2s keeps as 覆).
+    """
+    simple = convert("t2s", text)
+    if simple.isascii():
+        return simple
+    return convert("t2s", convert("s2t", simple))
+
+
+# --- folding -------------------------------------------------------------------------------
+
+
+def _fold_char(c: str) -> str:
+    o = ord(c)
+    if 0xFF01 <= o <= 0xFF5E:  # full-width ASCII
+        c = chr(o - 0xFEE0)
+    elif o == 0x3000:  # ideographic space
+        return " "
+    low = c.lower()
+    return low if len(low) == 1 else c
+
+
+_FOLD_TABLE = {o: _fold_char(chr(o)) for o in range(0xFF01, 0xFF5F)}
+_FOLD_TABLE[0x3000] = " "
+
+
+def _fold_width_and_case(simple: str) -> str:
+    folded = simple.translate(_FOLD_TABLE)
+    low = folded.lower()
+    if len(low) == len(folded):
+        return low
+    return "".join(_fold_char(c) for c in folded)  # a lower() that changes a length
+
+
+def _fold_uncached(text: str) -> str:
+    return _fold_width_and_case(canonical_simplified(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_cached(text: str) -> str:
+    return _fold_uncached(text)
+
+
+_last_folded: tuple[str, str] = ("", "")
+
+
+def fold(text: str) -> str:
+    """Traditional to simplified, full-width to half-width, lower case; same length as ``text``."""
+    global _last_folded
+    if len(text) <= 64:  # query words and short paragraphs repeat: cache them
+        return _fold_cached(text)
+    last = _last_folded  # each paragraph is analysed by two fields in a row: fold it once
+    if last[0] == text:
+        return last[1]
+    folded = _fold_uncached(text)
+    _last_folded = (text, folded)
+    return folded
+
+
+def fold_many(texts: list[str]) -> list[str]:
+    """``[fold(t) for t in texts]``, with one pass of each OpenCC conversion over all of them
+    when that gives the same result (no text holds a line break and no conversion changes a
+    length)."""
+    if len(texts) < 2 or any("\n" in t for t in texts):
+        return [fold(t) for t in texts]
+    joined = "\n".join(texts)
+    if _SURROGATE_RE.search(joined):
+        return [fold(t) for t in texts]
+    canon: str | None = joined
+    with _converter_lock:
+        for config in ("t2s", "s2t", "t2s"):  # as canonical_simplified
+            converted = opencc_converter(config).convert(canon)
+            if len(converted) != len(canon):  # a phrase rule changed a length
+                canon = None
+                break
+            canon = converted
+    if canon is None:  # text by text, outside the lock (fold takes it itself)
+        return [fold(t) for t in texts]
+    parts = _fold_width_and_case(canon).split("\n")
+    return parts if len(parts) == len(texts) else [fold(t) for t in texts]
