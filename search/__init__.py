@@ -4,8 +4,12 @@
 >>> build_index(["seeds"], "index")            # doctest: +SKIP
 >>> ix = open_index("index")                   # doctest: +SKIP
 >>> ix.search("统筹").hits[0].snippet          # doctest: +SKIP
+
+Everything the CLI and the web app use is exported here.
 """
 
+from .check import CheckReport, check_index
+from .documents import MAX_DOC_ID_LENGTH, Problem, valid_doc_id
 from .errors import (
     DocumentNotFoundError,
     IndexAccessError,
@@ -16,16 +20,26 @@ from .errors import (
     SearchError,
     SourceError,
 )
+from .evaluation import EvaluationReport, evaluate_files, format_report
 from .indexer import ReindexReport, build_index
-from .models import Hit, IndexStats, Paragraph, Release, SearchResult
-from .searcher import MAX_PER_PAGE, MAX_QUERY_LENGTH, Index, open_index
+from .lexicon import load_dictionary
+from .models import SECTION_LABELS, SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
+from .params import MAX_DEPTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchParams
+from .searcher import Index, open_index
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_DOC_ID_LENGTH",
+    "MAX_FILTER_LENGTH",
     "MAX_PER_PAGE",
     "MAX_QUERY_LENGTH",
+    "SECTIONS",
+    "SECTION_LABELS",
+    "CheckReport",
     "DocumentNotFoundError",
+    "EvaluationReport",
     "Hit",
     "Index",
     "IndexAccessError",
@@ -33,13 +47,20 @@ __all__ = [
     "IndexNotFoundError",
     "IndexStats",
     "Paragraph",
+    "Problem",
     "QueryError",
     "ReindexLockedError",
     "ReindexReport",
     "Release",
     "SearchError",
+    "SearchParams",
     "SearchResult",
     "SourceError",
     "build_index",
+    "check_index",
+    "evaluate_files",
+    "format_report",
+    "load_dictionary",
     "open_index",
+    "valid_doc_id",
 ]

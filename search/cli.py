@@ -62,7 +62,7 @@ def main() -> None:
               help="Log the stages of a parallel rebuild, with their times, to stderr.")
 def reindex(sources, index_dir, full, userdict, procs, as_json, verbose):
     """Build or update the index from SOURCES (files or folders; default seeds/)."""
-    from .indexer import build_index
+    from . import build_index
 
     if verbose:
         import logging
@@ -111,7 +111,7 @@ def reindex(sources, index_dir, full, userdict, procs, as_json, verbose):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
     """Search the index for QUERY."""
-    from .searcher import open_index
+    from . import open_index
 
     with open_index(index_dir) as ix:
         result = ix.search(query, page=page, per_page=limit, section=section, speaker=speaker,
@@ -135,7 +135,7 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def show(doc_id, index_dir, as_json):
     """Print the release DOC_ID paragraph by paragraph."""
-    from .searcher import open_index
+    from . import open_index
 
     with open_index(index_dir) as ix:
         rel = ix.document(doc_id)
@@ -155,7 +155,7 @@ def show(doc_id, index_dir, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def stats(index_dir, as_json):
     """Count the releases and paragraphs in the index."""
-    from .searcher import open_index
+    from . import open_index
 
     with open_index(index_dir) as ix:
         st = ix.stats()
@@ -192,7 +192,7 @@ def serve(index_dir, host, port, debug, sources):
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(index_dir, queries, qrels, k, failures, as_json):
     """Measure ranking quality against relevance judgements (Recall, MRR, nDCG, latency)."""
-    from .evaluation import evaluate_files, format_report
+    from . import evaluate_files, format_report
 
     report = evaluate_files(index_dir, queries, qrels, k=k, failures=failures)
     if as_json:
@@ -206,7 +206,7 @@ def evaluate(index_dir, queries, qrels, k, failures, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def check(index_dir, as_json):
     """Verify the index: it opens, counts match its manifest, every release's hash is known."""
-    from .check import check_index
+    from . import check_index
 
     report = check_index(index_dir)
     if as_json:

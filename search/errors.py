@@ -41,7 +41,15 @@ class ReindexLockedError(SearchError):
 
 
 class QueryError(SearchError):
-    """A query or its parameters are invalid (bad page number, too long...)."""
+    """A query or its parameters are invalid (bad page number, too long...).
+
+    ``code`` is a stable machine-readable name (``invalid_page``, ``query_too_long``...), the
+    one the HTTP API answers with.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_query"):
+        super().__init__(message)
+        self.code = code
 
 
 class DocumentNotFoundError(SearchError):

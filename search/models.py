@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: The sections a paragraph can belong to.
-SECTIONS = ("title", "body", "question", "answer", "credits", "boilerplate")
+#: The sections a paragraph can belong to, with their Chinese labels, in reading order.
+SECTION_LABELS: dict[str, str] = {
+    "title": "标题",
+    "body": "正文",
+    "question": "提问",
+    "answer": "回答",
+    "credits": "署名",
+    "boilerplate": "声明",
+}
+SECTIONS = tuple(SECTION_LABELS)
 
 
 @dataclass

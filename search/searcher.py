@@ -30,14 +30,12 @@ from . import storage
 from .analysis import bigrams, folded_bigrams
 from .lexicon import Lexicon
 from .script import CJK_RUN_RE, fold, fold_many
-from .errors import DocumentNotFoundError, IndexCorruptError, QueryError
+from .errors import DocumentNotFoundError, IndexCorruptError
 from .highlight import match_spans, render, snippet
 from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
+from .params import MAX_QUERY_LENGTH, SearchParams
 from .postings import Postings
 from .query import LOW_VALUE, ParsedQuery, Unit, parse_query
-
-MAX_QUERY_LENGTH = 500
-MAX_PER_PAGE = 100
 
 # Ranking parameters (see docs/ranking.md for how they were chosen).
 K1 = 1.2
@@ -175,8 +173,9 @@ class Index:
                speaker: str | None = None, doc_id: str | None = None) -> SearchResult:
         """Rank the paragraphs matching ``query`` and return one page of hits."""
         t0 = time.perf_counter()
-        _check_params(query, page, per_page, section)
-        pq = self.parse(query, section=section, speaker=speaker, doc_id=doc_id)
+        params = SearchParams(query, page, per_page, section, speaker, doc_id)
+        pq = self.parse(query, section=params.section, speaker=params.speaker,
+                        doc_id=params.doc_id)
         start = (page - 1) * per_page
         with self._lock:
             st = self._current()
@@ -510,21 +509,6 @@ def _close_quietly(st: _State) -> None:
         st.searcher.close()
     except Exception:
         pass
-
-
-def _check_params(query: str, page: int, per_page: int, section: str | None) -> None:
-    if not isinstance(query, str):
-        raise QueryError("the query must be a string")
-    if len(query) > MAX_QUERY_LENGTH:
-        raise QueryError(f"the query is longer than {MAX_QUERY_LENGTH} characters")
-    if not isinstance(page, int) or page < 1:
-        raise QueryError("page must be a whole number from 1")
-    if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
-        raise QueryError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
-    if section is not None and section not in SECTIONS:
-        raise QueryError(f"section must be one of {', '.join(SECTIONS)}")
-    if page * per_page > 100_000:
-        raise QueryError("page is too far: narrow the query instead")
 
 
 def open_index(index_dir: str | os.PathLike = "index", *, reload_interval: float = 1.0) -> Index:

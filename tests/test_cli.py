@@ -141,10 +141,11 @@ def test_search_no_results(runner, sample_index):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["search", "x" * 501], "the query is longer than 500 characters"),
-    (["search", "核酸", "--page", "0"], "page must be a whole number from 1"),
-    (["search", "核酸", "-n", "1000"], "per_page must be a whole number from 1 to 100"),
-    (["search", "核酸", "--section", "bogus"], "section must be one of"),
+    (["search", "x" * 501], "q must be at most 500 characters"),
+    (["search", "核酸", "--page", "0"], "page must be at least 1"),
+    (["search", "核酸", "-n", "1000"], "per_page must be at most 100"),
+    (["search", "核酸", "--section", "bogus"], "section must be one of: title, body, question, "
+                                               "answer, credits, boilerplate"),
     (["show", "no-such-release"], "no release with id 'no-such-release'"),
 ])
 def test_errors_exit_1_with_a_message(runner, sample_index, args, message):

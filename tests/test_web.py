@@ -20,7 +20,8 @@ from web import create_app
 from web.config import ConfigError, load_config
 from web.index_holder import EXTENSION_KEY
 from web.markup import marked_html, page_window, section_label, total_pages
-from web.params import ParamError, is_acceptable_doc_id, parse_positive_int
+from search.errors import QueryError
+from web.params import is_acceptable_doc_id, parse_positive_int
 from web.security import CONTENT_SECURITY_POLICY
 
 # --------------------------------------------------------------------------- fixtures
@@ -637,7 +638,7 @@ def test_parse_positive_int() -> None:
     assert parse_positive_int("", "page", 1, 10) == 1
     assert parse_positive_int(" 7 ", "page", 1, 10) == 7
     for bad in ("0", "11", "-1", "+1", "1_0", "٣", "x", "9" * 13):
-        with pytest.raises(ParamError):
+        with pytest.raises(QueryError, match="page must be"):
             parse_positive_int(bad, "page", 1, 10)
 
 

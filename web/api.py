@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, jsonify
 from search.errors import IndexCorruptError, IndexNotFoundError
 from web.index_holder import current_index
 from web.openapi import openapi_document
-from web.params import is_acceptable_doc_id, request_search_params
+from web.params import is_acceptable_doc_id, request_search_params, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.get("/search")
 def search() -> Response:
     """Search; the body is ``SearchResult.to_dict()`` (``dataclasses.asdict``), as ``release-search search --json``."""
-    result = request_search_params(api=True).run(current_index())
+    result = run_search(current_index(), request_search_params(api=True))
     return jsonify(result.to_dict())
 
 

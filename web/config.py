@@ -22,8 +22,6 @@ DEFAULTS: dict[str, Any] = {
     "PER_PAGE": 10,
     # Highest page number a request may ask for (deeper pages are 400).
     "MAX_PAGE": 1000,
-    # Longest speaker / doc filter accepted.
-    "MAX_FILTER_LENGTH": 200,
     # Request bodies are never needed: keep them small.
     "MAX_CONTENT_LENGTH": 16 * 1024,
     # Log one line per request (method, path, status, time in ms).

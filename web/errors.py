@@ -18,8 +18,6 @@ from search.errors import (
     QueryError,
     SearchError,
 )
-from web.params import ParamError
-
 logger = logging.getLogger("web.errors")
 
 #: Chinese titles and explanations of the HTML error pages.
@@ -59,12 +57,8 @@ def error_response(status: int, code: str, message: str, html_detail: str | None
     )
 
 
-def _param_error(exc: ParamError) -> tuple[Response | str, int]:
-    return error_response(400, exc.code, exc.message, f"参数无效：{exc.message}")
-
-
 def _query_error(exc: QueryError) -> tuple[Response | str, int]:
-    return error_response(400, "invalid_query", str(exc), f"查询无效：{exc}")
+    return error_response(400, exc.code, str(exc), f"参数无效：{exc}")
 
 
 def _document_not_found(exc: DocumentNotFoundError) -> tuple[Response | str, int]:
@@ -100,7 +94,6 @@ def _unexpected(exc: Exception) -> tuple[Response | str, int]:
 
 def install(app: Flask) -> None:
     """Register the error handlers on ``app``."""
-    app.register_error_handler(ParamError, _param_error)
     app.register_error_handler(QueryError, _query_error)
     app.register_error_handler(DocumentNotFoundError, _document_not_found)
     app.register_error_handler(IndexNotFoundError, _index_unavailable)

@@ -6,15 +6,7 @@ import re
 
 from markupsafe import Markup, escape
 
-#: Chinese labels of the paragraph sections.
-SECTION_LABELS: dict[str, str] = {
-    "title": "标题",
-    "body": "正文",
-    "question": "提问",
-    "answer": "回答",
-    "credits": "署名",
-    "boilerplate": "声明",
-}
+from search import SECTION_LABELS
 
 _MARK_TAG = re.compile(r"(</?mark>)")
 

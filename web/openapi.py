@@ -5,10 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from search.models import SECTIONS
+from search import MAX_DOC_ID_LENGTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SECTIONS
 from web.config import DEFAULTS
-from search.documents import MAX_DOC_ID_LENGTH
-from search.searcher import MAX_PER_PAGE, MAX_QUERY_LENGTH
 from web.params import DOC_ID_PATTERN
 
 _NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
@@ -153,12 +151,12 @@ def openapi_document() -> dict[str, Any]:
                         _query_parameter(
                             "speaker",
                             "Only paragraphs of this speaker (blank: all).",
-                            {"type": "string", "maxLength": DEFAULTS["MAX_FILTER_LENGTH"]},
+                            {"type": "string", "maxLength": MAX_FILTER_LENGTH},
                         ),
                         _query_parameter(
                             "doc",
                             "Only this release (blank: all).",
-                            {"type": "string", "maxLength": DEFAULTS["MAX_FILTER_LENGTH"], "pattern": DOC_ID_PATTERN},
+                            {"type": "string", "maxLength": MAX_FILTER_LENGTH, "pattern": DOC_ID_PATTERN},
                         ),
                     ],
                     "responses": {

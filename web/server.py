@@ -25,8 +25,7 @@ MAX_REQUEST_BODY = 1024 * 1024
 
 def ensure_index(index_dir: str, sources: Sequence[str]) -> bool:
     """Build the index from ``sources`` if none exists at ``index_dir``; return whether it was built."""
-    from search import build_index, open_index
-    from search.errors import IndexNotFoundError
+    from search import IndexNotFoundError, build_index, open_index
 
     try:
         open_index(index_dir).close()
@@ -75,7 +74,7 @@ def serve(
     """
     _configure_logging()
     ensure_index(index_dir, sources)
-    from search.lexicon import load_dictionary
+    from search import load_dictionary
 
     # Pay jieba's dictionary load now, not in the first reader's request.
     logging.getLogger("web").info("jieba dictionary loaded in %.2f s", load_dictionary())

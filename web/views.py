@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory, url_for
 from markupsafe import Markup
 
-from search.errors import IndexCorruptError, IndexNotFoundError
-from search.models import SECTIONS, IndexStats, Paragraph
+from search import MAX_QUERY_LENGTH, SECTIONS
+from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
+from search.models import IndexStats, Paragraph
 from web.index_holder import current_index
 from web.markup import marked_html, page_window, section_label, total_pages
-from web.params import MAX_QUERY_LENGTH, ParamError, is_acceptable_doc_id, parse_positive_int, request_search_params
+from web.params import is_acceptable_doc_id, parse_positive_int, request_search_params, run_search
 
 bp = Blueprint("pages", __name__)
 
@@ -62,7 +63,7 @@ def search_page() -> str:
             examples=[(q, _search_url(q)) for q in EXAMPLE_QUERIES],
             sections=[(s, section_label(s)) for s in SECTIONS],
         )
-    result = params.run(current_index())
+    result = run_search(current_index(), params)
     pages = total_pages(result.total, result.per_page)
     page_links = [
         (number, _search_url(params.query, number, **filters) if number is not None else None)
@@ -122,7 +123,7 @@ def document_page(doc_id: str) -> str:
         query = ""
     try:
         hl: int | None = parse_positive_int(request.args.get("hl"), "hl", 0, 1_000_000) or None
-    except ParamError:
+    except QueryError:
         hl = None
     index = current_index()
     release = index.document(doc_id)

@@ -1,0 +1,91 @@
+"""The parameters of a search, validated once for every caller (Python, CLI, HTTP).
+
+:class:`SearchParams` checks what an :meth:`search.Index.search` call may ask for and raises
+:class:`~search.errors.QueryError` with a stable ``code`` and a message naming the parameter as
+the HTTP API spells it (``q``, ``page``, ``per_page``, ``section``, ``speaker``, ``doc``); the web
+layer only turns URL strings into these values first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .documents import valid_doc_id
+from .errors import QueryError
+from .models import SECTIONS
+
+#: Longest query, in characters.
+MAX_QUERY_LENGTH = 500
+#: Most hits on one page.
+MAX_PER_PAGE = 100
+#: Deepest hit a page may reach (``page * per_page``): a deeper page means a vaguer query.
+MAX_DEPTH = 100_000
+#: Longest ``speaker`` or ``doc`` filter value.
+MAX_FILTER_LENGTH = 200
+
+
+def _whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_count(name: str, value: object, maximum: int | None = None) -> None:
+    if not _whole_number(value):
+        raise QueryError(f"{name} must be a positive integer", code=f"invalid_{name}")
+    if value < 1:
+        raise QueryError(f"{name} must be at least 1", code=f"invalid_{name}")
+    if maximum is not None and value > maximum:
+        raise QueryError(f"{name} must be at most {maximum}", code=f"invalid_{name}")
+
+
+def _filter_value(name: str, value: object) -> str | None:
+    """A ``speaker`` / ``doc`` value: None when missing or blank, else stripped."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise QueryError(f"{name} must be a string", code=f"invalid_{name}")
+    if len(value) > MAX_FILTER_LENGTH:
+        raise QueryError(f"{name} must be at most {MAX_FILTER_LENGTH} characters",
+                         code=f"invalid_{name}")
+    return value.strip() or None
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """A valid search request; constructing one checks every field.
+
+    ``section`` is one of :data:`search.models.SECTIONS` (or None for all); ``speaker`` and
+    ``doc_id`` are stripped, blank meaning no filter; ``doc_id`` must be a usable release id
+    as given (see :func:`search.documents.valid_doc_id`).
+    """
+
+    query: str = ""
+    page: int = 1
+    per_page: int = 10
+    section: str | None = None
+    speaker: str | None = None
+    doc_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.query, str):
+            raise QueryError("q must be a string", code="invalid_query")
+        if len(self.query) > MAX_QUERY_LENGTH:
+            raise QueryError(f"q must be at most {MAX_QUERY_LENGTH} characters",
+                             code="query_too_long")
+        _check_count("page", self.page)
+        _check_count("per_page", self.per_page, MAX_PER_PAGE)
+        if self.page * self.per_page > MAX_DEPTH:
+            raise QueryError("page is too far: narrow the query instead", code="invalid_page")
+        if self.section is not None and self.section not in SECTIONS:
+            raise QueryError(f"section must be one of: {', '.join(SECTIONS)}",
+                             code="invalid_section")
+        object.__setattr__(self, "speaker", _filter_value("speaker", self.speaker))
+        raw_doc = self.doc_id
+        doc_id = _filter_value("doc", raw_doc)
+        if doc_id is not None and not valid_doc_id(raw_doc):
+            raise QueryError("doc is not a valid document id", code="invalid_doc")
+        object.__setattr__(self, "doc_id", doc_id)
+
+    def filters(self) -> dict[str, str]:
+        """The active filters as URL parameters (``section``, ``speaker``, ``doc``)."""
+        named = (("section", self.section), ("speaker", self.speaker), ("doc", self.doc_id))
+        return {name: value for name, value in named if value}
