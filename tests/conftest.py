@@ -2,6 +2,9 @@
 
 Fixture names are deliberately distinct from the ones web tests define for themselves
 (``index_dir``, ``index``, ``app``, ``client``).
+
+Tests marked ``slow`` (long end-to-end runs: the soak, the speed smoke run) are deselected
+unless ``--run-slow`` is given; the README's test command and CI give it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,20 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SAMPLE_ID = "dezhou-press-conference-13"
 ENGINE_DATA = Path(__file__).resolve().parent / "data" / "engine"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true",
+                     help="also run the tests marked slow (the README's test command does)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 @dataclass

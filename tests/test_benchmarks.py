@@ -108,6 +108,7 @@ def test_percentile_interpolates_between_ranks():
     assert percentile(list(map(float, range(1, 102))), 95) == 96.0
 
 
+@pytest.mark.slow
 def test_speed_smoke_prints_every_row_with_positive_numbers(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(

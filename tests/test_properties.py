@@ -236,7 +236,7 @@ def _assert_only_mark(fragment: str) -> str:
        st.sampled_from([None, "body", "answer", "question"]))
 def test_index_search_answers_any_string(sample_ix, query: str, section: str | None) -> None:
     if len(query) > MAX_QUERY_LENGTH:
-        with pytest.raises(QueryError, match=f"longer than {MAX_QUERY_LENGTH}"):
+        with pytest.raises(QueryError, match=f"q must be at most {MAX_QUERY_LENGTH} characters"):
             sample_ix.search(query)
         return
     result = sample_ix.search(query, per_page=100, section=section)

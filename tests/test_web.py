@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from test_web_support import DOC_ID, SEEDS
 
-from search import Index, build_index, open_index
+from search import Index, build_index
 from web import create_app
 from web.config import ConfigError, load_config
 from web.index_holder import EXTENSION_KEY
@@ -28,17 +28,15 @@ from web.security import CONTENT_SECURITY_POLICY
 
 
 @pytest.fixture(scope="session")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real index built once per session from ``seeds/``."""
-    path = tmp_path_factory.mktemp("web") / "index"
-    build_index([SEEDS], path)
-    return path
+def index_dir(sample_index: Path) -> Path:
+    """The session's index of ``seeds/`` (read only)."""
+    return sample_index
 
 
 @pytest.fixture(scope="session")
-def index(index_dir: Path) -> Index:
+def index(sample_ix: Index) -> Index:
     """The same index opened directly, to compute expected values."""
-    return open_index(index_dir)
+    return sample_ix
 
 
 @pytest.fixture
