@@ -149,7 +149,7 @@ def write_meta(generation: Path, meta: dict) -> None:
     os.replace(tmp, generation / META)
 
 
-# Lock descriptors this process holds. Forked children (Whoosh's indexing workers) close their
+# Lock descriptors this process holds. Forked children (the bulk writer's workers) close their
 # copies, so the lock dies with the reindex process itself, and they are killed if it dies: a
 # ``kill -9`` of a parallel reindex leaves neither a held lock nor orphaned workers.
 _held_fds: set[int] = set()
