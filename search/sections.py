@@ -3,7 +3,8 @@
 :func:`classify_paragraphs` gives every line of a release a section (see
 :data:`search.models.SECTIONS`), and each answer its speaker and organisation, following
 Chinese government press-conference conventions.  Each line is classified on its
-simplified-script form (OpenCC ``t2s``, for classification only):
+simplified-script form (OpenCC ``t2s``, for classification only) by the first of
+:data:`_RULES` that applies:
 
 * ``title`` -- paragraph 1;
 * ``boilerplate`` -- a copyright / disclaimer header (``德州新闻网版权与免责声明：``) and the
@@ -37,22 +38,19 @@ __all__ = ["classify_paragraphs", "extract_date", "parse_iso_date", "simplified_
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
 
-def _simplified(text: str) -> str:
-    return opencc_converter("t2s").convert(without_surrogates(text))
-
-
 def simplified_lines(lines: list[str]) -> list[str]:
     """The simplified-script form (OpenCC ``t2s``) of each of ``lines``, in one OpenCC call
     when the lines allow it (no line break inside, and the conversion keeps every line's
     length), else line by line."""
+    t2s = opencc_converter("t2s")
     if len(lines) > 1 and not any("\n" in line for line in lines):
         joined = "\n".join(lines)
-        out = _simplified(joined)
+        out = t2s.convert(without_surrogates(joined))
         if len(out) == len(joined):
             parts = out.split("\n")
             if len(parts) == len(lines):
                 return parts
-    return [_simplified(line) for line in lines]
+    return [t2s.convert(without_surrogates(line)) for line in lines]
 
 
 _COLON = ":："
@@ -60,12 +58,14 @@ _SENTENCE_PUNCT = '，。；！？,;!?“”"《》'
 # Full-width digits to ASCII, for dates and enumerators.
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
-# Speaker / reporter prefix: the text before the first colon, short and without sentence
+# ------------------------------------------------------------------------ speakers
+
+# Speaker / reporter label: the text before the first colon, short and without sentence
 # punctuation.
-_MAX_PREFIX = 50
+_MAX_LABEL = 50
 _NAME_RE = re.compile(f"[{_CJK}]{{2,4}}|[{_CJK}]{{1,6}}[·•][{_CJK}]{{1,8}}")
 
-_QUESTION_PREFIX_RE = re.compile(r"(?:.*记者(?:提问|问)?|问|提问|Q)", re.IGNORECASE)
+_QUESTION_LABEL_RE = re.compile(r"(?:.*记者(?:提问|问)?|问|提问|Q)", re.IGNORECASE)
 _ANSWER_LABEL_RE = re.compile(r"(?:答|回答|A)", re.IGNORECASE)
 _MODERATOR_RE = re.compile(r"(?:.*主持人|主持)")
 
@@ -93,6 +93,42 @@ _REPORTING_VERB_RE = re.compile(
 )
 _ORG_FILLER_RE = re.compile(r"(?:相关|有关|的)+$")
 
+
+def _label(simple: str) -> str | None:
+    """The text before the first colon when that looks like a speaker label."""
+    positions = [i for i in (simple.find(c) for c in _COLON) if i >= 0]
+    if not positions:
+        return None
+    end = min(positions)
+    label = simple[:end].strip()
+    if not label or end > _MAX_LABEL or any(c in _SENTENCE_PUNCT for c in label):
+        return None
+    return label
+
+
+def _parse_speaker(label: str) -> tuple[str | None, str | None] | None:
+    """(speaker, organisation) of a "organisation + titles + name" label, or None.
+
+    ``市工信局党组成员、副局长、新闻发言人田汝勇`` gives ``("田汝勇", "市工信局")``; a label
+    ending with a title (``市工信局相关负责人``) gives no name.
+    """
+    titles = list(_TITLE_RE.finditer(label))
+    if not titles:
+        return None
+    organisation = _ORG_FILLER_RE.sub("", label[: titles[0].start()].strip(" 、,，"))
+    name = label[titles[-1].end() :].strip(" 、")
+    if name and (not _NAME_RE.fullmatch(name) or _REPORTING_VERB_RE.search(name)):
+        return None
+    return name or None, organisation or None
+
+
+def _is_name(label: str) -> bool:
+    """Whether a label is a bare person's name (``汪文斌``), not reported speech."""
+    return _NAME_RE.fullmatch(label) is not None and not _REPORTING_VERB_RE.search(label)
+
+
+# ------------------------------------------------------------------------- credits
+
 _CREDIT_ROLES = (
     "本报记者|本台记者|本网记者|记者|见习记者|实习记者|实习生|通讯员|责任编辑|值班编辑|"
     "编辑|责编|美编|主编|编审|审核|审校|初审|复审|终审|一审|二审|三审|校对|监制|策划|统筹|"
@@ -108,61 +144,6 @@ _SPACED_ROLES = frozenset(
 _SPACED_NAMES_RE = re.compile(f"[{_CJK}]{{2,4}}(?:[、,，][{_CJK}]{{2,4}})*")
 _BRACKETS = " ()（）【】[]"
 _PRODUCED_RE = re.compile(r"[^，。；！？,;!:：]{1,40}(?:出品|联合出品|制作|监制)")
-
-_BOILERPLATE_HEADER_RE = re.compile(
-    r"[^，。；！？,;!?]{0,24}(?:版权|免责|著作权)[^，。；！？,;!?]{0,10}(?:声明|说明|条款|公告)\s*[:：]?"
-)
-_BOILERPLATE_LINE_RE = re.compile(
-    r"(?:^\s*(?:版权所有|copyright|©|\(c\))"
-    r"|未经.{0,12}(?:授权|许可|同意).{0,12}(?:不得|禁止|严禁|请勿).{0,6}(?:转载|复制|使用)"
-    r"|转载请注明|如有侵权|如涉及侵权|联系删除)",
-    re.IGNORECASE,
-)
-_BOILERPLATE_WORDS_RE = re.compile(r"版权|转载|授权|侵权|免责|著作权|声明")
-_CIRCLED_RE = re.compile(r"\s*[\u2460-\u2473\u2474-\u2487\u2488-\u249b\u3251-\u325f]")
-_NUMBERED_RE = re.compile(r"\s*(?:\d{1,2}\s*[.、．]|[(（]\s*\d{1,2}\s*[)）])")
-# Enumerated sub-points inside an answer ("一、", "（二）", "三是", "1.", "第一，"...).
-_ENUMERATED_RE = re.compile(
-    r"\s*(?:[一二三四五六七八九十]+\s*(?:[、.．是]|要)|[(（]\s*[一二三四五六七八九十\d]+\s*[)）]"
-    r"|\d{1,2}\s*[.、．]|第[一二三四五六七八九十]+|[\u2460-\u2473])"
-)
-_MAX_HEADING = 25
-
-
-def _speaker_prefix(simple: str) -> tuple[str, int] | None:
-    """(text before the first colon, its length) when that looks like a speaker label."""
-    positions = [i for i in (simple.find(c) for c in _COLON) if i >= 0]
-    if not positions:
-        return None
-    end = min(positions)
-    prefix = simple[:end].strip()
-    if not prefix or end > _MAX_PREFIX or any(c in _SENTENCE_PUNCT for c in prefix):
-        return None
-    return prefix, end
-
-
-def _parse_speaker(prefix: str) -> tuple[str | None, str | None] | None:
-    """(speaker, organisation) of a "organisation + titles + name" prefix, or None.
-
-    ``市工信局党组成员、副局长、新闻发言人田汝勇`` gives ``("田汝勇", "市工信局")``; a prefix
-    ending with a title (``市工信局相关负责人``) gives no name.
-    """
-    titles = list(_TITLE_RE.finditer(prefix))
-    if not titles:
-        return None
-    organisation = _ORG_FILLER_RE.sub("", prefix[: titles[0].start()].strip(" 、,，"))
-    name = prefix[titles[-1].end() :].strip(" 、")
-    if name and (not _NAME_RE.fullmatch(name) or _REPORTING_VERB_RE.search(name)):
-        return None
-    return name or None, organisation or None
-
-
-def _original_span(original: str, simple: str, text: str | None) -> str | None:
-    """``text`` (found in the simplified line) in the line's original script."""
-    if text is None or len(original) != len(simple):
-        return text
-    start = simple.find(text)
-    return original[start : start + len(text)] if start >= 0 else text
 
 
 def _is_credits(simple: str) -> bool:
@@ -186,6 +167,32 @@ def _is_credits(simple: str) -> bool:
     )
 
 
+# --------------------------------------------------------------------- boilerplate
+
+_BOILERPLATE_HEADER_RE = re.compile(
+    r"[^，。；！？,;!?]{0,24}(?:版权|免责|著作权)[^，。；！？,;!?]{0,10}(?:声明|说明|条款|公告)\s*[:：]?"
+)
+_BOILERPLATE_LINE_RE = re.compile(
+    r"(?:^\s*(?:版权所有|copyright|©|\(c\))"
+    r"|未经.{0,12}(?:授权|许可|同意).{0,12}(?:不得|禁止|严禁|请勿).{0,6}(?:转载|复制|使用)"
+    r"|转载请注明|如有侵权|如涉及侵权|联系删除)",
+    re.IGNORECASE,
+)
+_BOILERPLATE_WORDS_RE = re.compile(r"版权|转载|授权|侵权|免责|著作权|声明")
+_CIRCLED_RE = re.compile(r"\s*[\u2460-\u2473\u2474-\u2487\u2488-\u249b\u3251-\u325f]")
+_NUMBERED_RE = re.compile(r"\s*(?:\d{1,2}\s*[.、．]|[(（]\s*\d{1,2}\s*[)）])")
+
+
+# ------------------------------------------------------------------------ headings
+
+# Enumerated sub-points inside an answer ("一、", "（二）", "三是", "1.", "第一，"...).
+_ENUMERATED_RE = re.compile(
+    r"\s*(?:[一二三四五六七八九十]+\s*(?:[、.．是]|要)|[(（]\s*[一二三四五六七八九十\d]+\s*[)）]"
+    r"|\d{1,2}\s*[.、．]|第[一二三四五六七八九十]+|[\u2460-\u2473])"
+)
+_MAX_HEADING = 25
+
+
 def _is_heading(simple: str) -> bool:
     stripped = simple.strip()
     return (
@@ -195,81 +202,139 @@ def _is_heading(simple: str) -> bool:
     )
 
 
+# --------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One line to classify: as written, and simplified (ASCII digits) with its label."""
+
+    text: str
+    simple: str
+    label: str | None
+
+    def original(self, span: str | None) -> str | None:
+        """``span`` (found in :attr:`simple`) in the line's own script."""
+        if span is None or len(self.text) != len(self.simple):
+            return span
+        start = self.simple.find(span)
+        return self.text[start : start + len(span)] if start >= 0 else span
+
+
+#: What a rule decides for a line: (section, speaker, organisation).
+_Verdict = tuple[str, str | None, str | None]
+
+#: A rule sees the line and the paragraph before it (all that classification carries from
+#: line to line: its section, and its speaker when it is an answer) and returns a verdict,
+#: or None when it does not apply.
+_Rule = Callable[[_Line, Paragraph], _Verdict | None]
+
+
+def _boilerplate(line: _Line, previous: Paragraph) -> _Verdict | None:
+    s = line.simple
+    if _BOILERPLATE_HEADER_RE.fullmatch(s) or _BOILERPLATE_LINE_RE.search(s):
+        return "boilerplate", None, None
+    if previous.section == "boilerplate" and (
+        _CIRCLED_RE.match(s) or _NUMBERED_RE.match(s) or _BOILERPLATE_WORDS_RE.search(s)
+    ):
+        return "boilerplate", None, None  # an item of the notice above
+    return None
+
+
+def _credits(line: _Line, previous: Paragraph) -> _Verdict | None:
+    return ("credits", None, None) if _is_credits(line.simple) else None
+
+
+def _question(line: _Line, previous: Paragraph) -> _Verdict | None:
+    label = line.label
+    if (
+        label is not None
+        and _QUESTION_LABEL_RE.fullmatch(label)
+        and not label.startswith("答")  # "答记者问：" is a heading
+    ):
+        return "question", None, None
+    return None
+
+
+def _moderator(line: _Line, previous: Paragraph) -> _Verdict | None:
+    # Before the speaker rule: a moderator's label may hold titles ("新闻办副主任、主持人："),
+    # but the moderator answers nothing; the line is body and ends the answer before it.
+    if line.label is not None and _MODERATOR_RE.fullmatch(line.label):
+        return "body", None, None
+    return None
+
+
+def _speaker(line: _Line, previous: Paragraph) -> _Verdict | None:
+    found = _parse_speaker(line.label) if line.label is not None else None
+    if found is None:
+        return None
+    return "answer", line.original(found[0]), line.original(found[1])
+
+
+def _answer_label(line: _Line, previous: Paragraph) -> _Verdict | None:
+    if (
+        line.label is not None
+        and previous.section == "question"
+        and _ANSWER_LABEL_RE.fullmatch(line.label)
+    ):
+        return "answer", None, None
+    return None
+
+
+def _bare_name(line: _Line, previous: Paragraph) -> _Verdict | None:
+    if line.label is not None and previous.section == "question" and _is_name(line.label):
+        return "answer", line.original(line.label), None
+    return None
+
+
+def _answer_goes_on(line: _Line, previous: Paragraph) -> _Verdict | None:
+    # An answer runs until a heading; its enumerated points ("一、加强监测") are not headings.
+    if previous.section == "answer" and not (
+        _is_heading(line.simple) and not _ENUMERATED_RE.match(line.simple)
+    ):
+        return "answer", previous.speaker, previous.organization
+    return None
+
+
+#: The rules in order: the first that applies classifies the line; no rule applying makes it
+#: ``body``.
+_RULES: tuple[_Rule, ...] = (
+    _boilerplate,
+    _credits,
+    _question,
+    _moderator,
+    _speaker,
+    _answer_label,
+    _bare_name,
+    _answer_goes_on,
+)
+
+
+def _classify(line: _Line, previous: Paragraph) -> _Verdict:
+    for rule in _RULES:
+        verdict = rule(line, previous)
+        if verdict is not None:
+            return verdict
+    return "body", None, None
+
+
 def classify_paragraphs(lines: list[str]) -> list[Paragraph]:
     """Number ``lines`` from 1 and assign each a section (and speaker for answers).
 
     ``lines`` are the release's non-empty, stripped lines, the title first.  Classification is
-    done on the simplified-script form of each line; the texts, speaker names and
+    done on the simplified-script form of each line, by the first of :data:`_RULES` that
+    applies given the line and the paragraph before it; the texts, speaker names and
     organisations keep the release's own script.
     """
-    paragraphs: list[Paragraph] = []
-    # The open answer's (name, organisation), None outside an answer.
-    speaker: tuple[str | None, str | None] | None = None
-    in_boilerplate = False
+    if not lines:
+        return []
+    paragraphs = [Paragraph(1, lines[0], "title")]
     simples = simplified_lines(lines)
-    for number, line in enumerate(lines, start=1):
-        if number == 1:
-            paragraphs.append(Paragraph(number, line, "title"))
-            continue
-        simple = simples[number - 1].translate(_DIGITS)
-        previous = paragraphs[-1].section
-        section = "body"
-        found: tuple[str | None, str | None] | None = None
-        prefix = _speaker_prefix(simple)
-        label = prefix[0] if prefix else None
-
-        if (
-            _BOILERPLATE_HEADER_RE.fullmatch(simple)
-            or _BOILERPLATE_LINE_RE.search(simple)
-            or (
-                in_boilerplate
-                and (
-                    _CIRCLED_RE.match(simple)
-                    or _NUMBERED_RE.match(simple)
-                    or _BOILERPLATE_WORDS_RE.search(simple)
-                )
-            )
-        ):
-            section = "boilerplate"
-        elif _is_credits(simple):
-            section = "credits"
-        elif (
-            label is not None
-            and _QUESTION_PREFIX_RE.fullmatch(label)
-            and not label.startswith("答")  # "答记者问：" is a heading
-        ):
-            section = "question"
-        elif label is not None and _MODERATOR_RE.fullmatch(label):
-            section = "body"
-        elif label is not None and (parsed := _parse_speaker(label)) is not None:
-            section, found = "answer", parsed
-        elif (
-            label is not None
-            and previous == "question"
-            and _ANSWER_LABEL_RE.fullmatch(label)
-        ):
-            section, found = "answer", (None, None)
-        elif (
-            label is not None
-            and previous == "question"
-            and _NAME_RE.fullmatch(label)
-            and not _REPORTING_VERB_RE.search(label)
-        ):
-            section, found = "answer", (label, None)
-        elif speaker is not None and not (
-            _is_heading(simple) and not _ENUMERATED_RE.match(simple)
-        ):
-            section, found = "answer", speaker
-
-        in_boilerplate = section == "boilerplate"
-        if section == "answer" and found is not None:
-            name = _original_span(line, simple, found[0])
-            organisation = _original_span(line, simple, found[1])
-            speaker = found if found is speaker else (name, organisation)
-            paragraphs.append(Paragraph(number, line, "answer", speaker[0], speaker[1]))
-        else:
-            speaker = None
-            paragraphs.append(Paragraph(number, line, section))
+    for number, text, simple in zip(range(2, len(lines) + 1), lines[1:], simples[1:]):
+        simple = simple.translate(_DIGITS)
+        section, speaker, organisation = _classify(_Line(text, simple, _label(simple)),
+                                                   paragraphs[-1])
+        paragraphs.append(Paragraph(number, text, section, speaker, organisation))
     return paragraphs
 
 
