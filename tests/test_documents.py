@@ -1,4 +1,5 @@
-"""Tests of search.documents: decoding, release structure, dates and problem reporting.
+"""Tests of search.documents (and the search.sources and search.sections behind it): decoding,
+release structure, dates and problem reporting.
 
 Every test reads real files (committed fixtures or files written to ``tmp_path``).
 """
@@ -13,17 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from search.documents import (
-    SOURCE_SUFFIXES,
-    Problem,
-    decode_bytes,
-    extract_date,
-    iter_source_files,
-    parse_release,
-    read_releases,
-)
+from search.documents import parse_release, read_releases
 from search.errors import SourceError
 from search.models import Release
+from search.sections import extract_date
+from search.sources import SOURCE_SUFFIXES, Problem, decode_bytes, iter_source_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "seeds" / "dezhou-press-conference-13.txt"

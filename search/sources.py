@@ -1,0 +1,391 @@
+"""Reading source files into raw release records: finding the files, decoding, JSONL.
+
+Sources are plain-text releases (one per ``.txt`` / ``.md`` file, the file name without its
+extension being the release id) and JSONL corpora (``.jsonl``, one release per line:
+``{"id", "title", "text", optional "date", "source", "url"}``).  Each suffix has its reader in
+:data:`READERS`; a reader yields, for each release in its file, a :class:`RawRelease` (the
+text as the source gives it, not yet repaired or split) or, when the caller already has that
+release, :class:`Unchanged`.
+
+Decoding (:func:`decode_bytes`): strict UTF-8 (with or without BOM) first; a mostly-UTF-8 file
+with a few bad bytes gets them replaced by U+FFFD; anything else is handed to
+charset-normalizer (GB18030/GBK, Big5...).  Binary (NUL bytes) or undecodable data raises
+:class:`~search.errors.SourceError`.
+
+:func:`read_sources` reads a list of files, reporting every problem as a :class:`Problem` and
+going on.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.errors import SourceError
+
+__all__ = [
+    "MAX_BAD_UTF8_SHARE",
+    "MAX_DOC_ID_LENGTH",
+    "READERS",
+    "SOURCE_SUFFIXES",
+    "Problem",
+    "RawRelease",
+    "Reader",
+    "Skip",
+    "Unchanged",
+    "decode_bytes",
+    "iter_source_files",
+    "read_sources",
+    "valid_doc_id",
+]
+
+#: A file is taken as damaged UTF-8 (rather than another encoding) when at most this share of
+#: its non-ASCII bytes are invalid UTF-8.  Text in a legacy CJK encoding is nearly all invalid
+#: as UTF-8, so the two cases are far apart.
+MAX_BAD_UTF8_SHARE = 0.1
+
+#: Longest release id: ids travel in URLs (``/doc/<id>``).
+MAX_DOC_ID_LENGTH = 200
+
+
+@dataclass
+class Problem:
+    """Something wrong with a source file or JSONL line, reported while reading releases."""
+
+    source: str  # file path, with ":LINE" for JSONL lines
+    message: str  # human-readable, English
+    skipped: bool  # True if the release/line was not indexed
+
+    def __str__(self) -> str:
+        suffix = " (skipped)" if self.skipped else ""
+        return f"{self.source}: {self.message}{suffix}"
+
+    @classmethod
+    def replaced_bytes(cls, source: str, count: int) -> Problem:
+        """The report of ``count`` undecodable bytes replaced (the release is still read)."""
+        return cls(source, f"replaced {count} undecodable byte(s) with U+FFFD", skipped=False)
+
+
+@dataclass
+class RawRelease:
+    """One release as its source gives it: text not yet repaired, split or classified."""
+
+    doc_id: str
+    text: str
+    location: str  # where it was read: the file, or "file:LINE" for JSONL
+    content_hash: str  # sha256 of the raw bytes (file or JSONL line)
+    title: str | None = None  # given apart from the text (JSONL "title")
+    date: str | None = None  # as the source states it (JSONL "date"), not yet checked
+    source: str | None = None  # the source's own name for its origin, else the file
+    url: str | None = None
+    default_year: int | None = None  # year of a date written without one (file's mtime)
+    replaced_bytes: int = 0  # undecodable bytes replaced by U+FFFD (not yet reported)
+
+
+@dataclass
+class Unchanged:
+    """A release whose content hash the caller already has: read but not parsed again."""
+
+    doc_id: str
+    content_hash: str
+    location: str  # where it was read, as in RawRelease
+
+
+#: ``skip(doc_id, content_hash, location)``: True when the caller already has this exact
+#: release, read from the same place.
+Skip = Callable[[str, str, str], bool]
+
+#: ``reader(path, problems, skip)``: the releases of one file, in order.  Problems of single
+#: releases (a malformed JSONL line) are appended to ``problems``; a problem that stops the
+#: whole file raises :class:`SourceError` or :class:`OSError`.
+Reader = Callable[[Path, list[Problem], Skip | None], Iterator[RawRelease | Unchanged]]
+
+
+# ---------------------------------------------------------------------------------- ids
+
+
+def valid_doc_id(doc_id: str) -> bool:
+    """Whether ``doc_id`` can be a release id: not empty, at most 200 characters, not path-like
+    (no ``/`` or ``\\``, no leading dot), no control characters. The web app looks up only
+    such ids, so every indexed release can be opened there."""
+    if not doc_id or len(doc_id) > MAX_DOC_ID_LENGTH:
+        return False
+    if "/" in doc_id or "\\" in doc_id or doc_id.startswith("."):
+        return False
+    return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in doc_id)
+
+
+# ---------------------------------------------------------------------------- decoding
+
+#: Decoder used for a detected encoding family.  The detector cannot reliably tell the
+#: variants of one family apart: Big5-HKSCS and Windows Big5 (cp950, what Taiwanese files are
+#: in practice) disagree on a few code points (cp950 ``C7E9`` is ① but HKSCS katakana), so the
+#: common variant is used when it decodes the data strictly; GB2312 and GBK are read with
+#: their superset GB18030.
+_PREFERRED_DECODER = {
+    "big5": "cp950",
+    "big5hkscs": "cp950",
+    "cp950": "cp950",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "gb18030": "gb18030",
+}
+
+_BOM = b"\xef\xbb\xbf"
+_BAD_BYTE_RE = re.compile("[\udc80-\udcff]")
+_ASCII_BYTES = bytes(range(0x80))
+
+
+def _decode_with(data: bytes, encoding: str) -> tuple[str, int]:
+    """Decode with ``encoding``, each undecodable byte becoming U+FFFD; (text, bad bytes)."""
+    text = data.decode(encoding, "surrogateescape")
+    text, bad = _BAD_BYTE_RE.subn("\ufffd", text)
+    return text, bad
+
+
+def _decode(data: bytes, source: str) -> tuple[str, int, str]:
+    """(text, replaced bytes, Python codec name) of ``data``; see :func:`decode_bytes`."""
+    if b"\x00" in data:
+        raise SourceError("binary file (contains NUL bytes)", source)
+    has_bom = data.startswith(_BOM)
+    body = data[3:] if has_bom else data
+    try:
+        return body.decode("utf-8"), 0, "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text, bad = _decode_with(body, "utf-8")
+    non_ascii = len(body.translate(None, _ASCII_BYTES))
+    if has_bom or bad <= non_ascii * MAX_BAD_UTF8_SHARE:
+        return text, bad, "utf-8"
+
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(body).best()
+    if best is None:
+        raise SourceError("undecodable file (not text in a known encoding)", source)
+    preferred = _PREFERRED_DECODER.get(best.encoding)
+    if preferred is not None:
+        try:
+            return body.decode(preferred), 0, preferred
+        except UnicodeDecodeError:
+            pass
+    return str(best), 0, best.encoding
+
+
+def decode_bytes(data: bytes, source: str) -> tuple[str, int]:
+    """Decode a source file's bytes; returns (text, number of replaced bad bytes).
+
+    Strict UTF-8 (a leading BOM is dropped) is tried first.  Data that is UTF-8 apart from a
+    few invalid bytes (at most :data:`MAX_BAD_UTF8_SHARE` of its non-ASCII bytes, or any
+    number after a UTF-8 BOM) is decoded with each bad byte replaced by U+FFFD.  Anything else
+    goes to charset-normalizer's detector (GB18030/GBK, Big5...).  Raises :class:`SourceError`
+    for binary data (NUL bytes) or data no encoding decodes.
+    """
+    text, bad, _ = _decode(data, source)
+    return text, bad
+
+
+def _mtime_year(path: Path) -> int | None:
+    try:
+        return _dt.datetime.fromtimestamp(path.stat().st_mtime).year
+    except (OSError, OverflowError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------- text files
+
+
+def _read_text_file(
+    path: Path, problems: list[Problem], skip: Skip | None = None
+) -> Iterator[RawRelease | Unchanged]:
+    """A ``.txt`` file: one release, its id the file name without extension."""
+    source = str(path)
+    if not valid_doc_id(path.stem):
+        raise SourceError(
+            f"unusable id {path.stem[:40]!r}: ids must be 1-{MAX_DOC_ID_LENGTH} characters, "
+            "without slashes, a leading dot or control characters", path.stem[:40])
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if skip is not None and skip(path.stem, digest, source):
+        yield Unchanged(path.stem, digest, source)
+        return
+    text, bad = decode_bytes(data, source)
+    yield RawRelease(
+        doc_id=path.stem,
+        text=text,
+        location=source,
+        content_hash=digest,
+        source=source,
+        default_year=_mtime_year(path),
+        replaced_bytes=bad,
+    )
+
+
+# Markdown ATX heading markers ("# 标题") are not part of the text.
+_MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
+
+
+def _read_markdown_file(
+    path: Path, problems: list[Problem], skip: Skip | None = None
+) -> Iterator[RawRelease | Unchanged]:
+    """A ``.md`` file: read as a ``.txt`` file, without its heading markers."""
+    for record in _read_text_file(path, problems, skip):
+        if isinstance(record, RawRelease):
+            record.text = _MD_HEADING_RE.sub("", record.text)
+        yield record
+
+
+# --------------------------------------------------------------------------- JSONL
+
+
+def _optional_string(record: dict, key: str, source: str) -> str | None:
+    value = record.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise SourceError(f'"{key}" must be a string, not {type(value).__name__}', source)
+
+
+def _jsonl_record(
+    raw: bytes, text: str, bad: int, source: str, default_year: int | None,
+    skip: Skip | None,
+) -> RawRelease | Unchanged:
+    """One JSONL line (``text`` decoded from ``raw``) as a record; raises
+    :class:`SourceError` if it is malformed."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SourceError(f"invalid JSON ({error.msg}, column {error.colno})", source) from None
+    if not isinstance(record, dict):
+        raise SourceError(f"expected a JSON object, not {type(record).__name__}", source)
+    doc_id = record.get("id")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+        raise SourceError('missing or invalid "id" (a string or integer)', source)
+    doc_id = str(doc_id).strip()
+    if not doc_id:
+        raise SourceError('empty "id"', source)
+    if not valid_doc_id(doc_id):
+        raise SourceError(
+            f'unusable "id" {doc_id[:40]!r} (at most {MAX_DOC_ID_LENGTH} characters, '
+            "no slashes, leading dot or control characters)", source)
+    body = record.get("text")
+    if not isinstance(body, str):
+        raise SourceError('missing or invalid "text" (a string)', source)
+    if not body.strip():
+        raise SourceError('empty "text"', source)
+    digest = hashlib.sha256(raw).hexdigest()
+    if skip is not None and skip(doc_id, digest, source):
+        return Unchanged(doc_id, digest, source)
+    title = _optional_string(record, "title", source)
+    date = _optional_string(record, "date", source)
+    origin = _optional_string(record, "source", source)
+    url = _optional_string(record, "url", source)
+    return RawRelease(
+        doc_id=doc_id,
+        text=body,
+        location=source,
+        content_hash=digest,
+        title=title,
+        date=date,
+        source=origin or source,
+        url=url,
+        default_year=default_year,
+        replaced_bytes=bad,
+    )
+
+
+def _read_jsonl_file(
+    path: Path, problems: list[Problem], skip: Skip | None = None
+) -> Iterator[RawRelease | Unchanged]:
+    """A ``.jsonl`` file: one release per non-blank line; a malformed line is reported and
+    skipped."""
+    data = path.read_bytes()
+    # One encoding for the whole file; each line is then decoded on its own, so that its
+    # content hash and its bad bytes are its own.
+    _, _, encoding = _decode(data, str(path))
+    default_year = _mtime_year(path)
+    data = data.removeprefix(_BOM)
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        raw = raw.removesuffix(b"\r")
+        if not raw.strip():
+            continue
+        source = f"{path}:{number}"
+        text, bad = _decode_with(raw, encoding)
+        try:
+            record = _jsonl_record(raw, text, bad, source, default_year, skip)
+        except SourceError as error:
+            problems.append(Problem(source, error.reason, skipped=True))
+            continue
+        if bad and isinstance(record, Unchanged):
+            # A record handed on has its replaced bytes reported once it parses (it may still
+            # turn out empty); an unchanged one is not parsed, so they are reported here.
+            problems.append(Problem.replaced_bytes(source, bad))
+        yield record
+
+
+#: The reader of each source suffix (lower case).
+READERS: dict[str, Reader] = {
+    ".txt": _read_text_file,
+    ".md": _read_markdown_file,
+    ".jsonl": _read_jsonl_file,
+}
+
+#: File suffixes read as sources (compared case-insensitively).
+SOURCE_SUFFIXES = tuple(READERS)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _is_source(path: Path) -> bool:
+    return path.suffix.lower() in READERS
+
+
+def iter_source_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The source files named by ``paths``, folders expanded recursively.
+
+    Only files with a suffix in :data:`SOURCE_SUFFIXES` are kept; hidden files and folders
+    (name starting with ``.``) inside a folder are skipped.  The result is sorted and free of
+    duplicates.  A path that does not exist raises :class:`SourceError`.
+    """
+    found: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                for name in files:
+                    candidate = Path(root) / name
+                    if not name.startswith(".") and _is_source(candidate):
+                        found.add(candidate)
+        elif path.is_file():
+            if _is_source(path):
+                found.add(path)
+        else:
+            raise SourceError("no such file or folder", str(path))
+    return sorted(found)
+
+
+def read_sources(
+    files: Iterable[Path], problems: list[Problem], skip: Skip | None = None
+) -> Iterator[RawRelease | Unchanged]:
+    """The records of ``files`` (from :func:`iter_source_files`), in order, each file read by
+    its suffix's reader.
+
+    A file that cannot be read (binary, undecodable, unusable id, I/O error) is appended to
+    ``problems`` as skipped, and reading goes on with the next file.
+    """
+    for path in files:
+        reader = READERS[path.suffix.lower()]
+        try:
+            yield from reader(path, problems, skip)
+        except SourceError as error:
+            problems.append(Problem(str(path), error.reason, skipped=True))
+        except OSError as error:
+            problems.append(Problem(str(path), f"cannot read file: {error.strerror}", True))

@@ -1,0 +1,94 @@
+"""Tests of search.sources: the raw records its readers give, before repair and sections.
+
+Decoding and problem reporting through :func:`search.documents.read_releases` are tested in
+``test_documents.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from search.sources import (
+    READERS,
+    SOURCE_SUFFIXES,
+    Problem,
+    RawRelease,
+    Unchanged,
+    iter_source_files,
+    read_sources,
+)
+
+
+def test_every_source_suffix_has_a_reader() -> None:
+    assert set(SOURCE_SUFFIXES) == set(READERS)
+    assert all(suffix == suffix.lower() and suffix.startswith(".") for suffix in READERS)
+
+
+def test_text_and_markdown_files_give_their_text_unrepaired(tmp_path: Path) -> None:
+    text = tmp_path / "a.txt"
+    text.write_text("統(tǒng)籌\n# 不是标题\n", encoding="utf-8")
+    notes = tmp_path / "b.MD"
+    notes.write_text("# 标题\n\n正文\n", encoding="utf-8")
+    problems: list[Problem] = []
+    records = list(read_sources(iter_source_files([tmp_path]), problems))
+    assert problems == []
+    assert records == [
+        RawRelease(
+            doc_id="a", text="統(tǒng)籌\n# 不是标题\n", location=str(text),
+            content_hash=hashlib.sha256(text.read_bytes()).hexdigest(), source=str(text),
+            default_year=records[0].default_year,
+        ),
+        RawRelease(
+            doc_id="b", text="标题\n\n正文\n", location=str(notes),
+            content_hash=hashlib.sha256(notes.read_bytes()).hexdigest(), source=str(notes),
+            default_year=records[1].default_year,
+        ),
+    ]
+    assert all(isinstance(r.default_year, int) for r in records)
+
+
+def test_jsonl_lines_keep_their_fields_and_unchecked_date(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    lines = [
+        {"id": 7, "title": "标题", "text": "正文", "date": "2022-02-30", "source": "德州日报",
+         "url": "https://example.org/7"},
+        {"id": "b", "text": "正文"},
+    ]
+    raw = [json.dumps(line, ensure_ascii=False).encode("utf-8") for line in lines]
+    path.write_bytes(b"\n".join(raw) + b"\n")
+    problems: list[Problem] = []
+    first, second = read_sources([path], problems)
+    assert problems == []
+    assert first == RawRelease(
+        doc_id="7", text="正文", location=f"{path}:1",
+        content_hash=hashlib.sha256(raw[0]).hexdigest(), title="标题", date="2022-02-30",
+        source="德州日报", url="https://example.org/7", default_year=first.default_year,
+    )
+    assert (second.doc_id, second.location, second.source, second.date) == (
+        "b", f"{path}:2", f"{path}:2", None)
+
+
+def test_known_releases_are_unchanged_with_their_location(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("标题\n", encoding="utf-8")
+    path = tmp_path / "c.jsonl"
+    # One bad byte among many good ones: damaged UTF-8, not another encoding.
+    path.write_bytes(b'{"id": "j", "text": "' + "正文".encode() * 10 + b'\xff"}\n')
+    asked = []
+
+    def skip(doc_id: str, digest: str, location: str) -> bool:
+        asked.append((doc_id, location))
+        return True
+
+    problems: list[Problem] = []
+    records = list(read_sources(iter_source_files([tmp_path]), problems, skip))
+    a_hash = hashlib.sha256(b"\xe6\xa0\x87\xe9\xa2\x98\n").hexdigest()
+    j_hash = hashlib.sha256(path.read_bytes().rstrip(b"\n")).hexdigest()
+    assert records == [
+        Unchanged("a", a_hash, str(tmp_path / "a.txt")),
+        Unchanged("j", j_hash, f"{path}:1"),
+    ]
+    assert asked == [("a", str(tmp_path / "a.txt")), ("j", f"{path}:1")]
+    # An unchanged line is not parsed, so its replaced byte is reported by the reader.
+    assert problems == [Problem(f"{path}:1", "replaced 1 undecodable byte(s) with U+FFFD", False)]
