@@ -9,7 +9,7 @@ Everything the CLI and the web app use is exported here.
 """
 
 from .check import CheckReport, check_index
-from .documents import MAX_DOC_ID_LENGTH, Problem, valid_doc_id
+from .sources import MAX_DOC_ID_LENGTH, Problem, valid_doc_id
 from .errors import (
     DocumentNotFoundError,
     IndexAccessError,

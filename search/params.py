@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .documents import valid_doc_id
+from .sources import valid_doc_id
 from .errors import QueryError
 from .models import SECTIONS
 
@@ -55,7 +55,7 @@ class SearchParams:
 
     ``section`` is one of :data:`search.models.SECTIONS` (or None for all); ``speaker`` and
     ``doc_id`` are stripped, blank meaning no filter; ``doc_id`` must be a usable release id
-    as given (see :func:`search.documents.valid_doc_id`).
+    as given (see :func:`search.sources.valid_doc_id`).
     """
 
     query: str = ""
