@@ -149,7 +149,9 @@ class Index:
 
     @property
     def lexicon(self) -> Lexicon:
-        return self._state.lexicon
+        """The dictionary of the current generation (queries are read with it)."""
+        with self._lock:
+            return self._current().lexicon
 
     def close(self) -> None:
         """Close the open files (a later call reopens them)."""
@@ -174,10 +176,10 @@ class Index:
         """Rank the paragraphs matching ``query`` and return one page of hits."""
         t0 = time.perf_counter()
         _check_params(query, page, per_page, section)
-        pq = self.parse(query, section=section, speaker=speaker, doc_id=doc_id)
         start = (page - 1) * per_page
         with self._lock:
             st = self._current()
+            pq = _parse(st.lexicon, query, section=section, speaker=speaker, doc_id=doc_id)
             total, ranked = self._rank(st, pq, start + per_page)
             hits = [self._hit(st, pq, d, s) for d, s in ranked[start:start + per_page]]
         took = (time.perf_counter() - t0) * 1000
@@ -188,10 +190,10 @@ class Index:
         """Distinct release ids of the best paragraphs, best first (no snippets: fast)."""
         if len(query) > MAX_QUERY_LENGTH:
             query = query[:MAX_QUERY_LENGTH]
-        pq = self.parse(query)
         limit = 20 * k
         with self._lock:
             st = self._current()
+            pq = parse_query(query, st.lexicon)
             ids = self._doc_id_column(st)
             while True:
                 total, ranked = self._rank(st, pq, limit)
@@ -208,16 +210,14 @@ class Index:
 
     def parse(self, query: str, section: str | None = None, speaker: str | None = None,
               doc_id: str | None = None) -> ParsedQuery:
-        pq = parse_query(query, self._state.lexicon)
-        for name, value in (("section", section), ("speaker", speaker), ("doc", doc_id)):
-            if value:
-                pq.params.append((name, value))
-        return pq
+        """``query`` read with the dictionary of the current generation."""
+        return _parse(self.lexicon, query, section=section, speaker=speaker, doc_id=doc_id)
 
     def highlight(self, text: str, query: str) -> str:
         """The whole ``text`` as escaped HTML with the matches of ``query`` in ``<mark>``."""
-        pq = parse_query(query[:MAX_QUERY_LENGTH], self._state.lexicon)
-        return render(text, match_spans(text, pq, self._state.lexicon))
+        lexicon = self.lexicon
+        pq = parse_query(query[:MAX_QUERY_LENGTH], lexicon)
+        return render(text, match_spans(text, pq, lexicon))
 
     def document(self, doc_id: str) -> Release:
         """The release ``doc_id`` with all its paragraphs."""
@@ -500,6 +500,15 @@ def contains_run(tokens: list[str], run: list[str]) -> bool:
         if tokens[i] == first and tokens[i:i + n] == run:
             return True
     return False
+
+
+def _parse(lexicon: Lexicon, query: str, section: str | None = None, speaker: str | None = None,
+           doc_id: str | None = None) -> ParsedQuery:
+    pq = parse_query(query, lexicon)
+    for name, value in (("section", section), ("speaker", speaker), ("doc", doc_id)):
+        if value:
+            pq.params.append((name, value))
+    return pq
 
 
 def _close_quietly(st: _State) -> None:
