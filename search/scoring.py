@@ -52,7 +52,8 @@ def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
 
 def rank(generation, query: ParsedQuery, limit: int) -> tuple[int, list[tuple[int, float]]]:
     """The number of paragraphs of ``generation`` matching ``query`` and the best ``limit`` as
-    ``(document number, score)``, best first (ties by document number)."""
+    ``(document number, score)``: the tier of those matching every clause first, then by score
+    (ties by document number)."""
     p = generation.postings
     n = p.n
     allowed = p.live.copy()
