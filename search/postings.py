@@ -8,7 +8,6 @@ warm searcher answers from memory. Postings are read block by block from Whoosh'
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 
@@ -17,6 +16,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
 from .errors import IndexCorruptError, SearchError
+from .scoring import bm25
 
 #: Fields indexed on the head paragraph of each release only.
 HEAD_FIELDS = frozenset({"title"})
@@ -68,12 +68,9 @@ def _leaf_lengths(leaf, fieldname: str, count: int) -> np.ndarray:
 class Postings:
     """Per-generation cache of term postings and BM25 statistics (thread-safe)."""
 
-    def __init__(self, reader, k1: float, b: float, max_entries: int = 3_000_000,
-                 where: str = "the index"):
+    def __init__(self, reader, max_entries: int = 3_000_000, where: str = "the index"):
         self.reader = reader
         self.where = where
-        self.k1 = k1
-        self.b = b
         self.n = reader.doc_count_all()  # document numbers, deleted ones included
         self.n_live = max(1, reader.doc_count())
         self.max_entries = max_entries
@@ -149,7 +146,7 @@ class Postings:
             ids, tf = ids[keep], tf[keep]
         return ids, tf
 
-    def bm25(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and BM25 scores of one term (cached)."""
         key = (fieldname, text)
         with self._lock:
@@ -160,12 +157,8 @@ class Postings:
         ids, tf = self.raw(fieldname, text)
         if len(ids):
             lens = self.lengths(fieldname)
-            avgfl = self._avgfl[fieldname]
             # Live statistics: deleted documents linger in the segments until a merge.
-            idf = math.log(self._population(fieldname) / (len(ids) + 1)) + 1.0
-            k1 = self.k1
-            denom = tf + k1 * (1 - self.b) + (k1 * self.b / avgfl) * lens[ids]
-            scores = (idf * tf * (k1 + 1) / denom).astype(np.float32)
+            scores = bm25(tf, lens[ids], self._avgfl[fieldname], self._population(fieldname))
         else:
             scores = EMPTY_SCORES
         value = (ids, scores)
@@ -178,6 +171,7 @@ class Postings:
         return value
 
     def mask(self, ids: np.ndarray) -> np.ndarray:
+        """A boolean vector over all document numbers, true at ``ids``."""
         m = np.zeros(self.n, dtype=bool)
         m[ids] = True
         return m

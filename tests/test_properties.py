@@ -7,7 +7,8 @@ Those files check the properties over small hand-picked alphabets; here the inpu
 * analysis: token offsets slice the displayed text for ANY Unicode text, and a traditional text
   gives the simplified text's token stream over the whole vocabulary of the sample release;
 * queries: any string parses, and ``Index.search`` answers any string (``QueryError`` only when it
-  is over-long), with snippets that hold no markup but ``<mark>``;
+  is over-long), with snippets that hold no markup but ``<mark>``; a section parameter only narrows
+  the hits; query syntax and punctuation without words change no result;
 * highlighting: ``Index.highlight`` is exactly the escaped text with ``<mark>`` around matches.
 """
 
@@ -48,9 +49,11 @@ NOISE = string.digits + " ,.:;!-"
 
 
 @st.composite
-def artifact_texts(draw: st.DrawFn) -> tuple[str, str, int, int]:
-    """(text as the broken converter wrote it, its simplified original, annotations, converted chars)."""
+def artifact_texts(draw: st.DrawFn) -> tuple[str, str, str, int, int]:
+    """(text as the broken converter wrote it, the same without annotations, its simplified
+    original, annotations, converted chars)."""
     raw: list[str] = []
+    bare: list[str] = []
     clean: list[str] = []
     annotations = converted = 0
     for _ in range(draw(st.integers(2, 40))):
@@ -60,34 +63,36 @@ def artifact_texts(draw: st.DrawFn) -> tuple[str, str, int, int]:
             simp, reading = TRADITIONAL[trad]
             annotated = draw(st.booleans())
             raw.append(trad + (f"({reading})" if annotated else ""))
+            bare.append(trad)
             clean.append(simp)
             annotations += annotated
             converted += 1
         elif kind == "shared":
             ch = draw(st.sampled_from(SHARED))
             raw.append(ch)
+            bare.append(ch)
             clean.append(ch)
         else:
             piece = draw(st.text(alphabet=NOISE, min_size=1, max_size=4))
             raw.append(piece)
+            bare.append(piece)
             clean.append(piece)
     assume(annotations >= 2)  # the artifact is recognised from two annotations on
-    return "".join(raw), "".join(clean), annotations, converted
+    return "".join(raw), "".join(bare), "".join(clean), annotations, converted
 
 
 @settings(max_examples=300, deadline=None)
 @given(artifact_texts())
-def test_repair_counts_stripping_and_conversion_separately(case: tuple[str, str, int, int]) -> None:
-    text, original, annotations, converted = case
+def test_repair_counts_stripping_and_conversion_separately(case: tuple[str, str, str, int, int]) -> None:
+    text, bare, original, annotations, converted = case
     result = repair_text(text)
     assert result.annotated
     assert result.text == original
     # annotations removed and characters converted are counted apart: a traditional character
     # without annotation is converted but not stripped
     assert result.counts == {"annotations": annotations, "script": converted}
-    stripped, removed = strip_annotations(text)
-    assert removed == annotations
-    assert sum(a != b for a, b in zip(stripped, to_simplified(stripped))) == converted
+    assert strip_annotations(text) == (bare, annotations)
+    assert to_simplified(bare) == original
     assert restore_lost_characters(text) == (text, 0)  # nothing was lost: nothing restored
 
 
@@ -140,14 +145,9 @@ def test_restoration_only_fills_lost_characters_with_their_reading(case) -> None
     assert restored == len(filled)
     # In an annotated text, restoration is its own counted step of repair_text (the full stop
     # keeps the appended annotations out of the markers' context).
-    annotated = text + "。統(tǒng)籌(chóu)"
-    result = repair_text(annotated)
-    assert result.counts.get("restored", 0) == restored_in(annotated) == restored
+    result = repair_text(text + "。統(tǒng)籌(chóu)")
+    assert result.counts.get("restored", 0) == len(filled)
     assert result.counts["annotations"] == 2
-
-
-def restored_in(text: str) -> int:
-    return restore_lost_characters(text)[1]
 
 
 def test_restoration_example() -> None:
@@ -215,12 +215,25 @@ ANY_QUERY = st.lists(st.one_of(QUERY_SYNTAX, st.text(max_size=8)), max_size=12).
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(max_size=200), ANY_QUERY))
 def test_any_string_parses(query: str) -> None:
-    parsed = parse_query(query)
-    assert parsed.text == query
-    for clause in parsed.clauses:
-        assert clause.units
-        for unit in clause.units:
-            assert unit.text.strip() and (unit.words or unit.grams)
+    assert parse_query(query).text == query
+
+
+#: Query syntax and punctuation that hold no word to search (each one a whole clause).
+NO_WORDS = st.sampled_from(['""', '"，"', "“。”", '-"、"', "-“”", "，", "。", "、", "！", "？", "…",
+                            "《》", "（）", "——", "·", "-", "OR", "|", "\u3000", "😀", "~", "*", "(",
+                            ")", "^", "\\", "@", "#"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(st.sampled_from(["核酸", "统筹 疫情", '"疫情防控"', "外贸企业 OR 冷链", "-冷链 核酸检测",
+                        "section:answer 企业"]),
+       st.lists(NO_WORDS, max_size=4), st.lists(NO_WORDS, max_size=4))
+def test_syntax_without_words_changes_no_result(sample_ix, query: str, before: list[str],
+                                                after: list[str]) -> None:
+    expected = sample_ix.search(query, per_page=100)
+    assert expected.total
+    result = sample_ix.search(" ".join([*before, query, *after]), per_page=100)
+    assert (result.total, result.hits) == (expected.total, expected.hits)
 
 
 def _assert_only_mark(fragment: str) -> str:
@@ -241,13 +254,17 @@ def test_index_search_answers_any_string(sample_ix, query: str, section: str | N
         return
     result = sample_ix.search(query, per_page=100, section=section)
     assert result.query == query
-    assert result.total >= len(result.hits) and len(result.hits) <= 100
-    # a section given as a parameter joins any section: filter in the query (either may match)
-    sections = sample_ix.parse(query, section=section).filters.get("section")
+    assert result.total == len(result.hits)  # the sample has 31 paragraphs: one page holds all
     for hit in result.hits:
-        assert sections is None or hit.section in sections
         shown = _assert_only_mark(hit.snippet)
         assert shown.strip("…") in hit.text
+    if section is not None:
+        # The parameter narrows the hits to its section and loses none of the query's there
+        # (a query with nothing to rank lists the section instead).
+        assert {h.section for h in result.hits} <= {section}
+        unfiltered = sample_ix.search(query, per_page=100)
+        assert ({(h.doc_id, h.paragraph) for h in unfiltered.hits if h.section == section}
+                <= {(h.doc_id, h.paragraph) for h in result.hits})
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=FIXTURE_OK)

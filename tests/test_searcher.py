@@ -37,14 +37,13 @@ def paras(result: SearchResult) -> list[int]:
     return [h.paragraph for h in result.hits]
 
 
-@pytest.fixture(scope="module")
-def sample_release(sample_ix) -> Release:
-    return sample_ix.document(SAMPLE_ID)
+def ranking(result: SearchResult) -> list[tuple[int, float]]:
+    return [(h.paragraph, h.score) for h in result.hits]
 
 
-def containing(release: Release, *words: str) -> set[int]:
-    """Paragraph numbers whose displayed text contains every one of ``words``."""
-    return {p.number for p in release.paragraphs if all(w in p.text for w in words)}
+def holding(result: SearchResult, *words: str) -> list[bool]:
+    """For each hit, whether its text holds every one of ``words``."""
+    return [all(w in h.text for w in words) for h in result.hits]
 
 
 # --------------------------------------------------------------------------- simple words
@@ -90,19 +89,20 @@ def test_snippets_mark_the_whole_word(sample_ix):
     assert "线上<mark>广交会</mark>、山东" in hit.snippet
 
 
-def test_paragraphs_with_every_word_rank_first(sample_ix, sample_release):
+def test_paragraphs_with_every_word_rank_first(sample_ix):
+    # One word: ¶19-22 hold both 外贸 and 企业, the other hits one of them.
     result = sample_ix.search("外贸企业", per_page=ALL)
-    both = containing(sample_release, "外贸", "企业")
-    assert both == {19, 20, 21, 22}
-    assert set(paras(result)[:len(both)]) == both
-    rest = paras(result)[len(both):]
-    assert rest and all(n not in both for n in rest)
-    assert result.total == len(containing(sample_release, "企业") | containing(sample_release,
-                                                                                "外贸"))
+    assert result.total == 12
+    assert paras(result) == [19, 20, 22, 21, 18, 16, 15, 9, 23, 24, 17, 14]
+    assert holding(result, "外贸", "企业") == [True] * 4 + [False] * 8
+    assert all(holding(result, "企业")[i] or holding(result, "外贸")[i] for i in range(12))
 
+    # Two clauses: ¶7 and ¶21 hold both, first although ¶18 and ¶8 score higher.
     result = sample_ix.search("核酸检测 冷链", per_page=ALL)
-    assert set(paras(result)[:2]) == containing(sample_release, "核酸检测", "冷链") == {7, 21}
-    assert set(paras(result)) == containing(sample_release, "核酸检测")
+    assert ranking(result) == [(7, 22.5337), (21, 18.1749), (18, 23.2265), (8, 23.1057),
+                               (17, 14.1525), (5, 12.953), (9, 11.4078)]
+    assert holding(result, "核酸检测", "冷链") == [True] * 2 + [False] * 5
+    assert all(holding(result, "核酸检测"))
 
 
 def test_unknown_compound_does_not_match_a_shared_character(sample_ix):
@@ -114,11 +114,16 @@ def test_unknown_compound_does_not_match_a_shared_character(sample_ix):
 # --------------------------------------------------------------------------- syntax
 
 
-def test_phrase_requires_adjacent_words(sample_ix, sample_release):
+def test_phrase_requires_adjacent_words(sample_ix):
     phrase = sample_ix.search('"疫情防控工作"', per_page=ALL)
-    assert set(paras(phrase)) == containing(sample_release, "疫情防控工作") == {5, 9, 17, 21}
+    assert ranking(phrase) == [(21, 32.7094), (17, 24.7702), (5, 24.0948), (9, 23.7031)]
+    assert all(holding(phrase, "疫情防控工作"))
+    # Unquoted, the paragraphs with its words apart match too (and the phrase ones score
+    # the same).
     loose = sample_ix.search("疫情防控工作", per_page=ALL)
-    assert loose.total > phrase.total
+    assert loose.total == 19
+    assert ranking(loose)[:4] == ranking(phrase)
+    assert holding(loose, "疫情防控工作") == [True] * 4 + [False] * 15
     assert set(paras(sample_ix.search("“企业复工”", per_page=ALL))) == {19, 20}
     assert sample_ix.search('"工业 运行"').total == 0
 
@@ -129,13 +134,14 @@ def test_exclusion(sample_ix):
     assert sample_ix.search("-冷链").total == 0  # nothing positive to rank
 
 
-def test_or(sample_ix, sample_release):
+def test_or(sample_ix):
     result = sample_ix.search("广交会 OR 冷链", per_page=ALL)
-    assert set(paras(result)) == {7, 21, 24}
+    assert ranking(result) == [(24, 14.321), (7, 8.0133), (21, 3.2952)]
+    # The paragraphs holding 工业 and 企业, or 冷链, come first.
     result = sample_ix.search("工业企业 OR 冷链", per_page=ALL)
-    top = {n for n in containing(sample_release, "工业", "企业")} | containing(sample_release,
-                                                                               "冷链")
-    assert set(paras(result)[:len(top)]) == top
+    assert paras(result) == [9, 16, 15, 14, 18, 17, 21, 7, 13, 22, 23, 24, 19, 20]
+    either = [a or b for a, b in zip(holding(result, "工业", "企业"), holding(result, "冷链"))]
+    assert either == [True] * 8 + [False] * 6
 
 
 def test_field_filters(sample_ix):
@@ -190,9 +196,9 @@ def test_credits_rank_below_body_with_the_same_match(ranking_ix):
 
 def test_boilerplate_ranks_below_body_with_the_same_match(ranking_ix):
     result = ranking_ix.search("冷链物流", per_page=ALL)
-    sections = [h.section for h in result.hits]
-    assert set(paras(result)) == {1, 2, 3, 6}
-    assert sections[-1] == "boilerplate"
+    assert [(h.paragraph, h.section, h.score) for h in result.hits] == [
+        (1, "title", 10.7712), (2, "body", 8.2701), (3, "body", 8.2701),
+        (6, "boilerplate", 3.0604)]
 
 
 # --------------------------------------------------------------------------- hostile input
@@ -345,6 +351,34 @@ def test_missing_generation_is_a_search_error(sample_index, tmp_path):
 
 # --------------------------------------------------------------------------- user dictionary
 
+EXPO_TITLE = "德州举办线上展会推介本地产品"  # ¶1 of expo-news: 德州 and 展会, apart
+
+#: Without a user dictionary, 德州云展会 is read as 德州 + 云 + 展会 (the title matches them) ...
+WITHOUT_USERDICT = [
+    ("expo-news", 3, 7.9022, "主办方表示，<mark>德州云展会</mark>将持续举办三天。"),
+    ("expo-news", 2, 6.9053, "3月30日，首届<mark>德州云展会</mark>在线上开幕，200余家企业参展。"),
+    ("expo-news", 1, 3.546, "<mark>德州</mark>举办线上<mark>展会</mark>推介本地产品"),
+]
+#: ... with 德州云展会 in it, as one word, in the index and in queries: the title matches by
+#: its bigrams only, and nothing of it is marked.
+WITH_USERDICT = [
+    ("expo-news", 3, 7.2406, "主办方表示，<mark>德州云展会</mark>将持续举办三天。"),
+    ("expo-news", 2, 6.3682, "3月30日，首届<mark>德州云展会</mark>在线上开幕，200余家企业参展。"),
+    ("expo-news", 1, 1.8724, EXPO_TITLE),
+]
+
+
+def expo_hits(ix, query: str = "德州云展会") -> list[tuple[str, int, float, str]]:
+    return [(h.doc_id, h.paragraph, h.score, h.snippet) for h in ix.search(query).hits]
+
+
+def expo_parse(ix):
+    return ix.parse("德州云展会")
+
+
+def expo_highlight(ix) -> str:
+    return ix.highlight(EXPO_TITLE, "德州云展会")
+
 
 @pytest.fixture(scope="module")
 def userdict_ix(tmp_path_factory):
@@ -358,19 +392,8 @@ def userdict_ix(tmp_path_factory):
 def test_userdict_in_source_folder_is_applied_at_index_and_query_time(userdict_ix):
     path, report, ix = userdict_ix
     assert (report.added, report.releases) == (1, 1)  # userdict.txt itself is no release
-    import whoosh.index
-
-    wix = whoosh.index.open_dir(str(storage.current_generation(path)),
-                                indexname=storage.INDEX_NAME)
-    with wix.searcher() as s:
-        assert ("words", "德州云展会") in s.reader()
-    parsed = ix.parse("德州雲展會")
-    assert parsed.clauses[0].units[0].words == ["德州云展会"]
-    result = ix.search("德州云展会")
-    assert set(paras(result)[:2]) == {2, 3}
-    for hit in result.hits[:2]:
-        assert hit.snippet.count("<mark>") == 1
-        assert "<mark>德州云展会</mark>" in hit.snippet
+    assert expo_hits(ix, "德州云展会") == expo_hits(ix, "德州雲展會") == WITH_USERDICT
+    assert expo_highlight(ix) == EXPO_TITLE
 
 
 def test_userdict_option_overrides_folder(tmp_path):
@@ -381,29 +404,47 @@ def test_userdict_option_overrides_folder(tmp_path):
     other.write_text("德州云展会\n", encoding="utf-8")
     build_index([src], tmp_path / "index", userdict=other)
     with open_index(tmp_path / "index") as ix:
-        assert ix.parse("德州云展会").clauses[0].units[0].words == ["德州云展会"]
+        assert expo_hits(ix) == WITH_USERDICT
     build_index([src], tmp_path / "plain")
     with open_index(tmp_path / "plain") as ix:
-        assert ix.parse("德州云展会").clauses[0].units[0].words == ["德州", "云", "展会"]
+        assert expo_hits(ix) == WITHOUT_USERDICT
+        assert expo_highlight(ix) == "<mark>德州</mark>举办线上<mark>展会</mark>推介本地产品"
+
+
+@pytest.mark.parametrize("first", [expo_hits, expo_parse, expo_highlight],
+                         ids=["search", "parse", "highlight"])
+def test_the_call_that_finds_a_new_dictionary_reads_the_query_with_it(tmp_path, first):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    shutil.copytree(ENGINE_DATA / "userdict", src)
+    userdict = (src / "userdict.txt").read_text(encoding="utf-8")
+    (src / "userdict.txt").unlink()
+    build_index([src], ix_dir)
+    with open_index(ix_dir, reload_interval=0) as live:
+        assert expo_hits(live) == WITHOUT_USERDICT
+        without = expo_parse(live)
+
+        (src / "userdict.txt").write_text(userdict, encoding="utf-8")
+        assert build_index([src], ix_dir).full  # a new dictionary: a new generation
+
+        # ``first`` is the call that finds the new generation: it answers like a fresh Index.
+        answer = first(live)
+        with open_index(ix_dir) as fresh:
+            assert answer == first(fresh)
+            assert expo_parse(fresh) != without
+        assert expo_hits(live) == WITH_USERDICT
+        assert expo_highlight(live) == EXPO_TITLE
 
 
 # --------------------------------------------------------------------------- bigrams, negation
 
 
-def test_bigram_field_finds_parts_of_words_jieba_does_not_know(sample_index, sample_ix):
-    import whoosh.index
-
-    wix = whoosh.index.open_dir(str(storage.current_generation(sample_index)),
-                                indexname=storage.INDEX_NAME)
-    with wix.searcher() as s:
-        reader = s.reader()
-        # jieba (HMM) keeps the unknown name whole; only the bigram field has its parts.
-        assert ("words", "逯泽生") in reader
-        assert ("words", "泽生") not in reader
-        assert ("bigrams", "泽生") in reader
-    result = sample_ix.search("泽生")
-    assert paras(result) == [20]
-    assert "逯<mark>泽生</mark>" in result.hits[0].snippet
+def test_bigram_field_finds_parts_of_words_jieba_does_not_know(sample_ix):
+    # jieba (HMM) keeps the unknown name 逯泽生 whole: either half of it is found by its one
+    # bigram alone (one paragraph holds each: the same score), the whole name by its word too.
+    assert ranking(sample_ix.search("泽生")) == ranking(sample_ix.search("逯泽")) == [
+        (20, 4.8068)]
+    assert ranking(sample_ix.search("逯泽生")) == [(20, 14.2579)]
+    assert "逯<mark>泽生</mark>" in sample_ix.search("泽生").hits[0].snippet
 
 
 def test_negated_filter_excludes(sample_ix):
@@ -448,14 +489,18 @@ def test_random_queries_on_markup_text_only_mark(markup_ix, query):
 
 
 def test_parameter_filters_narrow_query_filters(sample_ix):
-    in_query = paras(sample_ix.search("speaker:田汝勇 核酸", per_page=ALL))
-    assert in_query == paras(sample_ix.search("核酸", speaker="田汝勇", per_page=ALL))
-    assert in_query and set(in_query) <= {14, 15, 16, 17, 18}
+    in_query = ranking(sample_ix.search("speaker:田汝勇 核酸", per_page=ALL))
+    assert in_query == ranking(sample_ix.search("核酸", speaker="田汝勇", per_page=ALL))
+    assert in_query == [(18, 10.8735), (17, 6.8233)]  # 田汝勇 answers in ¶14-18
     # A parameter must hold as well as the query's own filter: no paragraph has two speakers.
     assert sample_ix.search("speaker:田汝勇 核酸", speaker="逯泽生").total == 0
     # Several speakers in the query are alternatives.
-    both = set(paras(sample_ix.search("speaker:田汝勇 speaker:逯泽生 企业", per_page=ALL)))
-    assert any(p >= 20 for p in both) and any(p < 20 for p in both)
+    both = sample_ix.search("speaker:田汝勇 speaker:逯泽生 企业", per_page=ALL)
+    assert ranking(both) == [(18, 9.9063), (16, 9.805), (22, 9.178), (15, 8.7298), (21, 8.6262),
+                             (23, 8.363), (24, 7.8276), (17, 7.5267), (14, 5.1447), (20, 4.7221)]
+    assert {(h.paragraph, h.speaker) for h in both.hits} == {
+        (14, "田汝勇"), (15, "田汝勇"), (16, "田汝勇"), (17, "田汝勇"), (18, "田汝勇"),
+        (20, "逯泽生"), (21, "逯泽生"), (22, "逯泽生"), (23, "逯泽生"), (24, "逯泽生")}
 
 
 def test_search_result_to_dict_is_asdict(sample_ix):
