@@ -267,17 +267,6 @@ def test_bulk_writer_with_a_user_dictionary_equals_whoosh_writer(tmp_path: Path)
         assert "德州云展会".encode() in list(r.lexicon("words"))  # the dictionary was used
 
 
-def test_full_build_leaves_one_table_of_contents_and_no_temporary_files(tmp_path: Path) -> None:
-    """Like Whoosh's own commit: the empty index's table of contents (generation 0) and the
-    writer's temporary folder do not outlive the build (else losing ``_MAIN_1.toc`` would
-    silently open an empty index)."""
-    build_index([SEEDS], tmp_path / "index", full=True)
-    gen = live_generation(tmp_path / "index")
-    names = sorted(p.name for p in gen.iterdir())
-    assert [n for n in names if n.endswith(".toc")] == ["_MAIN_1.toc"]
-    assert [n for n in names if n.endswith(".tmp")] == []
-
-
 def test_bulk_written_index_takes_an_incremental_update(tmp_path: Path) -> None:
     src, ix_dir = tmp_path / "src", tmp_path / "index"
     src.mkdir()
@@ -580,26 +569,3 @@ def test_reindex_killed_after_the_analysis_leaves_no_workers_lock_or_scratch(
     assert (report.full, report.unchanged, report.generation) == (False, 30, current)
     assert list(ix_dir.rglob("parts.tmp")) == []
     assert [g.name for g in storage.generations(ix_dir)][-1] == current
-
-
-def test_term_index_writer_writes_the_bytes_of_whooshs_ordered_hash(tmp_path: Path) -> None:
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.filedb.filetables import OrderedHashWriter
-
-    from search.writing import _TermIndexWriter
-
-    keys = sorted({f"{i % 7}{chr(0x4e00 + i * 37 % 20000)}{i}".encode() for i in range(3000)})
-    items = [(k, k[::-1] * (1 + len(k) % 3)) for k in keys]
-    storage = FileStorage(str(tmp_path))
-    ours, stock = storage.create_file("ours"), storage.create_file("stock")
-    writer = _TermIndexWriter(ours)
-    writer.extras["fieldmap"] = {"words": 0}
-    writer.add_many(items[:1000])
-    writer.add_many(items[1000:])
-    writer.close()
-    reference = OrderedHashWriter(stock)
-    reference.extras["fieldmap"] = {"words": 0}
-    for key, value in items:
-        reference.add(key, value)
-    reference.close()
-    assert (tmp_path / "ours").read_bytes() == (tmp_path / "stock").read_bytes()
