@@ -25,6 +25,7 @@ from . import storage
 from .analysis import ANALYZER_VERSION, Lexicon, fold
 from .documents import Problem, Unchanged, iter_source_files, read_releases
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
+from .faults import checkpoint
 from .models import Release
 from .schema import build_schema
 from .whoosh_w3 import commit_segments, new_codec
@@ -138,6 +139,7 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
         procs = _default_procs(files)
 
     with storage.ReindexLock(index_dir):
+        checkpoint("locked")
         reason = "asked for (--full)" if full else ""
         live = None
         if not full:
@@ -240,6 +242,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
             report.added += 1
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
+            checkpoint("full-reading")
             yield list(paragraph_docs(rel))
 
     segments = write_segment(releases(), str(gen), schema, storage.INDEX_NAME, lexicon,
@@ -251,6 +254,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
         "sources": [str(s) for s in sources], "releases": report.releases,
         "paragraphs": report.paragraphs})
+    checkpoint("full-written")
     storage.publish(index_dir, gen)
     return report
 
@@ -307,6 +311,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
             writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
         if report.added or report.updated or report.removed:
+            checkpoint("incremental-writing")
             writer.commit()
         else:
             writer.cancel()

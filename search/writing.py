@@ -40,6 +40,7 @@ from whoosh.fields import Schema
 
 from .analysis import Lexicon, index_term_counts_many
 from .errors import SearchError
+from .faults import checkpoint
 from .postingtable import PostingCollector, encode_shares
 from .whoosh_w3 import SegmentFiles, TermsFile, moved_terminfo
 
@@ -147,6 +148,7 @@ class SegmentBuilder:
                                if fieldobj.scorable else None)
                     _copy_shares(out, fid, [encode_shares([share], lengths,
                                                           fieldobj.format.field_boost)])
+                checkpoint("writing-terms")
         finally:
             out.close()
         return self._files.finish(self.docnum)
@@ -203,7 +205,13 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
         t0 = time.perf_counter()
         collectors = {WORDS: PostingCollector(), BIGRAMS: PostingCollector()}
         lengths: list[tuple[int, bytes, bytes]] = []
-        for base, texts in iter(tasks.get, None):
+        waiting, analysing = f"worker-{k}-waiting", f"worker-{k}-analysing"
+        while True:
+            checkpoint(waiting)
+            task = tasks.get()
+            if task is None:
+                break
+            base, texts = task
             wlen, glen = array("I"), array("I")
             for i, (words, nwords, grams, ngrams) in enumerate(
                     index_term_counts_many(texts, lexicon)):
@@ -212,6 +220,7 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
                 wlen.append(nwords)
                 glen.append(ngrams)
             lengths.append((base, wlen.tobytes(), glen.tobytes()))
+            checkpoint(analysing)
         _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
         outbox.put(("lengths", k, None))  # messages stay small: a killed sender cuts none
         log.debug("worker %d: analysed %d chunks by %.2f s (%.2f CPU-s)", k, len(lengths),
@@ -370,6 +379,7 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
             return [_load(os.path.join(tmpdir, f"{name}-{k}-encoded")) for k in range(procs)]
 
         wait_for("lengths")
+        checkpoint("workers-exchanging")
         builder.set_lengths(_all_lengths(tmpdir, procs))
         segment = builder.finish({name: functools.partial(shares, name)
                                   for name in FAST_FIELDS})
