@@ -145,8 +145,8 @@ def read_postings(matcher) -> tuple[list, list]:
     if isinstance(matcher, W3LeafMatcher):
         m = matcher
         # W3LeafMatcher loads a block lazily: _read_ids / _read_weights decode the current
-        # block into _ids (absolute document numbers) and _weights (None: all 1.0);
-        # _lastblock marks the last one, _next_block moves on.
+        # block into _ids (absolute document numbers) and _weights (an array of floats;
+        # None is taken as all 1.0); _lastblock marks the last block, _next_block moves on.
         while m.is_active():
             m._read_ids()
             m._read_weights()
@@ -363,6 +363,7 @@ class PerDocWriter(W3PerDocWriter):
         self._fieldlengths[fieldname] += total
 
 
+#: ``post(fieldname, {term: weight})``: takes one document's postings of a field.
 Post = Callable[[str, dict], None]
 
 
