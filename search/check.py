@@ -26,6 +26,20 @@ from pathlib import Path
 
 from . import storage
 from .errors import REBUILD_HINT, SearchError
+from .whoosh_w3 import (
+    COMPOUND_SUFFIX,
+    POSTINGS_SUFFIX,
+    STORED_SUFFIX,
+    TERMS_SUFFIX,
+    ClosingStorage,
+    column_suffix,
+    culprit_file,
+    lengths_suffix,
+    newest_toc,
+    open_segment_reader,
+    read_toc,
+    toc_pattern,
+)
 
 #: What to run when the index is damaged.
 FIX = REBUILD_HINT
@@ -106,19 +120,14 @@ def _read_segments(gen: Path, problems: list[str]) -> tuple[list[dict], int] | N
     Reads every segment on its own so that a damaged one is named; returns None (after
     recording the problem) when the table of contents or a segment cannot be read.
     """
-    from whoosh.index import TOC
-    from whoosh.reading import SegmentReader
-
-    tocs = sorted(gen.glob(f"_{storage.INDEX_NAME}_*.toc"),
-                  key=lambda p: _toc_number(p.name))
-    if not tocs:
-        problems.append(f"{gen} has no Whoosh table of contents (_{storage.INDEX_NAME}_*.toc); "
-                        f"{FIX}")
+    toc_path = newest_toc(gen, storage.INDEX_NAME)
+    if toc_path is None:
+        problems.append(f"{gen} has no Whoosh table of contents "
+                        f"({toc_pattern(storage.INDEX_NAME)}); {FIX}")
         return None
-    toc_path = tocs[-1]
-    store = _ClosingStorage(str(gen))
+    store = ClosingStorage(str(gen))
     try:
-        toc = TOC.read(store, storage.INDEX_NAME)
+        toc = read_toc(store, storage.INDEX_NAME)
     except Exception as exc:  # Whoosh raises many kinds (pickle, EOF, struct...) on bad bytes
         problems.append(f"{toc_path} is damaged ({_why(exc)}); {FIX}")
         return None
@@ -135,17 +144,17 @@ def _read_segments(gen: Path, problems: list[str]) -> tuple[list[dict], int] | N
         compound = segment.is_compound()
         stage = "open"
         try:
-            reader = SegmentReader(store, toc.schema, segment)
+            reader = open_segment_reader(store, toc.schema, segment)
             try:
-                stage = "_stored.col"
+                stage = STORED_SUFFIX
                 stored = list(reader.all_stored_fields())
-                stage = ".trm"
+                stage = TERMS_SUFFIX
                 for fieldname in reader.indexed_field_names():
                     terms = list(reader.lexicon(fieldname))
-                    stage = ".pst"
+                    stage = POSTINGS_SUFFIX
                     for text in terms:
                         reader.postings(fieldname, text).all_ids()
-                    stage = ".trm"
+                    stage = TERMS_SUFFIX
                 if ("head", b"1") in reader:
                     heads += sum(1 for d in reader.postings("head", b"1").all_ids()
                                  if not reader.is_deleted(d))
@@ -177,7 +186,7 @@ def _check_columns(reader, gen: Path, segment, stored: list[dict], compound: boo
     for fieldname in ("doc_id", "section"):
         if not reader.has_column(fieldname):
             continue
-        where = gen / (f"{seg_id}.seg" if compound else f"{seg_id}.{fieldname}.col")
+        where = gen / (seg_id + (COMPOUND_SUFFIX if compound else column_suffix(fieldname)))
         try:
             column = reader.column_reader(fieldname)
             values = [column[d] for d in live]
@@ -190,7 +199,7 @@ def _check_columns(reader, gen: Path, segment, stored: list[dict], compound: boo
         if not reader.schema[fieldname].scorable:
             continue
         # Lengths are stored lossily (one byte each): they can only be checked for readability.
-        where = gen / (f"{seg_id}.seg" if compound else f"{seg_id}._{fieldname}_len.col")
+        where = gen / (seg_id + (COMPOUND_SUFFIX if compound else lengths_suffix(fieldname)))
         try:
             for d in range(reader.doc_count_all()):
                 reader.doc_field_length(d, fieldname, 0)
@@ -205,66 +214,16 @@ def _text(value) -> str:
 
 def _culprit(exc: BaseException, gen: Path, segment, stage: str, compound: bool) -> Path:
     """The file whose reading raised ``exc``: the innermost Whoosh file object in the
-    traceback, else the file of the reading ``stage``."""
+    traceback, else the file of the reading ``stage`` (a file name suffix)."""
     seg_id = segment.segment_id()
     if compound:
-        return gen / f"{seg_id}.seg"
+        return gen / f"{seg_id}{COMPOUND_SUFFIX}"
     if isinstance(exc, OSError) and exc.filename:
         return Path(exc.filename)
-    name = None
-    tb = exc.__traceback__
-    while tb is not None:  # innermost frame last: keep the last file seen
-        for value in tb.tb_frame.f_locals.values():
-            found = _file_name(value)
-            if found is None and hasattr(value, "__dict__"):
-                found = next((n for n in map(_file_name, vars(value).values()) if n), None)
-            if found:
-                name = found
-        tb = tb.tb_next
+    name = culprit_file(exc)
     if name and name.startswith(seg_id):
         return gen / name
-    return gen / (f"{seg_id}{stage}" if stage.startswith((".", "_")) else f"{seg_id}.*")
-
-
-def _file_name(value) -> str | None:
-    from whoosh.filedb.structfile import StructFile
-
-    if isinstance(value, StructFile):
-        name = getattr(value, "_name", None)
-        return name if isinstance(name, str) else None
-    return None
-
-
-def _closing_storage_class():
-    from whoosh.filedb.filestore import FileStorage
-
-    class ClosingStorage(FileStorage):
-        """A FileStorage that remembers the files it opened, so that they can all be closed
-        even when Whoosh gives up half-way through reading a damaged file."""
-
-        def __init__(self, path: str) -> None:
-            super().__init__(path, readonly=True)
-            self._opened: list = []
-
-        def open_file(self, name, **kwargs):
-            f = super().open_file(name, **kwargs)
-            self._opened.append(f)
-            return f
-
-        def close_all(self) -> None:
-            for f in self._opened:
-                if not f.is_closed:
-                    try:
-                        f.close()
-                    except Exception:  # already half-closed by Whoosh
-                        pass
-            self._opened.clear()
-
-    return ClosingStorage
-
-
-def _ClosingStorage(path: str):
-    return _closing_storage_class()(path)
+    return gen / (f"{seg_id}{stage}" if stage.startswith(".") else f"{seg_id}.*")
 
 
 def _check_engine_opens(index_dir: Path, problems: list[str]) -> None:
@@ -345,11 +304,6 @@ def _check_order(live_docs: list[dict], problems: list[str]) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _toc_number(name: str) -> int:
-    m = re.search(r"_(\d+)\.toc$", name)
-    return int(m.group(1)) if m else -1
 
 
 def _why(exc: BaseException) -> str:

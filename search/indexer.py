@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import whoosh.index
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.filedb.filestore import FileStorage
 
 from . import storage
 from .analysis import ANALYZER_VERSION
@@ -29,24 +27,22 @@ from .lexicon import Lexicon
 from .script import fold
 from .documents import Problem, Unchanged, iter_source_files, read_releases
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
+from .faults import checkpoint
 from .models import Release
 from .schema import build_schema
-from .writing import commit_segments, write_segment
+from .whoosh_w3 import commit_segments, new_codec
+from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
 FORMAT = 3
-def index_codec() -> W3Codec:
-    # Whoosh's default inline limit (1). Larger limits need whoosh-reloaded's misnamed
-    # ``set_inline`` patched, and then merging segments fails on inlined ID-field postings
-    # (their values read back as str): found by review, see test_many_incremental_updates.
-    return W3Codec()
 
 
 def _writer_options(limitmb: int) -> dict:
     # compound=False: Whoosh reads a compound segment's parts into memory (BytesIO copies of
     # the postings and terms), which would make a searcher as large as its index.
-    return {"limitmb": limitmb, "codec": index_codec(), "compound": False}
+    return {"limitmb": limitmb, "codec": new_codec(), "compound": False}
+
 
 Progress = Callable[[int, int], None]  # (done, total) releases
 
@@ -145,6 +141,7 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
         procs = _default_procs(files)
 
     with storage.ReindexLock(index_dir):
+        checkpoint("locked")
         reason = "asked for (--full)" if full else ""
         live = None
         if not full:
@@ -247,17 +244,19 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
             report.added += 1
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
+            checkpoint("full-reading")
             yield list(paragraph_docs(rel))
 
     segments = write_segment(releases(), str(gen), schema, storage.INDEX_NAME, lexicon,
                               procs=procs)
-    commit_segments(FileStorage(str(gen)), schema, storage.INDEX_NAME, segments)
+    commit_segments(str(gen), schema, storage.INDEX_NAME, segments)
     report.releases = report.added
     report.repairs = dict(repairs)
     storage.write_meta(gen, {
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
         "sources": [str(s) for s in sources], "releases": report.releases,
         "paragraphs": report.paragraphs})
+    checkpoint("full-written")
     storage.publish(index_dir, gen)
     return report
 
@@ -314,6 +313,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
             writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
         if report.added or report.updated or report.removed:
+            checkpoint("incremental-writing")
             writer.commit()
         else:
             writer.cancel()

@@ -12,57 +12,16 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.util.numeric import byte_to_length
 
 from .errors import IndexCorruptError, SearchError
 from .scoring import bm25
+from .whoosh_w3 import read_postings, segment_field_lengths
 
 #: Fields indexed on the head paragraph of each release only.
 HEAD_FIELDS = frozenset({"title"})
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float32)
-
-
-def _read_matcher(m) -> tuple[list, list]:
-    ids: list = []
-    weights: list = []
-    if isinstance(m, W3LeafMatcher):
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            w = m._weights
-            weights.extend(w if w is not None else [1.0] * len(m._ids))
-            if m._lastblock:
-                break
-            m._next_block()
-        return ids, weights
-    while m.is_active():
-        ids.append(m.id())
-        weights.append(m.weight())
-        m.next()
-    return ids, weights
-
-
-# Whoosh stores field lengths as one byte per document (a lossy code); decode them all at once.
-_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
-
-
-def _leaf_lengths(leaf, fieldname: str, count: int) -> np.ndarray:
-    """The field lengths of one segment's documents, read as one block from the W3 column."""
-    try:
-        reader = leaf._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-        if reader is None:
-            return np.zeros(count, dtype=np.float32)
-        raw = np.frombuffer(reader._dbfile.get(reader._basepos, reader._count), dtype=np.uint8)
-        codes = np.zeros(count, dtype=np.uint8)
-        codes[:min(count, len(raw))] = raw[:count]
-        return _BYTE_TO_LENGTH[codes]
-    except AttributeError:  # another codec: ask document by document
-        dfl = leaf.doc_field_length
-        return np.array([dfl(d, fieldname, 0) for d in range(count)], dtype=np.float32)
 
 
 class Postings:
@@ -108,7 +67,7 @@ class Postings:
                     arr = np.zeros(self.n, dtype=np.float32)
                     for leaf, offset in self._leaves:
                         count = leaf.doc_count_all()
-                        arr[offset:offset + count] = _leaf_lengths(leaf, fieldname, count)
+                        arr[offset:offset + count] = segment_field_lengths(leaf, fieldname, count)
                     arr[~self.live] = 0
                     self._avgfl[fieldname] = float(arr.sum()) / self._population(fieldname) or 1.0
                     self._lengths[fieldname] = arr
@@ -127,7 +86,7 @@ class Postings:
             try:
                 if (fieldname, text) not in leaf:
                     continue
-                ids, weights = _read_matcher(leaf.postings(fieldname, text))
+                ids, weights = read_postings(leaf.postings(fieldname, text))
             except SearchError:
                 raise
             except Exception as exc:  # Whoosh raises bare Exception on damaged blocks

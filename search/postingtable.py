@@ -5,38 +5,26 @@ A worker of the parallel full reindex (:mod:`search.writing`) collects one row p
 paragraph) in flat arrays instead of a Python list per term; the rows of the terms another
 worker owns are handed over as arrays; the owner sorts all its rows by term and document number
 in one NumPy call and encodes the posting lists with per-block statistics computed for all
-blocks at once. Python-level work is left per term and per block, not per posting.
+blocks at once. Python-level work is left per term and per block, not per posting. The W3
+format's constants (block size, term info layout, length code) come from
+:mod:`search.whoosh_w3`.
 """
 
 from __future__ import annotations
 
 import itertools
 import pickle
-import struct
 import zlib
 from array import array
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.util.numeric import _length_byte_cache
 
-MAGIC = WHOOSH3_HEADER_MAGIC  # starts each posting list
-BLOCK = 128  # postings per block, W3Codec's default
-INT = struct.Struct("!i")  # whoosh.system.pack_int
-LONG = struct.Struct("!q")  # whoosh.system.pack_long
-TERMINFO = W3TermInfo._struct  # flags, weight, doc freq, min/max length byte, max weight, ids
+from .whoosh_w3 import BLOCK, INT, POSTINGS_MAGIC, TERMINFO, length_bytes
+
 #: Block data shorter than this is stored uncompressed (zlib would make it longer); the block
 #: header says which, and Whoosh's reader honours it.
 COMPRESS_MIN = 64
-
-_LENGTH_CODES = np.asarray(_length_byte_cache, dtype=np.int64)
-
-
-def length_bytes(lengths: np.ndarray) -> np.ndarray:
-    """``whoosh.util.numeric.length_to_byte`` of each length (Whoosh's one-byte code)."""
-    codes = np.searchsorted(_LENGTH_CODES, lengths, side="left")
-    return np.where(lengths >= 106374, 255, codes)
 
 
 class PostingCollector:
@@ -179,7 +167,7 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
     for btext, gid in sorted((t.encode("utf-8"), i) for t, i in vocab.items()):
         start, end = starts_l[gid], ends_l[gid]
         b = first_block_l[gid]
-        blob = [MAGIC]
+        blob = [POSTINGS_MAGIC]
         while True:
             bs, be = bstarts_l[b], bends_l[b]
             hi, lo = bmax_w_l[b], bmin_w_l[b]
@@ -203,10 +191,9 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
                 break
             b += 1
         blob_bytes = b"".join(blob)
-        terminfo = TERMINFO.pack(0, g_weight_l[gid], end - start, g_min_len_l[gid],
-                                 g_max_len_l[gid], g_max_w_l[gid], gfirst_l[gid],
-                                 glast_l[gid])
-        out_terms.append((btext, terminfo + LONG.pack(offset) + INT.pack(len(blob_bytes))))
+        out_terms.append((btext, TERMINFO.pack(
+            0, g_weight_l[gid], end - start, g_min_len_l[gid], g_max_len_l[gid],
+            g_max_w_l[gid], gfirst_l[gid], glast_l[gid], offset, len(blob_bytes))))
         pieces.append(blob_bytes)
         offset += len(blob_bytes)
     return out_terms, b"".join(pieces)

@@ -11,18 +11,17 @@ for each). A full rebuild knows all its documents up front, so :class:`SegmentBu
 * encodes whole posting lists in Whoosh's W3 format, block statistics for all blocks at once
   (:func:`search.postingtable.encode_shares`), and writes the term index in one pass.
 
-The result is one ordinary W3 segment: Whoosh opens, searches, merges and updates it like its
-own (tested: same terms, postings, lengths and stored fields as the stock writer's). One
+The result is one ordinary W3 segment, its files written through Whoosh's own codec classes
+(:mod:`search.whoosh_w3`): Whoosh opens, searches, merges and updates it like its own (tested:
+same terms, postings, lengths and stored fields as the stock writer's). One
 segment rather than one per process, because each segment repeats the term dictionary, which
 is most of the index's size.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
-import hashlib
 import heapq
 import logging
 import multiprocessing
@@ -30,7 +29,6 @@ import os
 import pickle
 import queue as _queue
 import shutil
-import struct
 import time
 import traceback
 from array import array
@@ -38,25 +36,14 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from whoosh import columns
-from whoosh.analysis import IDTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocWriter
-from whoosh.fields import ID, Schema
-from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.filetables import OrderedHashWriter
-from whoosh.formats import Existence
-from whoosh.index import TOC, clean_files
-from whoosh.util.numeric import length_to_byte
+from whoosh.fields import Schema
 
 from .analysis import index_term_counts_many
 from .lexicon import Lexicon
 from .errors import SearchError
-from .postingtable import (
-    LONG,
-    TERMINFO,
-    PostingCollector,
-    encode_shares,
-)
+from .faults import checkpoint
+from .postingtable import PostingCollector, encode_shares
+from .whoosh_w3 import SegmentFiles, TermsFile, moved_terminfo
 
 log = logging.getLogger(__name__)
 
@@ -65,132 +52,24 @@ WORDS, BIGRAMS = "words", "bigrams"
 FAST_FIELDS = (WORDS, BIGRAMS)
 
 
-_LENGTHS = struct.Struct("!ii")  # filetables._lengths: a hash record's key and value sizes
-
-
-def _with_offset(terminfo: bytes, offset: int) -> bytes:
-    at = TERMINFO.size
-    return terminfo[:at] + LONG.pack(offset) + terminfo[at + LONG.size:]
-
-
-STORED_LEVEL_1 = columns.PickleColumn(columns.CompressedBytesColumn(level=1))
-
-
-class _TermIndexWriter(OrderedHashWriter):
-    """Whoosh's term index file (an ordered hash), taking many keys in one write."""
-
-    def add_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
-        """Add ``(key, value)`` pairs in increasing key order: the same file as calling
-        ``add`` for each."""
-        dbfile = self.dbfile
-        pos = dbfile.tell()
-        out: list[bytes] = []
-        index_append = self.index.append
-        buckets = self.buckets
-        last = self.lastkey
-        md5_hash = self.hashtype == 0
-        for key, value in items:
-            if key <= last:
-                raise ValueError(f"keys must increase: {last!r}..{key!r}")
-            last = key
-            index_append(pos)
-            if md5_hash:  # filetables.md5_hash: the digest's low 32 bits
-                h = int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")
-            else:
-                h = self.hashfn(key)
-            buckets[h & 255].append((h, pos))
-            out.append(_LENGTHS.pack(len(key), len(value)))
-            out.append(key)
-            out.append(value)
-            pos += _LENGTHS.size + len(key) + len(value)
-        dbfile.write(b"".join(out))
-        self.lastkey = last
-
-    def _write_hashes(self) -> None:
-        # HashWriter._write_hashes, with each bucket's table packed in one call instead of
-        # one write per slot: the same bytes.
-        dbfile = self.dbfile
-        for entries in self.buckets:
-            pos = dbfile.tell()
-            numslots = 2 * len(entries)
-            self.directory.append((pos, numslots))
-            table = [0] * (2 * numslots)  # hash value, position per slot; (0, 0) is empty
-            for hashval, position in entries:
-                slot = (hashval >> 8) % numslots
-                while table[2 * slot] or table[2 * slot + 1]:
-                    slot = (slot + 1) % numslots
-                table[2 * slot] = hashval
-                table[2 * slot + 1] = position
-            if numslots:
-                dbfile.write(struct.pack("!" + "Iq" * numslots, *table))
-
-
-class _TermsFile:
-    """The segment's postings (``.pst``) and term index (``.trm``) files, written the way
-    Whoosh's W3 field writer writes them."""
-
-    def __init__(self, storage: FileStorage, segment):
-        self.postfile = segment.create_file(storage, W3Codec.POSTS_EXT)
-        self.tindex = _TermIndexWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
-        self.fieldmap = self.tindex.extras["fieldmap"] = {}
-
-    def field_id(self, fieldname: str) -> bytes:
-        fid = self.fieldmap.setdefault(fieldname, len(self.fieldmap))
-        return struct.pack("!H", fid)  # whoosh.system.pack_ushort
-
-    def close(self) -> None:
-        self.tindex.close()
-        self.postfile.close()
-
-
-class _PerDocWriter(W3PerDocWriter):
-    """Whoosh's per-document writer, plus writing a field's lengths column in one go after
-    the documents (the parallel writer learns them from its workers at the end), and stored
-    fields compressed with zlib level 1 instead of 3 (Whoosh's reader decompresses any level;
-    half the compression time for a few per cent more bytes)."""
-
-    def _create_column(self, fieldname, column):
-        if fieldname == "_stored":
-            column = STORED_LEVEL_1
-        super()._create_column(fieldname, column)
-
-    def add_lengths(self, fieldname: str, lengths: array) -> None:
-        column = f"_{fieldname}_len"  # whoosh.codec.whoosh3._lenfield
-        if self._has_column(column):
-            raise SearchError(f"the lengths of {fieldname!r} were already written")
-        self._create_column(column, LENGTHS_COLUMN)
-        writer = self._get_column(column)
-        total = 0
-        for docnum, n in enumerate(lengths):
-            if n:
-                writer.add(docnum, length_to_byte(n))
-                total += n
-        self._fieldlengths[fieldname] += total
-
-
 class SegmentBuilder:
-    """Builds one new segment of the index in ``storage`` from documents given in order.
+    """Builds one new segment of the index ``indexname`` in ``dirname`` from documents given
+    in order.
 
     ``add_document`` takes the same keyword fields as Whoosh's ``writer.add_document``;
-    ``finish`` writes the terms and returns the segment, ready for :func:`commit_segments`.
+    ``finish`` writes the terms and returns the segment, ready for
+    :func:`search.whoosh_w3.commit_segments`.
     """
 
-    def __init__(self, storage: FileStorage, schema: Schema, indexname: str,
-                 lexicon: Lexicon):
-        self.storage = storage
+    def __init__(self, dirname: str, schema: Schema, indexname: str, lexicon: Lexicon):
         self.schema = schema
         self.lexicon = lexicon
-        self.codec = W3Codec()
-        self.segment = self.codec.new_segment(storage, indexname)
-        self._perdoc = _PerDocWriter(self.codec, storage, self.segment)
+        self._files = SegmentFiles(dirname, schema, indexname)
         self.docnum = 0
         # fieldname -> the postings of the fields this builder analyses
         self._postings: dict[str, PostingCollector] = {}
         # fieldname -> length of that field in each document
         self._lengths: dict[str, array] = {}
-        # fieldname -> (field, indexed as the whole value?, column type)
-        self._plans = {name: (field, _is_plain_id(field), field.column_type)
-                       for name, field in schema.items()}
 
     def _lengths_for(self, fieldname: str) -> array:
         arr = self._lengths.get(fieldname)
@@ -234,54 +113,19 @@ class SegmentBuilder:
         for name, values in lengths.items():
             if len(values) != self.docnum:
                 raise SearchError(f"{len(values)} lengths for {self.docnum} documents")
-            self._perdoc.add_lengths(name, values)
+            self._files.add_lengths(name, values)
 
     def add_analyzed(self, fields: dict, lengths: dict[str, int] | None) -> None:
         """Add one document whose ``words`` and ``bigrams`` postings are written elsewhere
         (by :meth:`add_documents` or worker processes), given their ``lengths``."""
-        plans = self._plans
-        perdoc = self._perdoc
-        names = sorted(name for name in fields if not name.startswith("_"))
-        for name in names:
-            if name not in plans:
-                raise SearchError(f"no field named {name!r} in the schema")
-        perdoc.start_doc(self.docnum)
-        try:
-            for name in names:
-                value = fields[name]
-                if value is None:
-                    continue
-                field, plain_id, column = plans[name]
-                length = 0
-                if field.indexed:
-                    if lengths is not None and name in lengths:
-                        length = lengths[name]
-                    elif plain_id and isinstance(value, str):  # what field.index() gives
-                        self._post(name, {value: 1})
-                    else:
-                        weights = {}
-                        boost = field.format.field_boost
-                        for btext, freq, weight, _vbytes in field.index(value):
-                            weights[btext.decode("utf-8")] = weight / boost if boost else 0.0
-                            if field.scorable:
-                                length += freq
-                        self._post(name, weights)
-                    if field.scorable and length:
-                        self._lengths_for(name).append(length)
-                perdoc.add_field(name, field, value if field.stored else None, length)
-                if column:
-                    perdoc.add_column_value(name, column, field.to_column_value(value))
-        except BaseException:
-            perdoc.cancel_doc()
-            raise
-        perdoc.finish_doc()
+        found = self._files.add_document(self.docnum, fields, lengths, self._post)
+        for name, length in found.items():
+            self._lengths_for(name).append(length)
         self.docnum += 1
 
     def cancel(self) -> None:
         """Close the files after a failure (the caller discards the directory)."""
-        with contextlib.suppress(Exception):  # best effort once something went wrong
-            if not self._perdoc.is_closed:
-                self._perdoc.close()
+        self._files.cancel()
 
     def finish(self, encoded: dict[str, Callable[[], list[tuple[list, bytes]]]] | None = None):
         """Write the postings and close the segment's files; returns the segment.
@@ -291,47 +135,37 @@ class SegmentBuilder:
         :func:`_worker`); it is called when the field's turn comes, in field-name order, so
         the other fields are written while the workers finish.
         """
-        self._perdoc.close()
         encoded = encoded or {}
-        out = _TermsFile(self.storage, self.segment)
+        out = self._files.terms()
         try:
             for name in sorted(set(self._postings) | set(encoded)):
                 fieldobj = self.schema[name]
                 fid = out.field_id(name)
                 if name in encoded:
                     _copy_shares(out, fid, encoded.pop(name)())
-                    continue
-                share = self._postings.pop(name).share()
-                lengths = (np.frombuffer(self._lengths_for(name), dtype=np.uint32)
-                           if fieldobj.scorable else None)
-                _copy_shares(out, fid, [encode_shares([share], lengths,
-                                                      fieldobj.format.field_boost)])
+                else:
+                    share = self._postings.pop(name).share()
+                    lengths = (np.frombuffer(self._lengths_for(name), dtype=np.uint32)
+                               if fieldobj.scorable else None)
+                    _copy_shares(out, fid, [encode_shares([share], lengths,
+                                                          fieldobj.format.field_boost)])
+                checkpoint("writing-terms")
         finally:
             out.close()
-        self.segment.set_doc_count(self.docnum)
-        return self.segment
+        return self._files.finish(self.docnum)
 
 
-def _copy_shares(out: _TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) -> None:
+def _copy_shares(out: TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) -> None:
     """Append each share's blob to the postings file, then add all the shares' terms to the
     term index in byte order, their offsets moved by where their blob landed."""
     streams = []
     for terms, blob in shares:
-        base = out.postfile.tell()
-        out.postfile.write(blob)
+        base = out.add_postings(blob)
         if base:
-            terms = [(btext, _with_offset(info, LONG.unpack(info[_EXTENT])[0] + base))
-                     for btext, info in terms]
+            terms = [(btext, moved_terminfo(info, base)) for btext, info in terms]
         streams.append(terms)
     merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
-    out.tindex.add_many((fid + btext, info) for btext, info in merged)
-
-
-def _is_plain_id(field) -> bool:
-    """An ``ID`` field indexing its value as one term (Whoosh's ``IDTokenizer``, no
-    filters, ``Existence`` postings)."""
-    return (isinstance(field, ID) and type(field.analyzer) is IDTokenizer
-            and type(field.format) is Existence)
+    out.add_terms((fid + btext, info) for btext, info in merged)
 
 
 def _fast_text(fields: dict) -> str | None:
@@ -342,16 +176,6 @@ def _fast_text(fields: dict) -> str | None:
     return None
 
 
-def commit_segments(storage: FileStorage, schema: Schema, indexname: str,
-                    segments: list) -> None:
-    """Make ``segments`` the content of the (new, empty) index ``indexname`` in ``storage``."""
-    TOC(schema, segments, 1).write(storage, indexname)
-    # As Whoosh's own commit does: remove the empty index's table of contents (a lost new one
-    # must not let the empty index open) and the per-document writer's temporary folder.
-    clean_files(storage, indexname, 1, segments)
-    storage.temp_storage(f"{indexname}.tmp").destroy()
-
-
 # --- analysis and encoding in worker processes -------------------------------------------------
 
 #: Paragraphs per task sent to a worker (a consecutive range of document numbers), and per
@@ -359,7 +183,6 @@ def commit_segments(storage: FileStorage, schema: Schema, indexname: str,
 CHUNK = 1024
 #: Documents the parent stores at a time while the workers' task queue is full.
 STORE_BATCH = 128
-_EXTENT = slice(TERMINFO.size, TERMINFO.size + LONG.size)  # the term info's offset
 
 
 def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Lexicon,
@@ -383,7 +206,13 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
         t0 = time.perf_counter()
         collectors = {WORDS: PostingCollector(), BIGRAMS: PostingCollector()}
         lengths: list[tuple[int, bytes, bytes]] = []
-        for base, texts in iter(tasks.get, None):
+        waiting, analysing = f"worker-{k}-waiting", f"worker-{k}-analysing"
+        while True:
+            checkpoint(waiting)
+            task = tasks.get()
+            if task is None:
+                break
+            base, texts = task
             wlen, glen = array("I"), array("I")
             for i, (words, nwords, grams, ngrams) in enumerate(
                     index_term_counts_many(texts, lexicon)):
@@ -392,6 +221,7 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
                 wlen.append(nwords)
                 glen.append(ngrams)
             lengths.append((base, wlen.tobytes(), glen.tobytes()))
+            checkpoint(analysing)
         _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
         outbox.put(("lengths", k, None))  # messages stay small: a killed sender cuts none
         log.debug("worker %d: analysed %d chunks by %.2f s (%.2f CPU-s)", k, len(lengths),
@@ -462,7 +292,7 @@ def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
     SearchError, once the workers are stopped. Every document must give ``words`` and
     ``bigrams`` the same text (as :func:`search.indexer.paragraph_docs` does).
     """
-    builder = SegmentBuilder(FileStorage(dirname), schema, indexname, lexicon)
+    builder = SegmentBuilder(dirname, schema, indexname, lexicon)
     try:
         if procs <= 1:
             segment = _write_serial(builder, releases)
@@ -550,6 +380,7 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
             return [_load(os.path.join(tmpdir, f"{name}-{k}-encoded")) for k in range(procs)]
 
         wait_for("lengths")
+        checkpoint("workers-exchanging")
         builder.set_lengths(_all_lengths(tmpdir, procs))
         segment = builder.finish({name: functools.partial(shares, name)
                                   for name in FAST_FIELDS})

@@ -267,17 +267,6 @@ def test_bulk_writer_with_a_user_dictionary_equals_whoosh_writer(tmp_path: Path)
         assert "德州云展会".encode() in list(r.lexicon("words"))  # the dictionary was used
 
 
-def test_full_build_leaves_one_table_of_contents_and_no_temporary_files(tmp_path: Path) -> None:
-    """Like Whoosh's own commit: the empty index's table of contents (generation 0) and the
-    writer's temporary folder do not outlive the build (else losing ``_MAIN_1.toc`` would
-    silently open an empty index)."""
-    build_index([SEEDS], tmp_path / "index", full=True)
-    gen = live_generation(tmp_path / "index")
-    names = sorted(p.name for p in gen.iterdir())
-    assert [n for n in names if n.endswith(".toc")] == ["_MAIN_1.toc"]
-    assert [n for n in names if n.endswith(".tmp")] == []
-
-
 def test_bulk_written_index_takes_an_incremental_update(tmp_path: Path) -> None:
     src, ix_dir = tmp_path / "src", tmp_path / "index"
     src.mkdir()
@@ -318,65 +307,47 @@ def test_bulk_written_index_takes_an_incremental_update(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------- failing workers
 #
-# A full reindex with --procs 2 runs in its own process; a real SIGKILL hits one of its forked
-# workers (found through /proc). The reindex must fail with one clean line, stop the other
-# worker, free the lock, remove its scratch folder (``parts.tmp``) and leave the published
-# index as it was.
+# A full reindex with --procs 2 runs in its own process and dies at a named stage
+# (RELEASE_SEARCH_FAULT, see search/faults.py): one of its forked workers, or the reindex itself,
+# kills itself with SIGKILL there. A reindex whose worker died must fail with one clean line,
+# stop the other worker, free the lock, remove its scratch folder (``parts.tmp``) and leave the
+# published index as it was.
 
-PROC = Path("/proc/self/stat").is_file()
+PROC = Path("/proc/self/environ").is_file()
 #: The killed reindex's source: 2,500 short releases (7,500 paragraphs, 8 chunks of paragraphs
-#: for the workers). Short paragraphs keep the workers ahead of the reading parent, so that
-#: they also wait for paragraphs (see
-#: test_worker_killed_while_waiting_for_paragraphs_fails_the_reindex_cleanly).
+#: for the workers, more than the parent can queue while no worker reads).
 BIG_RELEASES = 2500
 #: The published index the killed reindex must leave alone: 30 releases, 90 paragraphs.
 SMALL_RELEASES = 30
 WORKER_DIED = "Error: an indexing worker died (exit code -9)\n"
 #: Guards against a hanging reindex, not timed assertions.
-START_LIMIT_S = 60
 EXIT_LIMIT_S = 60
-EXIT_AFTER_ERROR_S = 3
+DEATH_LIMIT_S = 10
+#: Marks the processes of one killed reindex (its workers inherit the environment).
+RUN_MARK = "RELEASE_SEARCH_TEST_RUN"
 
 
-class ReindexHung(AssertionError):
-    """The reindex reported its error but its process did not exit."""
-
-
-def _proc_field(pid: int, index: int) -> str | None:
-    """Field ``index`` of /proc/<pid>/stat after the command name (0: state, 1: parent pid)."""
+def _proc_state(pid: int) -> str | None:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[index]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return None
 
 
-def _children(pid: int) -> list[int]:
-    out = []
+def _marked(mark: str) -> list[int]:
+    """The live processes whose environment carries ``RUN_MARK=mark``."""
+    needle = f"{RUN_MARK}={mark}".encode()
+    found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _proc_field(int(entry.name), 1) == str(pid):
-            out.append(int(entry.name))
-    return sorted(out)
-
-
-def _alive(pid: int) -> bool:
-    return _proc_field(pid, 0) not in (None, "Z")
-
-
-def _waiting_on_pipe(pid: int) -> bool:
-    """Blocked reading a pipe: for a worker, in ``tasks.get()``, holding the queue's read lock."""
-    try:
-        return Path(f"/proc/{pid}/wchan").read_text() == "anon_pipe_read"
-    except OSError:
-        return False
-
-
-def _running(pid: int) -> bool:
-    """On a CPU (analysing), not waiting for anything."""
-    return _proc_field(pid, 0) == "R"
-
-
-def _scratch_files(ix_dir: Path) -> list[str]:
-    return sorted(p.name for p in ix_dir.glob("g*/parts.tmp/*"))
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone, or not ours
+            continue
+        if needle in environ.split(b"\0") and _proc_state(int(entry.name)) not in (None, "Z"):
+            found.append(int(entry.name))
+    return sorted(found)
 
 
 @pytest.fixture(scope="module")
@@ -406,65 +377,28 @@ def _answers(ix) -> tuple:
 SMALL_ANSWERS = ("g000001", 30, 90, "第7号新闻发布会", [("gen0007", 1)])
 
 
-class _Reindex:
-    """``python -m search reindex`` in its own process, stderr in a file that can be read
-    while it runs."""
-
-    def __init__(self, src: Path, ix_dir: Path, tmp_path: Path, *args: str):
-        self.err_path = tmp_path / f"reindex-{time.monotonic_ns()}.err"
-        with self.err_path.open("wb") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "search", "reindex", str(src), "--index-dir", str(ix_dir),
-                 *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
-        self.stdout = ""
-
-    @property
-    def stderr(self) -> str:
-        return self.err_path.read_text(encoding="utf-8")
-
-    def workers(self, count: int) -> list[int]:
-        """Its ``count`` worker processes, once they are all started."""
-        deadline = time.monotonic() + START_LIMIT_S
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            found = _children(self.proc.pid)
-            if len(found) >= count:
-                return found
-            time.sleep(0.005)
-        raise AssertionError(f"the workers never started (exit {self.proc.poll()}): {self.stderr}")
-
-    def wait(self, limit: float = EXIT_LIMIT_S) -> int:
-        """Its exit status; raises ReindexHung if it printed an error but then did not exit
-        within EXIT_AFTER_ERROR_S (it is killed then)."""
-        deadline = time.monotonic() + limit
-        error_at = None
-        while self.proc.poll() is None:
-            now = time.monotonic()
-            if error_at is None and self.stderr:
-                error_at = now
-            if now > deadline or (error_at is not None and now - error_at > EXIT_AFTER_ERROR_S):
-                self.kill()
-                raise ReindexHung(f"the reindex did not exit after reporting {self.stderr!r}")
-            time.sleep(0.02)
-        self.stdout = self.proc.stdout.read()
-        self.proc.stdout.close()
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
+def _reindex_dying_at(fault: str, src: Path, ix_dir: Path, tmp_path: Path
+                      ) -> tuple[subprocess.CompletedProcess, str]:
+    """``python -m search reindex --full --procs 2`` dying at ``fault``; returns the finished
+    process and the mark of its processes (see :func:`_marked`)."""
+    mark = tmp_path.name
+    env = {**os.environ, "RELEASE_SEARCH_FAULT": fault, RUN_MARK: mark}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "search", "reindex", str(src), "--index-dir", str(ix_dir),
+             "--full", "--procs", "2"], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=EXIT_LIMIT_S)
+    except subprocess.TimeoutExpired as exc:  # the reindex hung (it is killed by now)
+        raise AssertionError(f"the reindex did not exit: {exc.stderr!r}") from None
+    return done, mark
 
 
-def _assert_failed_cleanly(reindex: _Reindex, status: int, workers: list[int], ix_dir: Path,
+def _assert_failed_cleanly(done: subprocess.CompletedProcess, mark: str, ix_dir: Path,
                            small: Path, live, runner) -> None:
     """Exit status 1 with one error line, no worker left, the published index untouched and
     searchable, no scratch folder, and the lock free for the next reindex."""
-    assert (status, reindex.stdout, reindex.stderr) == (1, "", WORKER_DIED)
-    deadline = time.monotonic() + 10  # a guard: the parent kills and reaps its workers
-    while time.monotonic() < deadline and any(_alive(w) for w in workers):
-        time.sleep(0.05)
-    assert [w for w in workers if _alive(w)] == []
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", WORKER_DIED)
+    assert _marked(mark) == []  # the parent killed and reaped its workers before it exited
     assert (ix_dir / storage.CURRENT).read_text(encoding="utf-8") == "g000001\n"
     assert list(ix_dir.rglob("parts.tmp")) == []
     assert _answers(live) == SMALL_ANSWERS  # the searcher opened before keeps answering
@@ -479,66 +413,29 @@ def _assert_failed_cleanly(reindex: _Reindex, status: int, workers: list[int], i
     assert [g.name for g in storage.generations(ix_dir)] == ["g000001"]
 
 
-def _kill_a_worker(tmp_path: Path, big_source: Path, published: tuple[Path, Path], runner,
-                   choose) -> None:
-    """Run a parallel full reindex, SIGKILL the worker ``choose(workers, ix_dir)`` picks
-    (polled until it returns one), and check that the reindex failed cleanly."""
-    small, ix_dir = published
-    live = open_index(ix_dir, reload_interval=0)
-    victim = None
-    for _attempt in range(6):  # the moment to kill can be missed: start the reindex again
-        reindex = _Reindex(big_source, ix_dir, tmp_path, "--full", "--procs", "2")
-        try:
-            workers = reindex.workers(2)
-            pick = choose(workers)
-            while (victim is None and reindex.proc.poll() is None
-                   and not _scratch_files(ix_dir)):
-                victim = pick()
-                time.sleep(0.002)
-            if victim is not None:
-                os.kill(victim, signal.SIGKILL)
-                status = reindex.wait()
-                break
-        finally:
-            reindex.kill()  # a missed attempt dies unpublished: the small index stays live
-    assert victim is not None, "the analysis always ended before a worker could be killed"
-    _assert_failed_cleanly(reindex, status, workers, ix_dir, small, live, runner)
-    live.close()
-
-
 @pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
 def test_worker_killed_while_analysing_fails_the_reindex_cleanly(
         tmp_path: Path, big_source: Path, published: tuple[Path, Path], runner) -> None:
-    def analysing(workers):
-        started = time.monotonic()
-        waited: set[int] = set()  # seen waiting for paragraphs: in the analysis loop
-        streak = dict.fromkeys(workers, 0)  # consecutive looks on a CPU
-
-        def pick():
-            for w in workers:
-                if _waiting_on_pipe(w):
-                    waited.add(w)
-                streak[w] = streak[w] + 1 if _running(w) else 0
-            # Analysing a chunk for a while (so not receiving one, under the queue's lock),
-            # after it was seen taking chunks (or, should it never wait, after its start-up).
-            late = time.monotonic() - started > 1.5
-            return next((w for w in workers if streak[w] >= 10 and (w in waited or late)),
-                        None)
-        return pick
-
-    _kill_a_worker(tmp_path, big_source, published, runner, analysing)
+    """Worker 0 dies after analysing its first chunk of paragraphs; worker 1 goes on, then
+    waits for it forever: the parent must fail, and stop worker 1."""
+    small, ix_dir = published
+    with open_index(ix_dir, reload_interval=0) as live:
+        done, mark = _reindex_dying_at("worker-0-analysing", big_source, ix_dir, tmp_path)
+        _assert_failed_cleanly(done, mark, ix_dir, small, live, runner)
 
 
 @pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
 def test_worker_killed_while_waiting_for_paragraphs_fails_the_reindex_cleanly(
         tmp_path: Path, big_source: Path, published: tuple[Path, Path], runner) -> None:
-    """The worker killed while blocked in ``tasks.get()`` (early: the parent still has most
-    chunks to send) dies holding the queue's read lock: the other worker can never take a
-    chunk again, and the parent must still fail cleanly and exit."""
-    def waiting(workers):
-        return lambda: next((w for w in workers if _waiting_on_pipe(w)), None)
-
-    _kill_a_worker(tmp_path, big_source, published, runner, waiting)
+    """Both workers die as they first wait for paragraphs, while the parent still has every
+    chunk to send: nobody reads the task queue again (as when a worker dies holding its read
+    lock), and the parent must still fail cleanly and exit, without waiting for the queue's
+    feeder thread to write the chunks it holds."""
+    small, ix_dir = published
+    with open_index(ix_dir, reload_interval=0) as live:
+        done, mark = _reindex_dying_at("worker-0-waiting,worker-1-waiting", big_source, ix_dir,
+                                       tmp_path)
+        _assert_failed_cleanly(done, mark, ix_dir, small, live, runner)
 
 
 @pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
@@ -548,58 +445,21 @@ def test_reindex_killed_after_the_analysis_leaves_no_workers_lock_or_scratch(
     files are in ``parts.tmp``): the workers die with it, the published index stays, and the
     next reindex removes the half-written generation and its scratch folder."""
     small, ix_dir = published
-    for _attempt in range(3):  # again if the reindex finished before the kill landed
-        reindex = _Reindex(big_source, ix_dir, tmp_path, "--full", "--procs", "2")
-        try:
-            workers = reindex.workers(2)
-            while reindex.proc.poll() is None and not any(
-                    n.startswith("lengths-") for n in _scratch_files(ix_dir)):
-                time.sleep(0.002)
-            reindex.proc.send_signal(signal.SIGKILL)
-            status = reindex.wait()
-        finally:
-            reindex.kill()
-        if status == -signal.SIGKILL:
-            break
-        assert status == 0, reindex.stderr
-        build_index([small], ix_dir, full=True)  # publish the small index again
-    assert status == -signal.SIGKILL, "every reindex finished before it was killed"
-    current = (ix_dir / storage.CURRENT).read_text(encoding="utf-8").strip()
-    deadline = time.monotonic() + 10  # a guard: they get SIGKILL when their parent dies
-    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+    done, mark = _reindex_dying_at("workers-exchanging", big_source, ix_dir, tmp_path)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    deadline = time.monotonic() + DEATH_LIMIT_S  # a guard: they get SIGKILL as their parent dies
+    while _marked(mark) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [w for w in workers if _alive(w)] == []
-    # The killed reindex was writing the generation after the live one, with its scratch files.
+    assert _marked(mark) == []
+    # The killed reindex was writing g000002, with both workers' scratch files.
     (scratch,) = list(ix_dir.rglob("parts.tmp"))
-    assert int(scratch.parent.name[1:]) == int(current[1:]) + 1
+    assert scratch.parent.name == "g000002"
+    assert {"lengths-0", "lengths-1"} <= {p.name for p in scratch.iterdir()}
+    assert (ix_dir / storage.CURRENT).read_text(encoding="utf-8") == "g000001\n"
     with open_index(ix_dir) as ix:
-        assert _answers(ix)[1:] == SMALL_ANSWERS[1:]
-        assert ix.generation == current
+        assert _answers(ix) == SMALL_ANSWERS
     assert check_index(ix_dir).ok
     report = build_index([small], ix_dir)  # the lock died with the process
-    assert (report.full, report.unchanged, report.generation) == (False, 30, current)
+    assert (report.full, report.unchanged, report.generation) == (False, 30, "g000001")
     assert list(ix_dir.rglob("parts.tmp")) == []
-    assert [g.name for g in storage.generations(ix_dir)][-1] == current
-
-
-def test_term_index_writer_writes_the_bytes_of_whooshs_ordered_hash(tmp_path: Path) -> None:
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.filedb.filetables import OrderedHashWriter
-
-    from search.writing import _TermIndexWriter
-
-    keys = sorted({f"{i % 7}{chr(0x4e00 + i * 37 % 20000)}{i}".encode() for i in range(3000)})
-    items = [(k, k[::-1] * (1 + len(k) % 3)) for k in keys]
-    storage = FileStorage(str(tmp_path))
-    ours, stock = storage.create_file("ours"), storage.create_file("stock")
-    writer = _TermIndexWriter(ours)
-    writer.extras["fieldmap"] = {"words": 0}
-    writer.add_many(items[:1000])
-    writer.add_many(items[1000:])
-    writer.close()
-    reference = OrderedHashWriter(stock)
-    reference.extras["fieldmap"] = {"words": 0}
-    for key, value in items:
-        reference.add(key, value)
-    reference.close()
-    assert (tmp_path / "ours").read_bytes() == (tmp_path / "stock").read_bytes()
+    assert [g.name for g in storage.generations(ix_dir)] == ["g000001"]
