@@ -166,6 +166,14 @@ def _set_parent_death_signal() -> None:
         pass
 
 
+_forking_pid = 0  # the process that is forking (set just before the fork)
+
+
+def _before_fork() -> None:
+    global _forking_pid
+    _forking_pid = os.getpid()
+
+
 def _after_fork_in_child() -> None:
     if not _held_fds:
         return
@@ -176,9 +184,11 @@ def _after_fork_in_child() -> None:
             pass
     _held_fds.clear()
     _set_parent_death_signal()
+    if os.getppid() != _forking_pid:  # the parent died before the signal was set: follow it
+        os._exit(1)
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 class ReindexLock:
