@@ -25,6 +25,7 @@ from .indexer import ReindexReport, build_index
 from .lexicon import load_dictionary
 from .models import SECTION_LABELS, SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
 from .params import MAX_DEPTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchParams
+from .schema import ReleaseRecord
 from .searcher import Index, open_index
 
 __version__ = "0.1.0"
@@ -52,6 +53,7 @@ __all__ = [
     "ReindexLockedError",
     "ReindexReport",
     "Release",
+    "ReleaseRecord",
     "SearchError",
     "SearchParams",
     "SearchResult",

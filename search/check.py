@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import storage
 from .errors import REBUILD_HINT, SearchError
+from .schema import ReleaseRecord
 from .whoosh_w3 import (
     COMPOUND_SUFFIX,
     POSTINGS_SUFFIX,
@@ -271,11 +272,11 @@ def _check_releases(gen: Path, live_docs: list[dict], heads: int, problems: list
             problems.append(f"release {doc_id!r} has {len(recs)} release records instead of 1; "
                             f"{FIX}")
             continue
-        rec = recs[0] if isinstance(recs[0], dict) else {}
-        digest = rec.get("hash")
+        rec = ReleaseRecord.from_stored(recs[0]) or ReleaseRecord(None, None)
+        digest = rec.content_hash
         if not isinstance(digest, str) or not _HASH_RE.match(digest):
             problems.append(f"release {doc_id!r} has no known source hash ({digest!r}); {FIX}")
-        count = rec.get("paragraphs")
+        count = rec.paragraphs
         got = sorted(n for n in numbers[doc_id] if isinstance(n, int))
         if not isinstance(count, int) or count < 1:
             problems.append(f"release {doc_id!r} records no paragraph count ({count!r}); {FIX}")

@@ -18,12 +18,13 @@ from whoosh.query import Term
 
 from . import storage
 from .analysis import bigrams, folded_bigrams
-from .lexicon import Lexicon
-from .script import CJK_RUN_RE, fold, fold_many
 from .errors import IndexCorruptError
+from .lexicon import Lexicon
 from .models import SECTIONS
 from .postings import Postings
+from .schema import ReleaseRecord
 from .scoring import SECTION_FACTOR
+from .script import CJK_RUN_RE, fold, fold_many
 
 PHRASE_CACHE = 128  # phrase masks kept per generation
 PARAGRAPH_CACHE = 4096  # stored fields and folded texts kept per generation
@@ -169,9 +170,10 @@ class Generation:
         rows.sort(key=lambda r: r["paragraph"])
         return rows
 
-    def manifest(self) -> dict[str, dict]:
+    def manifest(self) -> dict[str, ReleaseRecord]:
         """``doc_id -> release record``."""
-        return {r["doc_id"]: r.get("release") or {} for r in self.searcher.documents(head="1")}
+        return {r["doc_id"]: ReleaseRecord.from_stored(r.get("release"))
+                for r in self.searcher.documents(head="1")}
 
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """Live releases, live paragraphs and live paragraphs per section (those with any)."""

@@ -23,13 +23,12 @@ import whoosh.index
 
 from . import storage
 from .analysis import ANALYZER_VERSION
-from .lexicon import Lexicon
-from .script import fold
 from .documents import Problem, Unchanged, iter_source_files, read_releases
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
 from .faults import checkpoint
+from .lexicon import Lexicon
 from .models import Release
-from .schema import build_schema
+from .schema import ReleaseRecord, build_schema, paragraph_docs
 from .whoosh_w3 import commit_segments, new_codec
 from .writing import write_segment
 
@@ -87,30 +86,6 @@ def find_userdict(sources: Iterable[str | os.PathLike]) -> Path | None:
         if p.is_dir() and (p / USERDICT_NAME).is_file():
             return p / USERDICT_NAME
     return None
-
-
-def paragraph_docs(rel: Release) -> Iterator[dict]:
-    """The Whoosh documents of one release (one per paragraph)."""
-    record = {"hash": rel.content_hash, "source": rel.source, "location": rel.location,
-              "url": rel.url,
-              "title": rel.title, "date": rel.date, "paragraphs": len(rel.paragraphs),
-              "repairs": dict(rel.repairs)}
-    for p in rel.paragraphs:
-        doc = {"doc_id": rel.doc_id, "paragraph": p.number, "section": p.section,
-               "words": p.text, "bigrams": p.text, "text": p.text}
-        if rel.date:
-            doc["date"] = rel.date
-        if p.speaker:
-            doc["speaker"] = fold(p.speaker)
-            doc["speaker_name"] = p.speaker
-        if p.organization:
-            doc["organization"] = p.organization
-        if p.number == rel.paragraphs[0].number:
-            doc["head"] = "1"
-            doc["release"] = record
-            if rel.title:
-                doc["title"] = rel.title
-        yield doc
 
 
 def _fingerprint(lexicon: Lexicon) -> dict:
@@ -275,11 +250,13 @@ class _RebuildInstead(Exception):
 def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -> ReindexReport:
     ix = whoosh.index.open_dir(str(live), indexname=storage.INDEX_NAME)
     with ix.searcher() as s:
-        records = {f["doc_id"]: f.get("release") or {} for f in s.documents(head="1")}
+        records = {f["doc_id"]: ReleaseRecord.from_stored(f.get("release"))
+                   for f in s.documents(head="1")}
         live_paragraphs = s.doc_count()
     # Skip a release only if it is the same content read from the same place, so a moved
     # file or a shifted JSONL line gets its stored location updated.
-    known = {doc_id: (rec.get("hash"), rec.get("location")) for doc_id, rec in records.items()}
+    known = {doc_id: (rec.content_hash, rec.location) if rec else None
+             for doc_id, rec in records.items()}
     report = ReindexReport(index_dir=str(index_dir), generation=live.name, full=False)
     repairs: Counter = Counter()
     seen: set[str] = set()
@@ -295,7 +272,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
             changed.append(rel)
     removed = records.keys() - seen
     rewritten = sum(len(rel.paragraphs) for rel in changed) + sum(
-        records[doc_id].get("paragraphs") or 0 for doc_id in removed)
+        (records[doc_id].paragraphs if records[doc_id] else 0) or 0 for doc_id in removed)
     if rewritten > max(FULL_REBUILD_MIN, FULL_REBUILD_FRACTION * live_paragraphs):
         raise _RebuildInstead(f"{len(changed)} of {len(seen)} releases changed")
     writer = ix.writer(**_writer_options(limitmb))

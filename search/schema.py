@@ -10,6 +10,8 @@ keeps the order when it merges segments), which is how a paragraph finds its rel
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from whoosh.analysis import Analyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
@@ -17,6 +19,8 @@ from whoosh.formats import Format, tokens
 
 from .analysis import BigramAnalyzer, WordAnalyzer
 from .lexicon import Lexicon
+from .models import Release
+from .script import fold
 
 
 class TermCounts(Format):
@@ -80,3 +84,64 @@ def build_schema(lexicon: Lexicon | None = None) -> Schema:
         head=ID(),  # "1" on the paragraph that carries the release record
         release=STORED(),
     )
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """What the index keeps about a release as a whole, stored (as ``release``) on its head
+    paragraph: the manifest incremental reindexes compare with, and what a release page shows.
+
+    Values are kept as stored, so :mod:`search.check` can report a damaged one.
+    """
+
+    content_hash: str  # sha256 of the release's source bytes
+    paragraphs: int  # how many paragraphs the release has, the title included
+    title: str = ""
+    date: str | None = None
+    source: str | None = None
+    location: str | None = None  # where it was read: the file, or "file:LINE" for JSONL
+    url: str | None = None
+    repairs: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rel: Release) -> ReleaseRecord:
+        return cls(content_hash=rel.content_hash, paragraphs=len(rel.paragraphs),
+                   title=rel.title, date=rel.date, source=rel.source, location=rel.location,
+                   url=rel.url, repairs=dict(rel.repairs))
+
+    def to_stored(self) -> dict:
+        return {"hash": self.content_hash, "source": self.source, "location": self.location,
+                "url": self.url, "title": self.title, "date": self.date,
+                "paragraphs": self.paragraphs, "repairs": dict(self.repairs)}
+
+    @classmethod
+    def from_stored(cls, stored: object) -> ReleaseRecord | None:
+        """The record stored on a head paragraph (None when there is none)."""
+        if not isinstance(stored, dict):
+            return None
+        return cls(content_hash=stored.get("hash"), paragraphs=stored.get("paragraphs"),
+                   title=stored.get("title") or "", date=stored.get("date"),
+                   source=stored.get("source"), location=stored.get("location"),
+                   url=stored.get("url"), repairs=dict(stored.get("repairs") or {}))
+
+
+def paragraph_docs(rel: Release) -> Iterator[dict]:
+    """The Whoosh documents of one release, one per paragraph, in order; the first carries
+    the release's record and title."""
+    record = ReleaseRecord.of(rel).to_stored()
+    for p in rel.paragraphs:
+        doc = {"doc_id": rel.doc_id, "paragraph": p.number, "section": p.section,
+               "words": p.text, "bigrams": p.text, "text": p.text}
+        if rel.date:
+            doc["date"] = rel.date
+        if p.speaker:
+            doc["speaker"] = fold(p.speaker)
+            doc["speaker_name"] = p.speaker
+        if p.organization:
+            doc["organization"] = p.organization
+        if p.number == rel.paragraphs[0].number:
+            doc["head"] = "1"
+            doc["release"] = record
+            if rel.title:
+                doc["title"] = rel.title
+        yield doc

@@ -20,6 +20,7 @@ from .lexicon import Lexicon
 from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
 from .params import MAX_QUERY_LENGTH, SearchParams
 from .query import ParsedQuery, parse_query
+from .schema import ReleaseRecord
 from .scoring import rank
 
 
@@ -155,15 +156,15 @@ class Index:
         if not rows:
             raise DocumentNotFoundError(f"no release with id {doc_id!r}")
         head = next((r for r in rows if r.get("release")), rows[0])
-        rec = head.get("release") or {}
+        rec = ReleaseRecord.from_stored(head.get("release")) or ReleaseRecord("", len(rows))
         paragraphs = [Paragraph(number=r["paragraph"], text=r.get("text", ""),
                                 section=r.get("section", "body"),
                                 speaker=r.get("speaker_name"),
                                 organization=r.get("organization")) for r in rows]
         return Release(doc_id=doc_id, title=head.get("title", ""), paragraphs=paragraphs,
-                       date=head.get("date") or None, source=rec.get("source"),
-                       location=rec.get("location"), url=rec.get("url"),
-                       content_hash=rec.get("hash", ""), repairs=dict(rec.get("repairs") or {}))
+                       date=head.get("date") or None, source=rec.source,
+                       location=rec.location, url=rec.url,
+                       content_hash=rec.content_hash or "", repairs=dict(rec.repairs))
 
     def stats(self) -> IndexStats:
         """Counts of the live releases and paragraphs, and where the index is."""
@@ -174,7 +175,7 @@ class Index:
                           index_dir=str(self.index_dir), generation=gen.name,
                           size_bytes=storage.dir_size(gen.path))
 
-    def manifest(self) -> dict[str, dict]:
+    def manifest(self) -> dict[str, ReleaseRecord]:
         """``doc_id -> release record`` (content hash, source, paragraphs...)."""
         with self._lock:
             return self._current().manifest()

@@ -290,7 +290,7 @@ def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
     so that each owns a share of the terms, and encode them; finally this process copies the
     shares into the segment and writes the term index. A worker's failure is raised here as
     SearchError, once the workers are stopped. Every document must give ``words`` and
-    ``bigrams`` the same text (as :func:`search.indexer.paragraph_docs` does).
+    ``bigrams`` the same text (as :func:`search.schema.paragraph_docs` does).
     """
     builder = SegmentBuilder(dirname, schema, indexname, lexicon)
     try:

@@ -24,7 +24,7 @@ from search import build_index, storage
 from search.check import FIX, CheckReport, _ranges, check_index
 from search.cli import main
 from search.documents import read_releases
-from search.indexer import paragraph_docs
+from search.schema import paragraph_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

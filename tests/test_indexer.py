@@ -368,7 +368,7 @@ def test_reindex_killed_at_any_stage_leaves_a_working_index(tmp_path):
         assert status == -signal.SIGKILL, (flag, stage)  # it got there and died
         assert _snapshot(ix_dir) == baseline, (flag, stage)
         with open_index(ix_dir) as ix:  # still the old text
-            assert ix.manifest()["gen0003"]["hash"] == old_hash, (flag, stage)
+            assert ix.manifest()["gen0003"].content_hash == old_hash, (flag, stage)
 
     # The next reindex needs no manual cleanup, and tidies what the killed ones left.
     report = build_index([src], ix_dir)
@@ -378,7 +378,7 @@ def test_reindex_killed_at_any_stage_leaves_a_working_index(tmp_path):
     assert not list(ix_dir.glob(f"{storage.CURRENT}.tmp*"))
     with open_index(ix_dir) as ix:
         assert [h.doc_id for h in ix.search("doc:gen0003").hits][:1] == ["gen0003"]
-        assert ix.manifest()["gen0003"]["hash"] == storage_hash(src / "gen0003.txt")
+        assert ix.manifest()["gen0003"].content_hash == storage_hash(src / "gen0003.txt")
 
 
 def storage_hash(path: Path) -> str:

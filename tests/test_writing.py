@@ -28,7 +28,8 @@ from search.lexicon import Lexicon
 from search.check import check_index
 from search.cli import main as cli_main
 from search.documents import iter_source_files, read_releases
-from search.indexer import USERDICT_NAME, paragraph_docs
+from search.indexer import USERDICT_NAME
+from search.schema import paragraph_docs
 from search.schema import build_schema
 
 from conftest import ENGINE_DATA, ROOT, SAMPLE_ID, SEEDS, make_releases, write_release
