@@ -236,7 +236,8 @@ def test_section_and_speaker_filters(client: FlaskClient, index: Index) -> None:
         ("/?q=疫情&page=0", "page must be at least 1"),
         ("/?q=疫情&page=-1", "page must be a positive integer"),
         ("/?q=疫情&page=abc", "page must be a positive integer"),
-        ("/?q=疫情&page=99999999999999999999", "page must be a positive integer"),
+        # Any number of digits is a number: past the deepest page, say which page that is.
+        ("/?q=疫情&page=99999999999999999999", "page must be at most 1000"),
         ("/?q=疫情&page=1001", "page must be at most 1000"),
         ("/?q=疫情&section=bogus", "section must be one of: title, body, question, answer, credits, boilerplate"),
         ("/?q=" + "统" * 501, "q must be at most 500 characters"),
@@ -409,6 +410,10 @@ def test_api_search_blank_query_is_empty(client: FlaskClient) -> None:
         ("per_page=101", "invalid_per_page", "per_page must be at most 100"),
         ("per_page=0", "invalid_per_page", "per_page must be at least 1"),
         ("per_page=1e3", "invalid_per_page", "per_page must be a positive integer"),
+        ("page=1234567890123", "invalid_page", "page must be at most 1000"),
+        ("page=" + "9" * 5000, "invalid_page", "page must be at most 1000"),
+        ("page=0000000000000", "invalid_page", "page must be at least 1"),
+        ("per_page=00000000000000101", "invalid_per_page", "per_page must be at most 100"),
         ("q=" + "a" * 501, "query_too_long", "q must be at most 500 characters"),
         (
             "section=bogus",
@@ -635,9 +640,14 @@ def test_parse_positive_int() -> None:
     assert parse_positive_int(None, "page", 1, 10) == 1
     assert parse_positive_int("", "page", 1, 10) == 1
     assert parse_positive_int(" 7 ", "page", 1, 10) == 7
+    assert parse_positive_int("0000000000007", "page", 1, 10) == 7
     for bad in ("0", "11", "-1", "+1", "1_0", "٣", "x", "9" * 13):
         with pytest.raises(QueryError, match="page must be"):
             parse_positive_int(bad, "page", 1, 10)
+    for digits in ("9" * 13, "1" + "0" * 100_000):
+        with pytest.raises(QueryError) as caught:
+            parse_positive_int(digits, "page", 1, 10)
+        assert str(caught.value) == "page must be at most 10"
 
 
 # ------------------------------------------------------------------ configuration, index
