@@ -239,11 +239,23 @@ def stats(index_dir, as_json):
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading.")
 @click.option("--source", "sources", multiple=True, type=click.Path(),
               help="Where to build the index from if it is missing (default seeds/).")
-def serve(index_dir, host, port, debug, sources):
+@click.option("--base-url", default=None, metavar="URL",
+              help="The site's public root URL, for absolute links (env RELEASE_SEARCH_BASE_URL).")
+@click.option("--connection-limit", default=1000, show_default=True, type=click.IntRange(1),
+              help="Most connections open at once; more wait until others close.")
+@click.option("--channel-timeout", default=30, show_default=True, type=click.IntRange(1),
+              metavar="SECONDS", help="Close a connection idle (no request in progress) this long.")
+@click.option("--request-timeout", default=10, show_default=True, type=click.IntRange(1),
+              metavar="SECONDS",
+              help="Cut off a client that has not sent a whole request this long after its first byte.")
+def serve(index_dir, host, port, debug, sources, base_url, connection_limit, channel_timeout,
+          request_timeout):
     """Serve the search site (builds the index from seeds/ first if it is missing)."""
     from web.server import serve as run
 
-    run(index_dir, host=host, port=port, debug=debug, sources=sources or ("seeds",))
+    run(index_dir, host=host, port=port, debug=debug, sources=sources or ("seeds",),
+        base_url=base_url, connection_limit=connection_limit, channel_timeout=channel_timeout,
+        request_timeout=request_timeout)
 
 
 @main.command()
