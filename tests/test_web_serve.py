@@ -142,19 +142,19 @@ def test_a_request_not_sent_whole_in_time_is_cut_off(index_dir: Path, tmp_path: 
         elapsed = time.monotonic() - started
         sock.close()
         assert closed and received == b""
-        assert 2 <= elapsed < 6, elapsed
+        assert 2 <= elapsed < 8, elapsed
         assert requests.get(server.base_url + "/api/health", timeout=10).status_code == 200
     assert "closed 1 connection that did not send a whole request within 2 s" in server.stderr()
 
 
 def test_an_idle_connection_is_closed_after_the_channel_timeout(index_dir: Path, tmp_path: Path) -> None:
     with CliServer(index_dir, tmp_path, "--channel-timeout", "2") as server:
+        started = time.monotonic()  # before the server can have accepted the connection
         sock = connect(server)
-        started = time.monotonic()
         assert wait_closed(sock, 15) == b""
         elapsed = time.monotonic() - started
         sock.close()
-        assert 2 <= elapsed < 6, elapsed
+        assert 2 <= elapsed < 8, elapsed
         # Between requests of a kept-alive connection too.
         sock = connect(server)
         sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -163,7 +163,7 @@ def test_an_idle_connection_is_closed_after_the_channel_timeout(index_dir: Path,
         elapsed = time.monotonic() - started
         sock.close()
         assert received.startswith(b"HTTP/1.1 200 OK\r\n")
-        assert 2 <= elapsed < 6, elapsed
+        assert 2 <= elapsed < 8, elapsed
 
 
 def test_the_connection_limit_holds_new_connections_until_others_close(index_dir: Path, tmp_path: Path) -> None:
@@ -185,7 +185,9 @@ def test_serve_refuses_a_connection_limit_beyond_the_open_files_limit(index_dir:
     import resource
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    too_many = hard if hard != resource.RLIM_INFINITY else 10**6
+    if hard == resource.RLIM_INFINITY:
+        pytest.skip("no hard limit on open files")
+    too_many = hard
     done = subprocess.run([sys.executable, "-m", "search", "serve", "--index-dir", str(index_dir), "--port", "0",
                            "--connection-limit", str(too_many)], cwd=REPO, capture_output=True, text=True,
                           timeout=60)
