@@ -17,9 +17,55 @@ INDEX_DIR = click.option(
 
 _MARK_RE = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 
+#: What a terminal would act on or that would forge a line: C0 controls (newlines and ESC
+#: included), DEL and C1, the line and paragraph separators, bidi embeddings, overrides and
+#: isolates; and lone surrogates (the undecodable bytes of a file name, or broken text).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+#: What --json escapes beyond what json.dumps does (it escapes C0 only); surrogates become U+FFFD.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match) -> str:
+    ch = match.group()
+    code = ord(ch)
+    if ch in _NAMED:
+        return _NAMED[ch]
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte the name really has
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: the characters of ``_UNPRINTABLE`` become visible
+    escapes (``\\x1b``, ``\\n``, ``\\u202e``; an undecodable byte of a file name ``\\xff``), so
+    indexed text or a file name can neither drive the terminal nor forge lines of output. Every
+    piece of data the CLI prints for a human goes through here."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Print lines the CLI composed (``text`` may hold newlines), each escaped."""
+    click.echo("\n".join(printable(line) for line in text.split("\n")), err=err)
+
+
+def _json_escape(match: re.Match) -> str:
+    ch = match.group()
+    return "\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else f"\\u{ord(ch):04x}"
+
 
 def _dump(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=None))
+    """Print ``obj`` as one line of JSON in UTF-8, whatever the output's encoding: valid even
+    when a file name is not UTF-8 (its undecodable bytes become U+FFFD) and without raw C1 or
+    bidi controls (escaped as ``\\u009b``, which JSON readers decode back)."""
+    text = _JSON_UNSAFE.sub(_json_escape, json.dumps(obj, ensure_ascii=False, indent=None))
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream: no encoding to get wrong
+        click.echo(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8") + b"\n")
+    buffer.flush()
 
 
 def _emphasise(snippet: str) -> str:
@@ -28,25 +74,34 @@ def _emphasise(snippet: str) -> str:
     parts = _MARK_RE.split(snippet)
     out = []
     for i, part in enumerate(parts):
-        text = html.unescape(part)
+        text = printable(html.unescape(part))
         out.append(click.style(text, bold=True, fg="yellow") if i % 2 else text)
     return "".join(out)
 
 
 class _Group(click.Group):
-    """Turns the library's errors into clean messages and exit status 1."""
+    """Turns the library's errors into clean messages and exit status 1; escapes every message
+    (they quote file names and arguments)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except SearchError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(printable(str(exc))) from None
+        except click.ClickException as exc:  # usage errors quote what was typed
+            exc.message = printable(exc.message)
+            raise
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="release-search")
 def main() -> None:
     """Full-text search for Chinese press releases."""
+    # Text the output's encoding cannot hold (Chinese under PYTHONIOENCODING=ascii) is shown
+    # as escapes rather than ending the command in a traceback; --json writes UTF-8 bytes.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 @main.command()
@@ -93,11 +148,12 @@ def reindex(sources, index_dir, full, userdict, procs, as_json, verbose):
         if bar is not None:
             bar.__exit__(None, None, None)
     for p in report.problems:
-        click.echo(f"{'skipped' if p.skipped else 'warning'}: {p.source}: {p.message}", err=True)
+        click.echo(f"{'skipped' if p.skipped else 'warning'}: {printable(p.source)}: "
+                   f"{printable(p.message)}", err=True)
     if as_json:
         _dump(report.to_dict())
     else:
-        click.echo(report.summary())
+        _say(report.summary())
 
 
 @main.command()
@@ -122,10 +178,11 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
     first = (result.page - 1) * result.per_page
     click.echo(f"{result.total} results for {query!r} ({result.took_ms:.1f} ms)")
     for i, h in enumerate(result.hits, first + 1):
-        who = f" · {h.speaker}" if h.speaker else ""
-        date = f" · {h.date}" if h.date else ""
-        click.echo(f"\n{i}. {h.title}{date}")
-        click.echo(f"   {h.doc_id} ¶{h.paragraph} [{h.section}{who}] score {h.score:.2f}")
+        who = f" · {printable(h.speaker)}" if h.speaker else ""
+        date = f" · {printable(h.date)}" if h.date else ""
+        click.echo(f"\n{i}. {printable(h.title)}{date}")
+        click.echo(f"   {printable(h.doc_id)} ¶{h.paragraph} [{printable(h.section)}{who}] "
+                   f"score {h.score:.2f}")
         click.echo("   " + _emphasise(h.snippet))
 
 
@@ -135,19 +192,26 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def show(doc_id, index_dir, as_json):
     """Print the release DOC_ID paragraph by paragraph."""
-    from . import open_index
+    from . import open_index, valid_doc_id
+    from .errors import DocumentNotFoundError
 
+    # An id no release can have (an undecodable byte, a control character, a path) is simply
+    # not there: the engine's own rule, checked before the lookup (Whoosh cannot even encode
+    # some of them).
+    if not valid_doc_id(doc_id):
+        raise DocumentNotFoundError(f"no release with id '{printable(doc_id)}'")
     with open_index(index_dir) as ix:
         rel = ix.document(doc_id)
     if as_json:
         _dump(dataclasses.asdict(rel))
         return
-    click.echo(click.style(rel.title, bold=True))
-    click.echo(f"{rel.doc_id} · {rel.date or 'no date'} · {rel.source or ''}")
+    click.echo(click.style(printable(rel.title), bold=True))
+    click.echo(f"{printable(rel.doc_id)} · {printable(rel.date or 'no date')} · "
+               f"{printable(rel.source or '')}")
     for p in rel.paragraphs:
-        who = f" {p.speaker}" if p.speaker else ""
-        org = f" / {p.organization}" if p.organization else ""
-        click.echo(f"\n[{p.number}] ({p.section}{who}{org})\n{p.text}")
+        who = f" {printable(p.speaker)}" if p.speaker else ""
+        org = f" / {printable(p.organization)}" if p.organization else ""
+        click.echo(f"\n[{p.number}] ({printable(p.section)}{who}{org})\n{printable(p.text)}")
 
 
 @main.command()
@@ -162,10 +226,10 @@ def stats(index_dir, as_json):
     if as_json:
         _dump(dataclasses.asdict(st))
         return
-    click.echo(f"{st.releases} releases, {st.paragraphs} paragraphs "
-               f"({st.size_bytes / 1e6:.1f} MB, generation {st.generation})")
+    _say(f"{st.releases} releases, {st.paragraphs} paragraphs "
+         f"({st.size_bytes / 1e6:.1f} MB, generation {st.generation})")
     for name, n in st.sections.items():
-        click.echo(f"  {name}: {n}")
+        _say(f"  {name}: {n}")
 
 
 @main.command()
@@ -175,11 +239,23 @@ def stats(index_dir, as_json):
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading.")
 @click.option("--source", "sources", multiple=True, type=click.Path(),
               help="Where to build the index from if it is missing (default seeds/).")
-def serve(index_dir, host, port, debug, sources):
+@click.option("--base-url", default=None, metavar="URL",
+              help="The site's public root URL, for absolute links (env RELEASE_SEARCH_BASE_URL).")
+@click.option("--connection-limit", default=1000, show_default=True, type=click.IntRange(1),
+              help="Most connections open at once; more wait until others close.")
+@click.option("--channel-timeout", default=30, show_default=True, type=click.IntRange(1),
+              metavar="SECONDS", help="Close a connection idle (no request in progress) this long.")
+@click.option("--request-timeout", default=10, show_default=True, type=click.IntRange(1),
+              metavar="SECONDS",
+              help="Cut off a client that has not sent a whole request this long after its first byte.")
+def serve(index_dir, host, port, debug, sources, base_url, connection_limit, channel_timeout,
+          request_timeout):
     """Serve the search site (builds the index from seeds/ first if it is missing)."""
     from web.server import serve as run
 
-    run(index_dir, host=host, port=port, debug=debug, sources=sources or ("seeds",))
+    run(index_dir, host=host, port=port, debug=debug, sources=sources or ("seeds",),
+        base_url=base_url, connection_limit=connection_limit, channel_timeout=channel_timeout,
+        request_timeout=request_timeout)
 
 
 @main.command()
@@ -198,7 +274,7 @@ def evaluate(index_dir, queries, qrels, k, failures, as_json):
     if as_json:
         _dump(report.to_dict())
     else:
-        click.echo(format_report(report))
+        _say(format_report(report))
 
 
 @main.command()
@@ -212,7 +288,7 @@ def check(index_dir, as_json):
     if as_json:
         _dump(report.to_dict())
     else:
-        click.echo(report.summary())
+        _say(report.summary())
     if not report.ok:
         raise SystemExit(1)
 

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
 
 from .errors import (
@@ -40,6 +41,11 @@ def current_generation(index_dir: str | os.PathLike) -> Path:
     """The live generation's directory; raises IndexNotFoundError if there is none."""
     root = Path(index_dir)
     try:
+        # Look before reading: a folder cannot be read, and reading a FIFO blocks for ever.
+        if not stat.S_ISREG(os.stat(root / CURRENT).st_mode):
+            raise IndexCorruptError(
+                f"{root / CURRENT} is not a file (it should name the live generation); "
+                "run `release-search reindex --full` to replace it", str(root / CURRENT))
         name = (root / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise IndexNotFoundError(
@@ -106,11 +112,21 @@ def publish(index_dir: str | os.PathLike, generation: Path) -> None:
     root = Path(index_dir)
     sync_tree(generation)
     tmp = root / f"{CURRENT}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(generation.name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, root / CURRENT)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(generation.name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        # A folder named CURRENT (damage: current_generation says so and sends the user here)
+        # cannot be renamed over; the index directory is ours, so clear it. Any other kind of
+        # file, a FIFO say, is replaced by the rename itself.
+        current = root / CURRENT
+        if current.is_dir() and not current.is_symlink():
+            shutil.rmtree(current)
+        os.replace(tmp, current)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(root)
 
 

@@ -246,3 +246,34 @@ def test_reindex_verbose_logs_the_stages_of_a_parallel_rebuild(tmp_path):
     assert stages[-1] == "parent: wrote the segment"
     with open_index(ix_dir) as ix:
         assert ix.stats().paragraphs == 31
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_current_that_is_not_a_file_is_reported_and_reindex_full_replaces_it(tmp_path, kind):
+    ix_dir = tmp_path / "index"
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "search", *args, "--index-dir", str(ix_dir)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert run("reindex", str(SEEDS)).returncode == 0
+    current = ix_dir / "CURRENT"
+    current.unlink()
+    if kind == "folder":
+        current.mkdir()
+        (current / "stray.txt").write_text("x", encoding="utf-8")
+    else:
+        os.mkfifo(current)  # reading it would block for ever
+    done = run("search", "统筹")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (f"Error: {current} is not a file (it should name the live generation); "
+                           "run `release-search reindex --full` to replace it\n")
+    done = run("reindex", "--full", str(SEEDS))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("full reindex: 1 added, 0 updated, 0 removed, 0 unchanged;")
+    assert current.read_text(encoding="utf-8") == "g000002\n"
+    assert sorted(p.name for p in ix_dir.iterdir()) == [".reindex.lock", "CURRENT", "g000001",
+                                                        "g000002"]
+    done = run("search", "统筹", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total"] == 4

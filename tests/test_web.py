@@ -236,7 +236,8 @@ def test_section_and_speaker_filters(client: FlaskClient, index: Index) -> None:
         ("/?q=疫情&page=0", "page must be at least 1"),
         ("/?q=疫情&page=-1", "page must be a positive integer"),
         ("/?q=疫情&page=abc", "page must be a positive integer"),
-        ("/?q=疫情&page=99999999999999999999", "page must be a positive integer"),
+        # Any number of digits is a number: past the deepest page, say which page that is.
+        ("/?q=疫情&page=99999999999999999999", "page must be at most 1000"),
         ("/?q=疫情&page=1001", "page must be at most 1000"),
         ("/?q=疫情&section=bogus", "section must be one of: title, body, question, answer, credits, boilerplate"),
         ("/?q=" + "统" * 501, "q must be at most 500 characters"),
@@ -409,6 +410,10 @@ def test_api_search_blank_query_is_empty(client: FlaskClient) -> None:
         ("per_page=101", "invalid_per_page", "per_page must be at most 100"),
         ("per_page=0", "invalid_per_page", "per_page must be at least 1"),
         ("per_page=1e3", "invalid_per_page", "per_page must be a positive integer"),
+        ("page=1234567890123", "invalid_page", "page must be at most 1000"),
+        ("page=" + "9" * 5000, "invalid_page", "page must be at most 1000"),
+        ("page=0000000000000", "invalid_page", "page must be at least 1"),
+        ("per_page=00000000000000101", "invalid_per_page", "per_page must be at most 100"),
         ("q=" + "a" * 501, "query_too_long", "q must be at most 500 characters"),
         (
             "section=bogus",
@@ -527,6 +532,66 @@ def test_opensearch_description(client: FlaskClient) -> None:
     )
 
 
+OPENSEARCH_NS = {"os": "http://a9.com/-/spec/opensearch/1.1/"}
+
+
+def opensearch_urls(response) -> dict[str, str]:
+    """The icon and the URL templates of an OpenSearch description, by type."""
+    assert response.status_code == 200, response.data
+    root = ET.fromstring(response.data)
+    urls = {u.get("type") or "": u.get("template") or "" for u in root.findall("os:Url", OPENSEARCH_NS)}
+    urls["icon"] = root.findtext("os:Image", namespaces=OPENSEARCH_NS) or ""
+    return urls
+
+
+def test_opensearch_uses_the_configured_base_url_whatever_the_host(
+    index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = {
+        "text/html": "https://search.example.org/releases/?q={searchTerms}",
+        "application/json": "https://search.example.org/releases/api/search?q={searchTerms}",
+        "icon": "https://search.example.org/releases/favicon.ico",
+    }
+    configured = create_app({"INDEX_DIR": str(index_dir), "BASE_URL": "https://search.example.org/releases/"})
+    for host in ("evil.example", "a b", ""):
+        assert opensearch_urls(configured.test_client().get("/opensearch.xml", headers={"Host": host})) == expected
+    monkeypatch.setenv("RELEASE_SEARCH_BASE_URL", "https://search.example.org/releases")
+    from_env = create_app({"INDEX_DIR": str(index_dir)})
+    assert opensearch_urls(from_env.test_client().get("/opensearch.xml", headers={"Host": "evil.example"})) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [("search.example:8080", "http://search.example:8080"), ("127.0.0.1:5000", "http://127.0.0.1:5000"),
+     ("[::1]:5000", "http://[::1]:5000"), ("localhost", "http://localhost")],
+)
+def test_opensearch_without_a_base_url_uses_a_valid_host(client: FlaskClient, host: str, base: str) -> None:
+    assert opensearch_urls(client.get("/opensearch.xml", headers={"Host": host})) == {
+        "text/html": f"{base}/?q={{searchTerms}}",
+        "application/json": f"{base}/api/search?q={{searchTerms}}",
+        "icon": f"{base}/favicon.ico",
+    }
+
+
+@pytest.mark.parametrize("host", ["", "a b", "evil.example/x", "user@evil.example", 'x"><y', "evil.example:port", "-x-"])
+def test_opensearch_without_a_base_url_refuses_an_invalid_host(client: FlaskClient, host: str) -> None:
+    response = client.get("/opensearch.xml", headers={"Host": host})
+    assert response.status_code == 400
+    assert "http:///" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url", ["search.example.org", "ftp://search.example.org/", "https://", "https://a b/", "https://x.org/?q=1",
+            "https://x.org/#top", "https://user@x.org/", "https://x.org:99999/"],
+)
+def test_a_bad_base_url_is_a_config_error(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config({}, {"BASE_URL": url})
+    assert str(caught.value) == (
+        f"BASE_URL must be an http:// or https:// URL of the site's root, without query or fragment, got {url!r}"
+    )
+
+
 def test_favicon(client: FlaskClient) -> None:
     with client.get("/favicon.ico") as response:
         assert response.status_code == 200
@@ -635,9 +700,14 @@ def test_parse_positive_int() -> None:
     assert parse_positive_int(None, "page", 1, 10) == 1
     assert parse_positive_int("", "page", 1, 10) == 1
     assert parse_positive_int(" 7 ", "page", 1, 10) == 7
+    assert parse_positive_int("0000000000007", "page", 1, 10) == 7
     for bad in ("0", "11", "-1", "+1", "1_0", "٣", "x", "9" * 13):
         with pytest.raises(QueryError, match="page must be"):
             parse_positive_int(bad, "page", 1, 10)
+    for digits in ("9" * 13, "1" + "0" * 100_000):
+        with pytest.raises(QueryError) as caught:
+            parse_positive_int(digits, "page", 1, 10)
+        assert str(caught.value) == "page must be at most 10"
 
 
 # ------------------------------------------------------------------ configuration, index

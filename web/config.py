@@ -6,8 +6,10 @@ Environment values are converted to the type of the matching default (``int`` or
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from search.errors import SearchError
 
@@ -26,7 +28,17 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024,
     # Log one line per request (method, path, status, time in ms).
     "LOG_REQUESTS": True,
+    # The site's root URL as clients see it (``https://search.example.org/``), for the absolute
+    # URLs of /opensearch.xml; empty: built from the request's Host header, once validated.
+    "BASE_URL": "",
 }
+
+#: A ``host[:port]`` a URL may name: DNS labels (letters, digits, inner hyphens; IPv4 too) or a
+#: bracketed IPv6 address, and a port of at most 5 digits.
+HOST_RE = re.compile(
+    r"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -64,4 +76,23 @@ def load_config(environ: Mapping[str, str], overrides: Mapping[str, Any] | None 
     if overrides:
         config.update(overrides)
     config["INDEX_DIR"] = str(config["INDEX_DIR"])
+    config["BASE_URL"] = check_base_url(config.get("BASE_URL") or "")
     return config
+
+
+def check_base_url(url: str) -> str:
+    """``url`` without its trailing slashes if it is an http(s) URL of a site's root (a host,
+    perhaps a port and a path; no user, query or fragment); empty stays empty (not configured)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or 0 < parts.port
+    except ValueError:  # not a number, or over 65535
+        port_ok = False
+    if (parts.scheme not in ("http", "https") or not HOST_RE.fullmatch(parts.netloc) or not port_ok
+            or parts.query or parts.fragment or "?" in url or "#" in url
+            or any(ch.isspace() or ch in "<>\"'" for ch in parts.path)):
+        raise ConfigError("BASE_URL must be an http:// or https:// URL of the site's root, without query "
+                          f"or fragment, got {url!r}")
+    return url.rstrip("/")

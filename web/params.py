@@ -18,7 +18,7 @@ from search.errors import QueryError
 #: The parameters of a search; each may be given at most once.
 SEARCH_PARAMETERS = ("q", "page", "per_page", "section", "speaker", "doc")
 
-_DIGITS = re.compile(r"[0-9]{1,12}")
+_DIGITS = re.compile(r"[0-9]+")
 
 #: JSON-schema (ECMA) pattern of a ``doc`` filter value the API accepts: empty, or not starting with
 #: a dot and without slashes, backslashes or control characters (see :func:`search.valid_doc_id`).
@@ -32,7 +32,12 @@ def parse_positive_int(raw: str | None, name: str, default: int, maximum: int) -
     text = raw.strip()
     if not _DIGITS.fullmatch(text):
         raise QueryError(f"{name} must be a positive integer", code=f"invalid_{name}")
-    value = int(text)
+    # Any run of digits is a number, however long: compare lengths before converting, so a
+    # 5,000-digit page is "too deep" (not int()'s digit limit, nor "not an integer").
+    significant = text.lstrip("0")
+    if len(significant) > len(str(maximum)):
+        raise QueryError(f"{name} must be at most {maximum}", code=f"invalid_{name}")
+    value = int(significant or "0")
     if value < 1:
         raise QueryError(f"{name} must be at least 1", code=f"invalid_{name}")
     if value > maximum:

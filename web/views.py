@@ -10,6 +10,7 @@ from markupsafe import Markup
 from search import MAX_QUERY_LENGTH, SECTIONS
 from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
 from search.models import IndexStats, Paragraph
+from web.config import HOST_RE
 from web.index_holder import current_index
 from web.markup import marked_html, page_window, section_label, total_pages
 from web.params import is_acceptable_doc_id, parse_positive_int, request_search_params, run_search
@@ -147,10 +148,37 @@ def document_page(doc_id: str) -> str:
     )
 
 
+def _site_root() -> str:
+    """The site's root URL without the final slash: the configured ``BASE_URL``, else the
+    request's scheme and ``Host`` if that is a valid ``host[:port]`` (else 400: no
+    ``http:///``, no markup from a header)."""
+    configured = current_app.config.get("BASE_URL")
+    if configured:
+        return configured
+    host = request.host
+    if not HOST_RE.fullmatch(host):
+        abort(400)
+    return f"{request.scheme}://{host}"
+
+
+def _absolute(endpoint: str) -> str:
+    # url_for's path below the app's root, so that a BASE_URL with a path is not doubled.
+    path = url_for(endpoint).removeprefix(request.script_root)
+    return _site_root() + path
+
+
 @bp.get("/opensearch.xml")
 def opensearch() -> Response:
-    """The OpenSearch description, so browsers can add the site as a search engine."""
-    body = render_template("opensearch.xml")
+    """The OpenSearch description, so browsers can add the site as a search engine.
+
+    Its URLs are absolute (browsers need them so) and never taken from an unchecked ``Host``
+    header: a forged header must not hand out, or get cached with, someone else's address."""
+    body = render_template(
+        "opensearch.xml",
+        icon_url=_absolute("pages.favicon"),
+        search_url=_absolute("pages.search_page"),
+        api_url=_absolute("api.search"),
+    )
     return Response(body, mimetype="application/opensearchdescription+xml")
 
 
