@@ -12,6 +12,9 @@ with a few bad bytes gets them replaced by U+FFFD; anything else is handed to
 charset-normalizer (GB18030/GBK, Big5...).  Binary (NUL bytes) or undecodable data raises
 :class:`~search.errors.SourceError`.
 
+A release (a text file, a JSONL line) of more than :data:`MAX_RELEASE_BYTES` is refused before
+it is read into memory; JSONL files are read line by line.
+
 :func:`read_sources` reads a list of files, reporting every problem as a :class:`Problem` and
 going on.
 """
@@ -23,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +37,8 @@ from search.errors import SourceError
 __all__ = [
     "MAX_BAD_UTF8_SHARE",
     "MAX_DOC_ID_LENGTH",
+    "MAX_JSON_INT_DIGITS",
+    "MAX_RELEASE_BYTES",
     "READERS",
     "SOURCE_SUFFIXES",
     "Problem",
@@ -53,6 +59,17 @@ MAX_BAD_UTF8_SHARE = 0.1
 
 #: Longest release id: ids travel in URLs (``/doc/<id>``).
 MAX_DOC_ID_LENGTH = 200
+
+#: Largest release, in bytes: a text file, or one JSONL line.  Indexing costs some 30 times a
+#: release's size in memory, and its page and API answer grow with it; a bigger release is
+#: refused with a problem ("split it"), without being read into memory.  Real press releases
+#: are well under 1 MB.  The readers take the limit as a parameter (tests lower it).
+MAX_RELEASE_BYTES = 8 * 1024 * 1024
+
+#: Longest integer a JSONL line may hold: Python's default limit, kept even where the
+#: interpreter allows more (``PYTHONINTMAXSTRDIGITS=0``), since converting longer ones takes
+#: quadratic time and no field needs them (ids are at most 200 characters).
+MAX_JSON_INT_DIGITS = 4300
 
 
 @dataclass
@@ -102,10 +119,11 @@ class Unchanged:
 #: release, read from the same place.
 Skip = Callable[[str, str, str], bool]
 
-#: ``reader(path, problems, skip)``: the releases of one file, in order.  Problems of single
-#: releases (a malformed JSONL line) are appended to ``problems``; a problem that stops the
-#: whole file raises :class:`SourceError` or :class:`OSError`.
-Reader = Callable[[Path, list[Problem], Skip | None], Iterator[RawRelease | Unchanged]]
+#: ``reader(path, problems, skip, max_bytes)``: the releases of one file, in order, none of
+#: more than ``max_bytes``.  Problems of single releases (a malformed JSONL line) are appended
+#: to ``problems``; a problem that stops the whole file raises :class:`SourceError` or
+#: :class:`OSError`.
+Reader = Callable[[Path, list[Problem], Skip | None, int], Iterator[RawRelease | Unchanged]]
 
 
 # ---------------------------------------------------------------------------------- ids
@@ -164,7 +182,12 @@ def _decode(data: bytes, source: str) -> tuple[str, int, str]:
     non_ascii = len(body.translate(None, _ASCII_BYTES))
     if has_bom or bad <= non_ascii * MAX_BAD_UTF8_SHARE:
         return text, bad, "utf-8"
+    text, encoding = _detect(body, source)
+    return text, 0, encoding
 
+
+def _detect(body: bytes, source: str) -> tuple[str, str]:
+    """(text, codec) of ``body``, which is not UTF-8, by charset-normalizer."""
     import charset_normalizer
 
     best = charset_normalizer.from_bytes(body).best()
@@ -173,10 +196,10 @@ def _decode(data: bytes, source: str) -> tuple[str, int, str]:
     preferred = _PREFERRED_DECODER.get(best.encoding)
     if preferred is not None:
         try:
-            return body.decode(preferred), 0, preferred
+            return body.decode(preferred), preferred
         except UnicodeDecodeError:
             pass
-    return str(best), 0, best.encoding
+    return str(best), best.encoding
 
 
 def decode_bytes(data: bytes, source: str) -> tuple[str, int]:
@@ -202,8 +225,27 @@ def _mtime_year(path: Path) -> int | None:
 # ---------------------------------------------------------------------- text files
 
 
+def _too_large(what: str, size: int, limit: int) -> str:
+    return (f"{what}: {size:,} bytes, over the limit of {limit:,} bytes per release "
+            "(split it into smaller releases)")
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``; raises :class:`SourceError`, without reading it, when it has more
+    than ``limit``."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size <= limit:
+            data = fh.read(limit + 1)  # one byte more tells a file that grew meanwhile
+            if len(data) <= limit:
+                return data
+            size = max(len(data), os.fstat(fh.fileno()).st_size)
+    raise SourceError(_too_large("too large", size, limit), str(path))
+
+
 def _read_text_file(
-    path: Path, problems: list[Problem], skip: Skip | None = None
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES,
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.txt`` file: one release, its id the file name without extension."""
     source = str(path)
@@ -211,7 +253,7 @@ def _read_text_file(
         raise SourceError(
             f"unusable id {path.stem[:40]!r}: ids must be 1-{MAX_DOC_ID_LENGTH} characters, "
             "without slashes, a leading dot or control characters", path.stem[:40])
-    data = path.read_bytes()
+    data = _read_bounded(path, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     if skip is not None and skip(path.stem, digest, source):
         yield Unchanged(path.stem, digest, source)
@@ -233,16 +275,31 @@ _MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 
 
 def _read_markdown_file(
-    path: Path, problems: list[Problem], skip: Skip | None = None
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES,
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.md`` file: read as a ``.txt`` file, without its heading markers."""
-    for record in _read_text_file(path, problems, skip):
+    for record in _read_text_file(path, problems, skip, max_bytes):
         if isinstance(record, RawRelease):
             record.text = _MD_HEADING_RE.sub("", record.text)
         yield record
 
 
 # --------------------------------------------------------------------------- JSONL
+
+
+class _IntegerTooLong(ValueError):
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+def _parse_int(digits: str) -> int:
+    """``json.loads``' integer conversion, with :data:`MAX_JSON_INT_DIGITS` as the limit."""
+    limit = min(MAX_JSON_INT_DIGITS, sys.get_int_max_str_digits() or MAX_JSON_INT_DIGITS)
+    if len(digits.lstrip("-")) > limit:
+        raise _IntegerTooLong(limit)
+    return int(digits)
 
 
 def _optional_string(record: dict, key: str, source: str) -> str | None:
@@ -252,16 +309,28 @@ def _optional_string(record: dict, key: str, source: str) -> str | None:
     raise SourceError(f'"{key}" must be a string, not {type(value).__name__}', source)
 
 
+def _loads(text: str, source: str) -> object:
+    """``json.loads(text)``; raises :class:`SourceError` for whatever the decoder refuses."""
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except _IntegerTooLong as error:
+        raise SourceError(
+            f"invalid JSON (an integer of more than {error.limit} digits)", source) from None
+    except json.JSONDecodeError as error:
+        raise SourceError(f"invalid JSON ({error.msg}, column {error.colno})", source) from None
+    except RecursionError:
+        raise SourceError("invalid JSON (nested too deeply)", source) from None
+    except ValueError as error:  # any other value the decoder cannot convert
+        raise SourceError(f"invalid JSON ({error})", source) from None
+
+
 def _jsonl_record(
     raw: bytes, text: str, bad: int, source: str, default_year: int | None,
-    skip: Skip | None,
+    skip: Skip | None, problems: list[Problem],
 ) -> RawRelease | Unchanged:
     """One JSONL line (``text`` decoded from ``raw``) as a record; raises
     :class:`SourceError` if it is malformed."""
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SourceError(f"invalid JSON ({error.msg}, column {error.colno})", source) from None
+    record = _loads(text, source)
     if not isinstance(record, dict):
         raise SourceError(f"expected a JSON object, not {type(record).__name__}", source)
     doc_id = record.get("id")
@@ -279,54 +348,123 @@ def _jsonl_record(
         raise SourceError('missing or invalid "text" (a string)', source)
     if not body.strip():
         raise SourceError('empty "text"', source)
+    fields = {key: _optional_string(record, key, source)
+              for key in ("title", "date", "source", "url")}
     digest = hashlib.sha256(raw).hexdigest()
     if skip is not None and skip(doc_id, digest, source):
+        # A record handed on has its repairs reported once it parses (it may still turn out
+        # empty); an unchanged one is not parsed, so they are reported here.
+        if bad:
+            problems.append(Problem.replaced_bytes(source, bad))
         return Unchanged(doc_id, digest, source)
-    title = _optional_string(record, "title", source)
-    date = _optional_string(record, "date", source)
-    origin = _optional_string(record, "source", source)
-    url = _optional_string(record, "url", source)
     return RawRelease(
         doc_id=doc_id,
         text=body,
         location=source,
         content_hash=digest,
-        title=title,
-        date=date,
-        source=origin or source,
-        url=url,
+        title=fields["title"],
+        date=fields["date"],
+        source=fields["source"] or source,
+        url=fields["url"],
         default_year=default_year,
         replaced_bytes=bad,
     )
 
 
+_CHUNK_BYTES = 64 * 1024
+
+
+def _jsonl_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """``(number, line, size)`` for each line of the binary file ``fh``, without its line end
+    (``\\n`` or ``\\r\\n``).  ``line`` is None for a line of more than ``limit`` bytes, which is
+    skipped in chunks rather than held in memory; ``size`` is its length."""
+    number = 0
+    # limit + 2: room for the line end of a line of ``limit`` bytes
+    while raw := fh.readline(limit + 2):
+        number += 1
+        if raw.endswith(b"\n") or len(raw) < limit + 2:  # the whole line (the last: no \n)
+            line = raw.removesuffix(b"\n").removesuffix(b"\r")
+            yield (number, line, len(line)) if len(line) <= limit else (number, None, len(line))
+            continue
+        size, tail = len(raw), raw[-1:]
+        while chunk := fh.readline(_CHUNK_BYTES):
+            size += len(chunk)
+            if chunk.endswith(b"\n"):
+                ending = b"\r\n" if (tail + chunk).endswith(b"\r\n") else b"\n"
+                size -= len(ending)
+                break
+            tail = chunk[-1:]
+        yield number, None, size
+
+
+#: How much of a JSONL file that is not UTF-8 charset-normalizer looks at.
+_DETECT_SAMPLE_BYTES = 1024 * 1024
+
+
+def _jsonl_encoding(path: Path, source: str, limit: int) -> str:
+    """The codec of a JSONL file, decided over its lines as :func:`decode_bytes` decides for a
+    text file, without holding the file in memory.  Lines with NUL bytes do not count: each is
+    skipped on its own, unless they are more than half the lines -- then the file is binary
+    (:class:`SourceError`)."""
+    lines = nul_lines = bad = non_ascii = 0
+    has_bom = False
+    sample = bytearray()
+    with open(path, "rb") as fh:
+        for number, raw, _ in _jsonl_lines(fh, limit):
+            if number == 1 and raw is not None and raw.startswith(_BOM):
+                has_bom, raw = True, raw[len(_BOM):]
+            if raw is None or not raw.strip():
+                continue
+            lines += 1
+            if b"\x00" in raw:
+                nul_lines += 1
+                continue
+            if len(sample) < _DETECT_SAMPLE_BYTES:
+                sample += raw + b"\n"
+            if raw.isascii():
+                continue
+            non_ascii += len(raw.translate(None, _ASCII_BYTES))
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bad += _decode_with(raw, "utf-8")[1]
+    if nul_lines * 2 > lines:
+        raise SourceError("binary file (contains NUL bytes)", source)
+    if has_bom or bad <= non_ascii * MAX_BAD_UTF8_SHARE:
+        return "utf-8"
+    return _detect(bytes(sample), source)[1]
+
+
 def _read_jsonl_file(
-    path: Path, problems: list[Problem], skip: Skip | None = None
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES,
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.jsonl`` file: one release per non-blank line; a malformed line is reported and
     skipped."""
-    data = path.read_bytes()
-    # One encoding for the whole file; each line is then decoded on its own, so that its
-    # content hash and its bad bytes are its own.
-    _, _, encoding = _decode(data, str(path))
+    where = str(path)
+    # One encoding for the whole file (a first pass); each line is then decoded on its own, so
+    # that its content hash and its bad bytes are its own.
+    encoding = _jsonl_encoding(path, where, max_bytes)
     default_year = _mtime_year(path)
-    data = data.removeprefix(_BOM)
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        raw = raw.removesuffix(b"\r")
-        if not raw.strip():
-            continue
-        source = f"{path}:{number}"
-        text, bad = _decode_with(raw, encoding)
-        try:
-            record = _jsonl_record(raw, text, bad, source, default_year, skip)
-        except SourceError as error:
-            problems.append(Problem(source, error.reason, skipped=True))
-            continue
-        if bad and isinstance(record, Unchanged):
-            # A record handed on has its replaced bytes reported once it parses (it may still
-            # turn out empty); an unchanged one is not parsed, so they are reported here.
-            problems.append(Problem.replaced_bytes(source, bad))
-        yield record
+    with open(path, "rb") as fh:
+        for number, raw, size in _jsonl_lines(fh, max_bytes):
+            source = f"{where}:{number}"
+            if raw is None:
+                problems.append(Problem(source, _too_large("line too large", size, max_bytes),
+                                        skipped=True))
+                continue
+            if number == 1:
+                raw = raw.removeprefix(_BOM)
+            if not raw.strip():
+                continue
+            if b"\x00" in raw:
+                problems.append(Problem(source, "binary data (a NUL byte) in the line", True))
+                continue
+            text, bad = _decode_with(raw, encoding)
+            try:
+                yield _jsonl_record(raw, text, bad, source, default_year, skip, problems)
+            except SourceError as error:
+                problems.append(Problem(source, error.reason, skipped=True))
 
 
 #: The reader of each source suffix (lower case).
@@ -373,19 +511,23 @@ def iter_source_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def read_sources(
-    files: Iterable[Path], problems: list[Problem], skip: Skip | None = None
+    files: Iterable[Path], problems: list[Problem], skip: Skip | None = None, *,
+    max_release_bytes: int | None = None,
 ) -> Iterator[RawRelease | Unchanged]:
     """The records of ``files`` (from :func:`iter_source_files`), in order, each file read by
     its suffix's reader.
 
-    A file that cannot be read (binary, undecodable, unusable id, I/O error) is appended to
-    ``problems`` as skipped, and reading goes on with the next file.
+    A file that cannot be read (binary, undecodable, unusable id, I/O error, a release over
+    ``max_release_bytes``, default :data:`MAX_RELEASE_BYTES`) is appended to ``problems`` as
+    skipped, and reading goes on with the next file.
     """
+    limit = MAX_RELEASE_BYTES if max_release_bytes is None else max_release_bytes
     for path in files:
+        where = str(path)
         reader = READERS[path.suffix.lower()]
         try:
-            yield from reader(path, problems, skip)
+            yield from reader(path, problems, skip, limit)
         except SourceError as error:
-            problems.append(Problem(str(path), error.reason, skipped=True))
+            problems.append(Problem(where, error.reason, skipped=True))
         except OSError as error:
-            problems.append(Problem(str(path), f"cannot read file: {error.strerror}", True))
+            problems.append(Problem(where, f"cannot read file: {error.strerror or error}", True))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tracemalloc
 from pathlib import Path
 
 from search.sources import (
@@ -92,3 +93,52 @@ def test_known_releases_are_unchanged_with_their_location(tmp_path: Path) -> Non
     assert asked == [("a", str(tmp_path / "a.txt")), ("j", f"{path}:1")]
     # An unchanged line is not parsed, so its replaced byte is reported by the reader.
     assert problems == [Problem(f"{path}:1", "replaced 1 undecodable byte(s) with U+FFFD", False)]
+
+
+# ------------------------------------------------------------- size limit per release
+
+
+def test_releases_over_the_size_limit_are_refused_at_the_byte(tmp_path: Path) -> None:
+    limit = 100
+    exact = tmp_path / "exact.txt"
+    exact.write_bytes(b"a" * limit)
+    over = tmp_path / "over.md"
+    over.write_bytes(b"a" * (limit + 1))
+    fits = b'{"id": "fits", "text": "' + b"b" * (limit - 26) + b'"}'
+    too_long = b'{"id": "long", "text": "' + b"c" * (limit - 25) + b'"}'
+    assert (len(fits), len(too_long)) == (limit, limit + 1)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_bytes(too_long + b"\r\n" + fits + b"\r\n" + too_long * 3 + b"\n" + fits)
+    problems: list[Problem] = []
+    records = list(read_sources(iter_source_files([tmp_path]), problems,
+                                max_release_bytes=limit))
+    assert [(r.doc_id, r.location) for r in records] == [
+        ("fits", f"{corpus}:2"), ("fits", f"{corpus}:4"), ("exact", str(exact))]
+    tail = "over the limit of 100 bytes per release (split it into smaller releases)"
+    assert problems == [
+        Problem(f"{corpus}:1", f"line too large: 101 bytes, {tail}", True),
+        Problem(f"{corpus}:3", f"line too large: 303 bytes, {tail}", True),
+        Problem(str(over), f"too large: 101 bytes, {tail}", True),
+    ]
+
+
+def test_a_release_over_the_limit_is_not_read_into_memory(tmp_path: Path) -> None:
+    size = 64 * 1024 * 1024
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as fh:
+        fh.truncate(size)  # sparse: 64 MB of zeros, written in no time
+    corpus = tmp_path / "big.jsonl"
+    with open(corpus, "wb") as fh:
+        fh.write(b'{"id": "a", "text": "')
+        fh.seek(size)
+        fh.write(b'"}\n{"id": "b", "text": "after"}\n')
+    problems: list[Problem] = []
+    tracemalloc.start()
+    try:
+        records = list(read_sources([big, corpus], problems, max_release_bytes=1024 * 1024))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [r.doc_id for r in records] == ["b"]
+    assert [p.source for p in problems] == [str(big), f"{corpus}:1"]
+    assert peak < 4 * 1024 * 1024
