@@ -119,6 +119,9 @@ def _release(raw: RawRelease, problems: list[Problem]) -> Release:
     if raw.replaced_bytes:
         release.repairs["replaced_bytes"] = raw.replaced_bytes
         problems.append(Problem.replaced_bytes(raw.location, raw.replaced_bytes))
+    if raw.replaced_surrogates:
+        release.repairs["replaced_surrogates"] = raw.replaced_surrogates
+        problems.append(Problem.replaced_surrogates(raw.location, raw.replaced_surrogates))
     return release
 
 
@@ -158,8 +161,8 @@ def read_releases(
     :class:`SourceError` here, before any release is read).  After that, nothing raises for a bad file or line: each problem is
     appended to ``problems`` and reading goes on -- binary or undecodable files, malformed
     JSONL lines and releases over ``max_release_bytes`` (default
-    :data:`~search.sources.MAX_RELEASE_BYTES`) are skipped; bad bytes are replaced and
-    reported; an invalid JSONL "date" is
+    :data:`~search.sources.MAX_RELEASE_BYTES`) are skipped; bad bytes, lone surrogates and
+    paths that are not UTF-8 are replaced by U+FFFD and reported; an invalid JSONL "date" is
     reported and ignored; a release with no text is skipped; a duplicate id is reported and
     the later release skipped.
 

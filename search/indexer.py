@@ -28,6 +28,7 @@ from .analysis import ANALYZER_VERSION
 from .lexicon import Lexicon
 from .script import fold
 from .documents import Problem, Unchanged, iter_source_files, read_releases
+from .sources import display_path
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
 from .models import Release
 from .schema import build_schema
@@ -256,7 +257,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     report.repairs = dict(repairs)
     storage.write_meta(gen, {
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
-        "sources": [str(s) for s in sources], "releases": report.releases,
+        "sources": [display_path(s)[0] for s in sources], "releases": report.releases,
         "paragraphs": report.paragraphs})
     storage.publish(index_dir, gen)
     return report

@@ -10,7 +10,9 @@ release, :class:`Unchanged`.
 Decoding (:func:`decode_bytes`): strict UTF-8 (with or without BOM) first; a mostly-UTF-8 file
 with a few bad bytes gets them replaced by U+FFFD; anything else is handed to
 charset-normalizer (GB18030/GBK, Big5...).  Binary (NUL bytes) or undecodable data raises
-:class:`~search.errors.SourceError`.
+:class:`~search.errors.SourceError`.  Text that cannot be encoded (lone surrogates from JSON
+``\\ud83d`` escapes, bytes of a file path that are not UTF-8) gets U+FFFD in their place, and a
+problem says so: everything stored in the index is valid Unicode.
 
 A release (a text file, a JSONL line) of more than :data:`MAX_RELEASE_BYTES` is refused before
 it is read into memory; JSONL files are read line by line.
@@ -47,6 +49,7 @@ __all__ = [
     "Skip",
     "Unchanged",
     "decode_bytes",
+    "display_path",
     "iter_source_files",
     "read_sources",
     "valid_doc_id",
@@ -89,6 +92,11 @@ class Problem:
         """The report of ``count`` undecodable bytes replaced (the release is still read)."""
         return cls(source, f"replaced {count} undecodable byte(s) with U+FFFD", skipped=False)
 
+    @classmethod
+    def replaced_surrogates(cls, source: str, count: int) -> Problem:
+        """The report of ``count`` lone surrogates (JSON ``\\ud83d`` escapes) replaced."""
+        return cls(source, f"replaced {count} lone surrogate(s) with U+FFFD", skipped=False)
+
 
 @dataclass
 class RawRelease:
@@ -104,6 +112,7 @@ class RawRelease:
     url: str | None = None
     default_year: int | None = None  # year of a date written without one (file's mtime)
     replaced_bytes: int = 0  # undecodable bytes replaced by U+FFFD (not yet reported)
+    replaced_surrogates: int = 0  # lone surrogates replaced by U+FFFD (not yet reported)
 
 
 @dataclass
@@ -138,6 +147,29 @@ def valid_doc_id(doc_id: str) -> bool:
     if "/" in doc_id or "\\" in doc_id or doc_id.startswith("."):
         return False
     return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in doc_id)
+
+
+# ------------------------------------------------------------------ unencodable text
+
+# Lone surrogates: what json.loads makes of a "\\ud83d" escape without its pair, and what
+# Python makes of a path's bytes that are not UTF-8 (surrogateescape).  No UTF-8 encoder takes
+# them, so every page or JSON answer showing one would fail.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_surrogates(text: str) -> tuple[str, int]:
+    """``text`` with each lone surrogate replaced by U+FFFD; (text, how many)."""
+    return _SURROGATE_RE.subn("\ufffd", text)
+
+
+def display_path(path: str | os.PathLike) -> tuple[str, int]:
+    """``path`` as valid Unicode, for reports and the index: each byte of it that is not UTF-8
+    (a folder named in GBK, say) becomes U+FFFD; (text, bytes replaced)."""
+    return _replace_surrogates(os.fspath(path))
+
+
+def _shown(path: str | os.PathLike) -> str:
+    return display_path(path)[0]
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -240,7 +272,7 @@ def _read_bounded(path: Path, limit: int) -> bytes:
             if len(data) <= limit:
                 return data
             size = max(len(data), os.fstat(fh.fileno()).st_size)
-    raise SourceError(_too_large("too large", size, limit), str(path))
+    raise SourceError(_too_large("too large", size, limit), _shown(path))
 
 
 def _read_text_file(
@@ -248,7 +280,13 @@ def _read_text_file(
     max_bytes: int = MAX_RELEASE_BYTES,
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.txt`` file: one release, its id the file name without extension."""
-    source = str(path)
+    source = _shown(path)
+    if _SURROGATE_RE.search(path.stem):
+        # An id must be exactly what the source says: two names differing in their bad bytes
+        # would both become the same U+FFFD id.
+        raise SourceError(
+            "file name is not valid UTF-8, so it cannot be a release id (rename the file)",
+            source)
     if not valid_doc_id(path.stem):
         raise SourceError(
             f"unusable id {path.stem[:40]!r}: ids must be 1-{MAX_DOC_ID_LENGTH} characters, "
@@ -339,7 +377,7 @@ def _jsonl_record(
     doc_id = str(doc_id).strip()
     if not doc_id:
         raise SourceError('empty "id"', source)
-    if not valid_doc_id(doc_id):
+    if not valid_doc_id(doc_id):  # lone surrogates too: an id is not repaired
         raise SourceError(
             f'unusable "id" {doc_id[:40]!r} (at most {MAX_DOC_ID_LENGTH} characters, '
             "no slashes, leading dot or control characters)", source)
@@ -348,14 +386,22 @@ def _jsonl_record(
         raise SourceError('missing or invalid "text" (a string)', source)
     if not body.strip():
         raise SourceError('empty "text"', source)
-    fields = {key: _optional_string(record, key, source)
-              for key in ("title", "date", "source", "url")}
+    body, surrogates = _replace_surrogates(body)
+    fields: dict[str, str | None] = {}
+    for key in ("title", "date", "source", "url"):
+        value = _optional_string(record, key, source)
+        if value is not None:
+            value, count = _replace_surrogates(value)
+            surrogates += count
+        fields[key] = value
     digest = hashlib.sha256(raw).hexdigest()
     if skip is not None and skip(doc_id, digest, source):
         # A record handed on has its repairs reported once it parses (it may still turn out
         # empty); an unchanged one is not parsed, so they are reported here.
         if bad:
             problems.append(Problem.replaced_bytes(source, bad))
+        if surrogates:
+            problems.append(Problem.replaced_surrogates(source, surrogates))
         return Unchanged(doc_id, digest, source)
     return RawRelease(
         doc_id=doc_id,
@@ -368,6 +414,7 @@ def _jsonl_record(
         url=fields["url"],
         default_year=default_year,
         replaced_bytes=bad,
+        replaced_surrogates=surrogates,
     )
 
 
@@ -441,7 +488,7 @@ def _read_jsonl_file(
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.jsonl`` file: one release per non-blank line; a malformed line is reported and
     skipped."""
-    where = str(path)
+    where = _shown(path)
     # One encoding for the whole file (a first pass); each line is then decoded on its own, so
     # that its content hash and its bad bytes are its own.
     encoding = _jsonl_encoding(path, where, max_bytes)
@@ -506,7 +553,7 @@ def iter_source_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
             if _is_source(path):
                 found.add(path)
         else:
-            raise SourceError("no such file or folder", str(path))
+            raise SourceError("no such file or folder", _shown(path))
     return sorted(found)
 
 
@@ -519,14 +566,19 @@ def read_sources(
 
     A file that cannot be read (binary, undecodable, unusable id, I/O error, a release over
     ``max_release_bytes``, default :data:`MAX_RELEASE_BYTES`) is appended to ``problems`` as
-    skipped, and reading goes on with the next file.
+    skipped, and reading goes on with the next file.  A file whose path is not valid UTF-8 is
+    read, its path stored with U+FFFD for the bad bytes, and that is reported.
     """
     limit = MAX_RELEASE_BYTES if max_release_bytes is None else max_release_bytes
     for path in files:
-        where = str(path)
+        where, bad = display_path(path)
         reader = READERS[path.suffix.lower()]
         try:
-            yield from reader(path, problems, skip, limit)
+            for count, record in enumerate(reader(path, problems, skip, limit)):
+                if count == 0 and bad:  # its releases store the path: not the real one
+                    problems.append(Problem(where, "path is not valid UTF-8: stored with "
+                                            f"U+FFFD for {bad} undecodable byte(s)", False))
+                yield record
         except SourceError as error:
             problems.append(Problem(where, error.reason, skipped=True))
         except OSError as error:

@@ -1,6 +1,8 @@
 """Bad source input is reported, never fatal (issue 11, points 5-7, and the size limit per
 release): through the real CLI (``python -m search`` in its own process) and the Flask app.
 
+* lone surrogates (JSONL ``"\\ud83d"`` escapes) and non-UTF-8 folder names become U+FFFD and
+  are reported; searches, ``/doc/<id>``, ``/api/documents/<id>``, ``search`` and ``show`` work;
 * a JSONL line that broke the parser (a huge integer, deep nesting, a raw NUL byte) is skipped
   alone;
 * a release over :data:`search.sources.MAX_RELEASE_BYTES` is refused with a message.
@@ -8,6 +10,7 @@ release): through the real CLI (``python -m search`` in its own process) and the
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from search.sources import MAX_RELEASE_BYTES
+from web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +42,86 @@ def ok(done: subprocess.CompletedProcess) -> tuple[str, str]:
 def summary_counts(stdout: str) -> str:
     """The summary line of a reindex, without its timing."""
     return stdout.strip().rsplit(";", 1)[0]
+
+
+# ----------------------------------------------------------------------- point 5
+
+
+def test_lone_surrogates_are_replaced_reported_and_served(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    corpus = src / "corpus.jsonl"
+    # JSON escapes of lone surrogates: valid JSON, but not encodable text.
+    corpus.write_text('{"id": "sur", "title": "统筹\\ud83d标题", '
+                      '"text": "统筹疫情防控\\udc00工作\\ud83d"}\n', encoding="utf-8")
+    index_dir = tmp_path / "index"
+
+    out, err = ok(cli("reindex", src, "--index-dir", index_dir, cwd=tmp_path))
+    assert err == f"warning: {corpus}:1: replaced 3 lone surrogate(s) with U+FFFD\n"
+    assert summary_counts(out) == (
+        "full reindex: 1 added, 0 updated, 0 removed, 0 unchanged; 1 releases, 2 paragraphs; "
+        "repairs: replaced_surrogates 3; 1 problems (0 skipped)")
+
+    title, body = "统筹\ufffd标题", "统筹疫情防控\ufffd工作\ufffd"
+    out, _ = ok(cli("search", "统筹", "--json", "--index-dir", index_dir, cwd=tmp_path))
+    assert [(h["paragraph"], h["text"]) for h in json.loads(out)["hits"]] in (
+        [(1, title), (2, body)], [(2, body), (1, title)])
+    out, _ = ok(cli("search", "统筹", "--index-dir", index_dir, cwd=tmp_path))
+    assert out.startswith("2 results for '统筹'") and title in out
+    out, _ = ok(cli("show", "sur", "--index-dir", index_dir, cwd=tmp_path))
+    assert out.splitlines()[-3:] == ["", "[2] (body)", body]
+
+    client = create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+    page = client.get("/?q=统筹")
+    assert page.status_code == 200 and "\ufffd" in page.get_data(as_text=True)
+    assert client.get("/doc/sur").status_code == 200
+    assert body in client.get("/doc/sur").get_data(as_text=True)
+    assert client.get("/doc/sur?q=统筹").status_code == 200
+    api = client.get("/api/documents/sur")
+    assert api.status_code == 200
+    assert [p["text"] for p in api.get_json()["paragraphs"]] == [title, body]
+    found = client.get("/api/search?q=统筹")
+    assert found.status_code == 200
+    assert {h["text"] for h in found.get_json()["hits"]} == {title, body}
+
+
+def test_non_utf8_folder_and_file_names_are_replaced_reported_and_served(
+        tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    folder = src / os.fsdecode(b"\xff\xfe")  # not UTF-8: two bad bytes
+    folder.mkdir(parents=True)
+    (folder / "b.txt").write_text("统筹标题\n统筹疫情防控工作\n", encoding="utf-8")
+    (src / os.fsdecode(b"caf\xe9.txt")).write_text("统筹\n", encoding="utf-8")  # Latin-1 name
+    shown = f"{src}/\ufffd\ufffd/b.txt"
+    index_dir = tmp_path / "index"
+
+    out, err = ok(cli("reindex", src, "--index-dir", index_dir, cwd=tmp_path))
+    assert err.splitlines() == [
+        f"skipped: {src}/caf\ufffd.txt: file name is not valid UTF-8, so it cannot be a "
+        "release id (rename the file)",
+        f"warning: {shown}: path is not valid UTF-8: stored with U+FFFD for 2 undecodable "
+        "byte(s)",
+    ]
+    assert summary_counts(out).startswith("full reindex: 1 added, ")
+    # The stored location is stable: the next run finds the release unchanged.
+    out, err = ok(cli("reindex", src, "--index-dir", index_dir, cwd=tmp_path))
+    assert summary_counts(out).startswith("incremental reindex: 0 added, 0 updated, "
+                                          "0 removed, 1 unchanged;")
+
+    out, _ = ok(cli("show", "b", "--index-dir", index_dir, cwd=tmp_path))
+    assert out.splitlines()[1] == f"b · no date · {shown}"
+    out, _ = ok(cli("search", "统筹", "--json", "--index-dir", index_dir, cwd=tmp_path))
+    assert json.loads(out)["total"] == 2
+    client = create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+    api = client.get("/api/documents/b")
+    assert api.status_code == 200 and api.get_json()["source"] == shown
+    assert client.get("/doc/b").status_code == 200
+    assert client.get("/api/search?q=统筹").status_code == 200
+    assert client.get("/?q=统筹").status_code == 200
+
+    # The bad folder named on the command line: its name is stored in the index's metadata.
+    out, err = ok(cli("reindex", folder, "--index-dir", tmp_path / "other", cwd=tmp_path))
+    assert summary_counts(out).startswith("full reindex: 1 added, ")
 
 
 # ----------------------------------------------------------------------- point 6

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tracemalloc
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from search.sources import (
     Problem,
     RawRelease,
     Unchanged,
+    display_path,
     iter_source_files,
     read_sources,
 )
@@ -142,3 +144,36 @@ def test_a_release_over_the_limit_is_not_read_into_memory(tmp_path: Path) -> Non
     assert [r.doc_id for r in records] == ["b"]
     assert [p.source for p in problems] == [str(big), f"{corpus}:1"]
     assert peak < 4 * 1024 * 1024
+
+
+# ------------------------------------------------------------------ lone surrogates
+
+
+def test_lone_surrogates_in_jsonl_fields_become_replacement_characters(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        '{"id": "a", "title": "\\ud83d题", "text": "正文\\udfff", "date": "2022-01-0\\ud800",'
+        ' "source": "\\udc00报", "url": "https://example.org/\\ud83d"}\n'
+        '{"id": "b", "text": "成对\\ud83d\\ude00"}\n'  # a valid pair: one emoji, nothing to do
+        '{"id": "\\ud83d", "text": "正文"}\n', encoding="utf-8")
+    problems: list[Problem] = []
+    first, second = read_sources([corpus], problems)
+    assert (first.title, first.text, first.date, first.source, first.url) == (
+        "\ufffd题", "正文\ufffd", "2022-01-0\ufffd", "\ufffd报", "https://example.org/\ufffd")
+    assert first.replaced_surrogates == 5
+    assert (second.text, second.replaced_surrogates) == ("成对\U0001f600", 0)
+    # An id is not repaired: it is skipped.
+    assert problems == [Problem(
+        f"{corpus}:3", "unusable \"id\" '\\ud83d' (at most 200 characters, no slashes, "
+        "leading dot or control characters)", True)]
+    # A line the caller already has is not parsed further: its repairs are reported here.
+    problems.clear()
+    records = list(read_sources([corpus], problems, lambda *_: True))
+    assert [type(r).__name__ for r in records] == ["Unchanged", "Unchanged"]
+    assert problems[0] == Problem(f"{corpus}:1", "replaced 5 lone surrogate(s) with U+FFFD",
+                                  False)
+
+
+def test_paths_that_are_not_utf8_are_shown_with_replacement_characters() -> None:
+    assert display_path(os.fsdecode(b"/src/\xb9\xfa/a.txt")) == ("/src/\ufffd\ufffd/a.txt", 2)
+    assert display_path(Path("/src/国/a.txt")) == ("/src/国/a.txt", 0)
