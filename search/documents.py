@@ -153,12 +153,14 @@ def read_releases(
     problems: list[Problem],
     *,
     skip: Skip | None = None,
+    follow_links: bool = False,
     max_release_bytes: int | None = None,
 ) -> Iterator[Release | Unchanged]:
     """The releases of the source files under ``paths``, in file order.
 
-    The paths are expanded at once (:func:`iter_source_files`: a missing path raises
-    :class:`SourceError` here, before any release is read).  After that, nothing raises for a bad file or line: each problem is
+    The paths are expanded at once (:func:`iter_source_files`, with ``follow_links``: a
+    missing path raises :class:`SourceError` here, before any release is read; skipped links
+    are reported).  After that, nothing raises for a bad file or line: each problem is
     appended to ``problems`` and reading goes on -- binary or undecodable files, malformed
     JSONL lines and releases over ``max_release_bytes`` (default
     :data:`~search.sources.MAX_RELEASE_BYTES`) are skipped; bad bytes, lone surrogates and
@@ -169,5 +171,5 @@ def read_releases(
     With ``skip``, a release for which ``skip(doc_id, content_hash, location)`` is true is
     yielded as :class:`Unchanged` without being decoded or parsed (incremental reindexing).
     """
-    files = iter_source_files(paths)
+    files = iter_source_files(paths, problems, follow_links=follow_links)
     return _releases(files, problems, skip, max_release_bytes)

@@ -125,18 +125,23 @@ def _fingerprint(lexicon: Lexicon) -> dict:
 def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
                 index_dir: str | os.PathLike = "index", *, full: bool = False,
                 userdict: str | os.PathLike | None = None, progress: Progress | None = None,
-                procs: int | None = None, limitmb: int = 256) -> ReindexReport:
+                procs: int | None = None, limitmb: int = 256,
+                follow_links: bool = False) -> ReindexReport:
     """Bring the index in ``index_dir`` in line with ``sources`` (files or folders).
 
     Raises ReindexLockedError if another reindex is running, SourceError if a source path does
-    not exist. Unreadable files and malformed JSONL lines are skipped and listed in
-    ``report.problems``; everything else is indexed. ``procs`` worker processes write a full
-    rebuild (default: every core when the sources exceed a few megabytes, else one).
+    not exist. Unreadable files, malformed JSONL lines and skipped links are listed in
+    ``report.problems``; everything else is indexed. Symbolic links out of the source folders
+    are followed only with ``follow_links`` (see :func:`search.sources.iter_source_files`).
+    ``procs`` worker processes write a full rebuild (default: every core when the sources
+    exceed a few megabytes, else one).
     """
     t0 = time.perf_counter()
     sources = [Path(s) for s in sources]
     index_dir = Path(index_dir)
-    files = [f for f in iter_source_files(sources) if f.name != USERDICT_NAME]
+    found: list[Problem] = []  # by the walk of the source folders
+    files = [f for f in iter_source_files(sources, found, follow_links=follow_links)
+             if f.name != USERDICT_NAME]
     udpath = Path(userdict) if userdict else find_userdict(sources)
     if udpath is not None and not udpath.is_file():
         raise SourceError("user dictionary not found", str(udpath))
@@ -172,7 +177,7 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
                            procs, limitmb, sources)
         storage.prune(index_dir)
     report.reason = reason
-    report.problems = problems
+    report.problems = found + problems
     report.seconds = round(time.perf_counter() - t0, 2)
     return report
 

@@ -17,17 +17,19 @@ problem says so: everything stored in the index is valid Unicode.
 A release (a text file, a JSONL line) of more than :data:`MAX_RELEASE_BYTES` is refused before
 it is read into memory; JSONL files are read line by line.
 
-:func:`read_sources` reads a list of files, reporting every problem as a :class:`Problem` and
-going on.
+:func:`iter_source_files` finds the files (symbolic links: see there); :func:`read_sources`
+reads them, reporting every problem as a :class:`Problem` and going on.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -532,26 +534,132 @@ def _is_source(path: Path) -> bool:
     return path.suffix.lower() in READERS
 
 
-def iter_source_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def _folder_key(path: str | os.PathLike) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _inside(target: str, roots: list[Path]) -> bool:
+    return any(Path(target).is_relative_to(root) for root in roots)
+
+
+_NOT_FOLLOWED = "not followed (--follow-links follows it)"
+
+
+def _walk(top: Path, roots: list[Path], problems: list[Problem],
+          follow_links: bool) -> Iterator[Path]:
+    """The source files under the folder ``top`` (see :func:`iter_source_files`)."""
+    # Folders read, when links are followed: a link back up (a loop) or a second link to a
+    # folder already read leads nowhere new.
+    seen = {_folder_key(top)} if follow_links else set()
+
+    def unreadable(error: OSError) -> None:
+        problems.append(Problem(_shown(error.filename or top),
+                                f"cannot read folder: {error.strerror}", skipped=True))
+
+    for root, dirs, files in os.walk(top, onerror=unreadable, followlinks=follow_links):
+        found: list[Problem] = []  # this folder's, reported in name order
+        kept = []
+        for name in sorted(dirs):
+            if name.startswith("."):
+                continue
+            folder = os.path.join(root, name)
+            if follow_links:
+                try:
+                    key = _folder_key(folder)
+                except OSError:  # gone since it was listed
+                    continue
+                if key in seen:
+                    continue
+                seen.add(key)
+            elif os.path.islink(folder):
+                # A link to a folder inside the source folders is not followed either: its
+                # files are read where they are.
+                target = os.path.realpath(folder)
+                if not _inside(target, roots):
+                    found.append(Problem(_shown(folder), "symbolic link to a folder outside "
+                                         f"the source folders ({_shown(target)}): "
+                                         f"{_NOT_FOLLOWED}", skipped=True))
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = Path(root, name)
+            problem = _file_problem(path, roots, follow_links)
+            if problem is not None:
+                found.append(problem)
+            elif _is_source(path):
+                yield path
+        problems.extend(sorted(found, key=lambda p: p.source))
+
+
+def _file_problem(path: Path, roots: list[Path], follow_links: bool,
+                  named: bool = False) -> Problem | None:
+    """Why ``path``, listed in a source folder (or ``named`` by the caller), is not read
+    (None: it is read, or ignored)."""
+    is_link = path.is_symlink()
+    try:
+        st = path.stat()
+    except OSError as error:
+        # A broken link may have named a source file or a folder (no suffix): say so.
+        if not (named or _is_source(path) or (is_link and not path.suffix)):
+            return None
+        if not is_link:
+            message = f"cannot read file: {error.strerror}"
+        elif error.errno == errno.ELOOP:
+            message = "symbolic link loop"
+        elif error.errno in (errno.ENOENT, errno.ENOTDIR):
+            message = "broken symbolic link (its target does not exist)"
+        else:
+            message = f"cannot follow symbolic link: {error.strerror}"
+        return Problem(_shown(path), message, skipped=True)
+    if not _is_source(path):
+        return None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the reindex, a device never end
+        return Problem(_shown(path), "not a regular file", skipped=True)
+    if is_link and not follow_links:
+        target = os.path.realpath(path)
+        if not _inside(target, roots):
+            return Problem(_shown(path), "symbolic link to a file outside the source folders "
+                           f"({_shown(target)}): {_NOT_FOLLOWED}", skipped=True)
+    return None
+
+
+def iter_source_files(
+    paths: Iterable[str | os.PathLike], problems: list[Problem] | None = None, *,
+    follow_links: bool = False,
+) -> list[Path]:
     """The source files named by ``paths``, folders expanded recursively.
 
     Only files with a suffix in :data:`SOURCE_SUFFIXES` are kept; hidden files and folders
     (name starting with ``.``) inside a folder are skipped.  The result is sorted and free of
     duplicates.  A path that does not exist raises :class:`SourceError`.
+
+    Symbolic links found in a folder: a link to a file inside the source folders (the folders
+    in ``paths``) is read, as that file under the link's name; a link to a file or folder
+    outside them is not followed, and reported, unless ``follow_links``; a link to a folder
+    inside them is not followed (its files are read where they are).  With ``follow_links``,
+    every link is followed, each folder being read once (so a link loop ends).  Broken and
+    looping links, files that are not regular files (FIFOs, devices) and unreadable folders
+    are skipped.  Every file or folder skipped is appended to ``problems`` (when given).
+    Paths named in ``paths`` are always followed: the caller asked for them.
     """
+    if problems is None:
+        problems = []
+    paths = [Path(raw) for raw in paths]
+    roots = [Path(os.path.realpath(path)) for path in paths if path.is_dir()]
     found: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
+    for path in paths:
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                for name in files:
-                    candidate = Path(root) / name
-                    if not name.startswith(".") and _is_source(candidate):
-                        found.add(candidate)
+            found.update(_walk(path, roots, problems, follow_links))
         elif path.is_file():
             if _is_source(path):
                 found.add(path)
+        elif os.path.lexists(path):  # a broken link, a FIFO...: named, so reported
+            problem = _file_problem(path, roots, True, named=True)
+            problems.append(problem or Problem(_shown(path), "not a regular file", True))
         else:
             raise SourceError("no such file or folder", _shown(path))
     return sorted(found)

@@ -5,6 +5,8 @@ release): through the real CLI (``python -m search`` in its own process) and the
   are reported; searches, ``/doc/<id>``, ``/api/documents/<id>``, ``search`` and ``show`` work;
 * a JSONL line that broke the parser (a huge integer, deep nesting, a raw NUL byte) is skipped
   alone;
+* dangling and looping links are skipped and reported; links out of the source folders are
+  followed only with ``--follow-links``;
 * a release over :data:`search.sources.MAX_RELEASE_BYTES` is refused with a message.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from search import build_index, open_index
 from search.sources import MAX_RELEASE_BYTES
 from web import create_app
 
@@ -147,6 +150,70 @@ def test_a_jsonl_line_that_broke_the_parser_is_skipped_alone(
     assert summary_counts(out) == (
         "full reindex: 2 added, 0 updated, 0 removed, 0 unchanged; 2 releases, 2 paragraphs; "
         "repairs: none; 1 problems (1 skipped)")
+
+
+# ----------------------------------------------------------------------- point 7
+
+
+def symlinked_tree(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A source folder with every kind of link; returns (src, outside file, outside folder)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "ok.txt").write_text("统筹标题\n统筹疫情防控\n", encoding="utf-8")
+    (src / "inner.txt").symlink_to("ok.txt")  # a link inside the tree: read
+    (src / "dangling.txt").symlink_to(src / "nowhere.txt")
+    (src / "loop.txt").symlink_to("loop.txt")
+    (src / "up").symlink_to(".")  # a folder loop inside the tree
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("机密文件\n口令七七七\n", encoding="utf-8")
+    (src / "passwd.txt").symlink_to(secret)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "other.txt").write_text("别处标题\n别处正文\n", encoding="utf-8")
+    (src / "sub").symlink_to(other)
+    return src, secret, other
+
+
+def test_links_are_skipped_reported_and_kept_inside_the_source_folders(tmp_path: Path) -> None:
+    src, secret, other = symlinked_tree(tmp_path)
+    index_dir = tmp_path / "index"
+    out, err = ok(cli("reindex", src, "--index-dir", index_dir, cwd=tmp_path))
+    assert err.splitlines() == [
+        f"skipped: {src}/dangling.txt: broken symbolic link (its target does not exist)",
+        f"skipped: {src}/loop.txt: symbolic link loop",
+        f"skipped: {src}/passwd.txt: symbolic link to a file outside the source folders "
+        f"({secret}): not followed (--follow-links follows it)",
+        f"skipped: {src}/sub: symbolic link to a folder outside the source folders "
+        f"({other}): not followed (--follow-links follows it)",
+    ]
+    assert summary_counts(out).startswith("full reindex: 2 added, ")
+    with open_index(index_dir) as ix:
+        assert sorted(ix.manifest()) == ["inner", "ok"]
+        assert ix.search("口令").total == 0
+
+    out, err = ok(cli("reindex", src, "--full", "--follow-links", "--index-dir", index_dir,
+                      cwd=tmp_path))
+    assert err.splitlines() == [
+        f"skipped: {src}/dangling.txt: broken symbolic link (its target does not exist)",
+        f"skipped: {src}/loop.txt: symbolic link loop",
+    ]
+    assert summary_counts(out).startswith("full reindex: 4 added, ")
+    with open_index(index_dir) as ix:
+        assert sorted(ix.manifest()) == ["inner", "ok", "other", "passwd"]
+        assert ix.search("口令").total == 1
+
+
+def test_build_index_follows_links_only_when_asked(tmp_path: Path) -> None:
+    src, secret, other = symlinked_tree(tmp_path)
+    report = build_index([src], tmp_path / "index")
+    assert report.added == 2
+    assert [(p.source, p.skipped) for p in report.problems] == [
+        (f"{src}/dangling.txt", True), (f"{src}/loop.txt", True),
+        (f"{src}/passwd.txt", True), (f"{src}/sub", True)]
+    report = build_index([src], tmp_path / "index", full=True, follow_links=True)
+    assert report.added == 4
+    assert [p.source for p in report.problems] == [f"{src}/dangling.txt", f"{src}/loop.txt"]
 
 
 # --------------------------------------------------------------- size per release

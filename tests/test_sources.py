@@ -177,3 +177,58 @@ def test_lone_surrogates_in_jsonl_fields_become_replacement_characters(tmp_path:
 def test_paths_that_are_not_utf8_are_shown_with_replacement_characters() -> None:
     assert display_path(os.fsdecode(b"/src/\xb9\xfa/a.txt")) == ("/src/\ufffd\ufffd/a.txt", 2)
     assert display_path(Path("/src/国/a.txt")) == ("/src/国/a.txt", 0)
+
+
+# ------------------------------------------------------------------- folders and links
+
+
+def test_folder_walk_skips_and_reports_what_it_cannot_read(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "deep").mkdir(parents=True)
+    (src / "deep" / "a.txt").write_text("正文\n", encoding="utf-8")
+    (src / ".hidden").mkdir()
+    (src / ".hidden" / "h.txt").write_text("正文\n", encoding="utf-8")
+    (src / "h-link.txt").symlink_to(src / ".hidden" / "h.txt")  # inside the tree: read
+    os.mkfifo(src / "pipe.txt")  # reading it would block the reindex
+    (src / "null.txt").symlink_to(os.devnull)
+    (src / "gone").symlink_to(tmp_path / "removed-folder")  # no suffix: maybe a folder
+    (src / "logo.png").symlink_to(tmp_path / "removed.png")  # not a source: ignored
+    (src / "deep" / "top").symlink_to("..")
+    problems: list[Problem] = []
+    assert iter_source_files([src], problems) == [src / "deep" / "a.txt", src / "h-link.txt"]
+    assert problems == [
+        Problem(str(src / "gone"), "broken symbolic link (its target does not exist)", True),
+        Problem(str(src / "null.txt"), "not a regular file", True),
+        Problem(str(src / "pipe.txt"), "not a regular file", True),
+    ]
+    # Following links: each folder is read once, so the loop deep/top -> .. ends.
+    problems.clear()
+    assert iter_source_files([src], problems, follow_links=True) == [
+        src / "deep" / "a.txt", src / "h-link.txt"]
+    assert [p.source for p in problems] == [str(src / "gone"), str(src / "null.txt"),
+                                            str(src / "pipe.txt")]
+
+
+def test_links_between_source_folders_and_named_links(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir()
+    two.mkdir()
+    (two / "b.txt").write_text("正文\n", encoding="utf-8")
+    (one / "to-b.txt").symlink_to(two / "b.txt")
+    (one / "to-two").symlink_to(two)
+    # Inside one of the source folders: read (the folder link is not followed: two is read).
+    problems: list[Problem] = []
+    assert iter_source_files([one, two], problems) == [one / "to-b.txt", two / "b.txt"]
+    assert problems == []
+    # Without two among the sources, both links lead out.
+    assert iter_source_files([one], problems) == []
+    assert [p.message.split(" (")[0] for p in problems] == [
+        "symbolic link to a file outside the source folders",
+        "symbolic link to a folder outside the source folders"]
+    # A link named by the caller is read; a broken one is reported, not fatal.
+    problems.clear()
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    assert iter_source_files([one / "to-b.txt", tmp_path / "dangling.txt"], problems) == [
+        one / "to-b.txt"]
+    assert problems == [Problem(str(tmp_path / "dangling.txt"),
+                                "broken symbolic link (its target does not exist)", True)]
