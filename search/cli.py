@@ -112,10 +112,12 @@ def main() -> None:
               help="jieba user dictionary (default: userdict.txt in a source folder).")
 @click.option("--procs", default=None, type=click.IntRange(1, 64),
               help="Worker processes for a full rebuild [default: every core for large sources].")
+@click.option("--follow-links", is_flag=True,
+              help="Follow symbolic links out of the source folders (to files and folders).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Log the stages of a parallel rebuild, with their times, to stderr.")
-def reindex(sources, index_dir, full, userdict, procs, as_json, verbose):
+def reindex(sources, index_dir, full, userdict, procs, follow_links, as_json, verbose):
     """Build or update the index from SOURCES (files or folders; default seeds/)."""
     from . import build_index
 
@@ -143,7 +145,7 @@ def reindex(sources, index_dir, full, userdict, procs, as_json, verbose):
 
     try:
         report = build_index(sources, index_dir, full=full, userdict=userdict,
-                             progress=progress, procs=procs)
+                             progress=progress, procs=procs, follow_links=follow_links)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -25,6 +25,7 @@ from search.repair import repair_text
 from search.sections import classify_paragraphs, extract_date, parse_iso_date
 from search.sources import (
     MAX_DOC_ID_LENGTH,
+    MAX_RELEASE_BYTES,
     SOURCE_SUFFIXES,
     Problem,
     RawRelease,
@@ -38,6 +39,7 @@ from search.sources import (
 
 __all__ = [
     "MAX_DOC_ID_LENGTH",
+    "MAX_RELEASE_BYTES",
     "SOURCE_SUFFIXES",
     "Problem",
     "Skip",
@@ -117,14 +119,18 @@ def _release(raw: RawRelease, problems: list[Problem]) -> Release:
     if raw.replaced_bytes:
         release.repairs["replaced_bytes"] = raw.replaced_bytes
         problems.append(Problem.replaced_bytes(raw.location, raw.replaced_bytes))
+    if raw.replaced_surrogates:
+        release.repairs["replaced_surrogates"] = raw.replaced_surrogates
+        problems.append(Problem.replaced_surrogates(raw.location, raw.replaced_surrogates))
     return release
 
 
 def _releases(
-    files: list[Path], problems: list[Problem], skip: Skip | None
+    files: list[Path], problems: list[Problem], skip: Skip | None,
+    max_release_bytes: int | None,
 ) -> Iterator[Release | Unchanged]:
     seen: dict[str, str] = {}  # doc_id -> where it was first read
-    for record in read_sources(files, problems, skip):
+    for record in read_sources(files, problems, skip, max_release_bytes=max_release_bytes):
         if isinstance(record, RawRelease):
             try:
                 release = _release(record, problems)
@@ -147,18 +153,23 @@ def read_releases(
     problems: list[Problem],
     *,
     skip: Skip | None = None,
+    follow_links: bool = False,
+    max_release_bytes: int | None = None,
 ) -> Iterator[Release | Unchanged]:
     """The releases of the source files under ``paths``, in file order.
 
-    The paths are expanded at once (:func:`iter_source_files`: a missing path raises
-    :class:`SourceError` here, before any release is read).  After that, nothing raises for
-    a bad file or line: each problem is appended to ``problems`` and reading goes on --
-    binary or undecodable files and malformed JSONL lines are skipped; bad bytes are replaced
-    and reported; an invalid JSONL "date" is reported and ignored; a release with no text is
-    skipped; a duplicate id is reported and the later release skipped.
+    The paths are expanded at once (:func:`iter_source_files`, with ``follow_links``: a
+    missing path raises :class:`SourceError` here, before any release is read; skipped links
+    are reported).  After that, nothing raises for a bad file or line: each problem is
+    appended to ``problems`` and reading goes on -- binary or undecodable files, malformed
+    JSONL lines and releases over ``max_release_bytes`` (default
+    :data:`~search.sources.MAX_RELEASE_BYTES`) are skipped; bad bytes, lone surrogates and
+    paths that are not UTF-8 are replaced by U+FFFD and reported; an invalid JSONL "date" is
+    reported and ignored; a release with no text is skipped; a duplicate id is reported and
+    the later release skipped.
 
     With ``skip``, a release for which ``skip(doc_id, content_hash, location)`` is true is
     yielded as :class:`Unchanged` without being decoded or parsed (incremental reindexing).
     """
-    files = iter_source_files(paths)
-    return _releases(files, problems, skip)
+    files = iter_source_files(paths, problems, follow_links=follow_links)
+    return _releases(files, problems, skip, max_release_bytes)

@@ -24,6 +24,7 @@ import whoosh.index
 from . import storage
 from .analysis import ANALYZER_VERSION
 from .documents import Problem, Unchanged, iter_source_files, read_releases
+from .sources import display_path
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
 from .faults import checkpoint
 from .lexicon import Lexicon
@@ -95,18 +96,23 @@ def _fingerprint(lexicon: Lexicon) -> dict:
 def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
                 index_dir: str | os.PathLike = "index", *, full: bool = False,
                 userdict: str | os.PathLike | None = None, progress: Progress | None = None,
-                procs: int | None = None, limitmb: int = 256) -> ReindexReport:
+                procs: int | None = None, limitmb: int = 256,
+                follow_links: bool = False) -> ReindexReport:
     """Bring the index in ``index_dir`` in line with ``sources`` (files or folders).
 
     Raises ReindexLockedError if another reindex is running, SourceError if a source path does
-    not exist. Unreadable files and malformed JSONL lines are skipped and listed in
-    ``report.problems``; everything else is indexed. ``procs`` worker processes write a full
-    rebuild (default: every core when the sources exceed a few megabytes, else one).
+    not exist. Unreadable files, malformed JSONL lines and skipped links are listed in
+    ``report.problems``; everything else is indexed. Symbolic links out of the source folders
+    are followed only with ``follow_links`` (see :func:`search.sources.iter_source_files`).
+    ``procs`` worker processes write a full rebuild (default: every core when the sources
+    exceed a few megabytes, else one).
     """
     t0 = time.perf_counter()
     sources = [Path(s) for s in sources]
     index_dir = Path(index_dir)
-    files = [f for f in iter_source_files(sources) if f.name != USERDICT_NAME]
+    found: list[Problem] = []  # by the walk of the source folders
+    files = [f for f in iter_source_files(sources, found, follow_links=follow_links)
+             if f.name != USERDICT_NAME]
     udpath = Path(userdict) if userdict else find_userdict(sources)
     if udpath is not None and not udpath.is_file():
         raise SourceError("user dictionary not found", str(udpath))
@@ -143,7 +149,7 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
                            procs, limitmb, sources)
         storage.prune(index_dir)
     report.reason = reason
-    report.problems = problems
+    report.problems = found + problems
     report.seconds = round(time.perf_counter() - t0, 2)
     return report
 
@@ -229,7 +235,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     report.repairs = dict(repairs)
     storage.write_meta(gen, {
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
-        "sources": [str(s) for s in sources], "releases": report.releases,
+        "sources": [display_path(s)[0] for s in sources], "releases": report.releases,
         "paragraphs": report.paragraphs})
     checkpoint("full-written")
     storage.publish(index_dir, gen)

@@ -10,19 +10,27 @@ release, :class:`Unchanged`.
 Decoding (:func:`decode_bytes`): strict UTF-8 (with or without BOM) first; a mostly-UTF-8 file
 with a few bad bytes gets them replaced by U+FFFD; anything else is handed to
 charset-normalizer (GB18030/GBK, Big5...).  Binary (NUL bytes) or undecodable data raises
-:class:`~search.errors.SourceError`.
+:class:`~search.errors.SourceError`.  Text that cannot be encoded (lone surrogates from JSON
+``\\ud83d`` escapes, bytes of a file path that are not UTF-8) gets U+FFFD in their place, and a
+problem says so: everything stored in the index is valid Unicode.
 
-:func:`read_sources` reads a list of files, reporting every problem as a :class:`Problem` and
-going on.
+A release (a text file, a JSONL line) of more than :data:`MAX_RELEASE_BYTES` is refused before
+it is read into memory; JSONL files are read line by line.
+
+:func:`iter_source_files` finds the files (symbolic links: see there); :func:`read_sources`
+reads them, reporting every problem as a :class:`Problem` and going on.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
 import json
 import os
 import re
+import stat
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +41,8 @@ from search.errors import SourceError
 __all__ = [
     "MAX_BAD_UTF8_SHARE",
     "MAX_DOC_ID_LENGTH",
+    "MAX_JSON_INT_DIGITS",
+    "MAX_RELEASE_BYTES",
     "READERS",
     "SOURCE_SUFFIXES",
     "Problem",
@@ -41,6 +51,7 @@ __all__ = [
     "Skip",
     "Unchanged",
     "decode_bytes",
+    "display_path",
     "iter_source_files",
     "read_sources",
     "valid_doc_id",
@@ -53,6 +64,17 @@ MAX_BAD_UTF8_SHARE = 0.1
 
 #: Longest release id: ids travel in URLs (``/doc/<id>``).
 MAX_DOC_ID_LENGTH = 200
+
+#: Largest release, in bytes: a text file, or one JSONL line.  Indexing costs some 30 times a
+#: release's size in memory, and its page and API answer grow with it; a bigger release is
+#: refused with a problem ("split it"), without being read into memory.  Real press releases
+#: are well under 1 MB.  The readers take the limit as a parameter (tests lower it).
+MAX_RELEASE_BYTES = 8 * 1024 * 1024
+
+#: Longest integer a JSONL line may hold: Python's default limit, kept even where the
+#: interpreter allows more (``PYTHONINTMAXSTRDIGITS=0``), since converting longer ones takes
+#: quadratic time and no field needs them (ids are at most 200 characters).
+MAX_JSON_INT_DIGITS = 4300
 
 
 @dataclass
@@ -72,6 +94,11 @@ class Problem:
         """The report of ``count`` undecodable bytes replaced (the release is still read)."""
         return cls(source, f"replaced {count} undecodable byte(s) with U+FFFD", skipped=False)
 
+    @classmethod
+    def replaced_surrogates(cls, source: str, count: int) -> Problem:
+        """The report of ``count`` lone surrogates (JSON ``\\ud83d`` escapes) replaced."""
+        return cls(source, f"replaced {count} lone surrogate(s) with U+FFFD", skipped=False)
+
 
 @dataclass
 class RawRelease:
@@ -87,6 +114,7 @@ class RawRelease:
     url: str | None = None
     default_year: int | None = None  # year of a date written without one (file's mtime)
     replaced_bytes: int = 0  # undecodable bytes replaced by U+FFFD (not yet reported)
+    replaced_surrogates: int = 0  # lone surrogates replaced by U+FFFD (not yet reported)
 
 
 @dataclass
@@ -102,10 +130,11 @@ class Unchanged:
 #: release, read from the same place.
 Skip = Callable[[str, str, str], bool]
 
-#: ``reader(path, problems, skip)``: the releases of one file, in order.  Problems of single
-#: releases (a malformed JSONL line) are appended to ``problems``; a problem that stops the
-#: whole file raises :class:`SourceError` or :class:`OSError`.
-Reader = Callable[[Path, list[Problem], Skip | None], Iterator[RawRelease | Unchanged]]
+#: ``reader(path, problems, skip, max_bytes)``: the releases of one file, in order, none of
+#: more than ``max_bytes``.  Problems of single releases (a malformed JSONL line) are appended
+#: to ``problems``; a problem that stops the whole file raises :class:`SourceError` or
+#: :class:`OSError`.
+Reader = Callable[[Path, list[Problem], Skip | None, int], Iterator[RawRelease | Unchanged]]
 
 
 # ---------------------------------------------------------------------------------- ids
@@ -120,6 +149,29 @@ def valid_doc_id(doc_id: str) -> bool:
     if "/" in doc_id or "\\" in doc_id or doc_id.startswith("."):
         return False
     return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in doc_id)
+
+
+# ------------------------------------------------------------------ unencodable text
+
+# Lone surrogates: what json.loads makes of a "\\ud83d" escape without its pair, and what
+# Python makes of a path's bytes that are not UTF-8 (surrogateescape).  No UTF-8 encoder takes
+# them, so every page or JSON answer showing one would fail.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_surrogates(text: str) -> tuple[str, int]:
+    """``text`` with each lone surrogate replaced by U+FFFD; (text, how many)."""
+    return _SURROGATE_RE.subn("\ufffd", text)
+
+
+def display_path(path: str | os.PathLike) -> tuple[str, int]:
+    """``path`` as valid Unicode, for reports and the index: each byte of it that is not UTF-8
+    (a folder named in GBK, say) becomes U+FFFD; (text, bytes replaced)."""
+    return _replace_surrogates(os.fspath(path))
+
+
+def _shown(path: str | os.PathLike) -> str:
+    return display_path(path)[0]
 
 
 # ---------------------------------------------------------------------------- decoding
@@ -164,7 +216,12 @@ def _decode(data: bytes, source: str) -> tuple[str, int, str]:
     non_ascii = len(body.translate(None, _ASCII_BYTES))
     if has_bom or bad <= non_ascii * MAX_BAD_UTF8_SHARE:
         return text, bad, "utf-8"
+    text, encoding = _detect(body, source)
+    return text, 0, encoding
 
+
+def _detect(body: bytes, source: str) -> tuple[str, str]:
+    """(text, codec) of ``body``, which is not UTF-8, by charset-normalizer."""
     import charset_normalizer
 
     best = charset_normalizer.from_bytes(body).best()
@@ -173,10 +230,10 @@ def _decode(data: bytes, source: str) -> tuple[str, int, str]:
     preferred = _PREFERRED_DECODER.get(best.encoding)
     if preferred is not None:
         try:
-            return body.decode(preferred), 0, preferred
+            return body.decode(preferred), preferred
         except UnicodeDecodeError:
             pass
-    return str(best), 0, best.encoding
+    return str(best), best.encoding
 
 
 def decode_bytes(data: bytes, source: str) -> tuple[str, int]:
@@ -202,16 +259,41 @@ def _mtime_year(path: Path) -> int | None:
 # ---------------------------------------------------------------------- text files
 
 
+def _too_large(what: str, size: int, limit: int) -> str:
+    return (f"{what}: {size:,} bytes, over the limit of {limit:,} bytes per release "
+            "(split it into smaller releases)")
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``; raises :class:`SourceError`, without reading it, when it has more
+    than ``limit``."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size <= limit:
+            data = fh.read(limit + 1)  # one byte more tells a file that grew meanwhile
+            if len(data) <= limit:
+                return data
+            size = max(len(data), os.fstat(fh.fileno()).st_size)
+    raise SourceError(_too_large("too large", size, limit), _shown(path))
+
+
 def _read_text_file(
-    path: Path, problems: list[Problem], skip: Skip | None = None
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES,
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.txt`` file: one release, its id the file name without extension."""
-    source = str(path)
+    source = _shown(path)
+    if _SURROGATE_RE.search(path.stem):
+        # An id must be exactly what the source says: two names differing in their bad bytes
+        # would both become the same U+FFFD id.
+        raise SourceError(
+            "file name is not valid UTF-8, so it cannot be a release id (rename the file)",
+            source)
     if not valid_doc_id(path.stem):
         raise SourceError(
             f"unusable id {path.stem[:40]!r}: ids must be 1-{MAX_DOC_ID_LENGTH} characters, "
             "without slashes, a leading dot or control characters", path.stem[:40])
-    data = path.read_bytes()
+    data = _read_bounded(path, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     if skip is not None and skip(path.stem, digest, source):
         yield Unchanged(path.stem, digest, source)
@@ -233,16 +315,31 @@ _MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 
 
 def _read_markdown_file(
-    path: Path, problems: list[Problem], skip: Skip | None = None
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES,
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.md`` file: read as a ``.txt`` file, without its heading markers."""
-    for record in _read_text_file(path, problems, skip):
+    for record in _read_text_file(path, problems, skip, max_bytes):
         if isinstance(record, RawRelease):
             record.text = _MD_HEADING_RE.sub("", record.text)
         yield record
 
 
 # --------------------------------------------------------------------------- JSONL
+
+
+class _IntegerTooLong(ValueError):
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+
+def _parse_int(digits: str) -> int:
+    """``json.loads``' integer conversion, with :data:`MAX_JSON_INT_DIGITS` as the limit."""
+    limit = min(MAX_JSON_INT_DIGITS, sys.get_int_max_str_digits() or MAX_JSON_INT_DIGITS)
+    if len(digits.lstrip("-")) > limit:
+        raise _IntegerTooLong(limit)
+    return int(digits)
 
 
 def _optional_string(record: dict, key: str, source: str) -> str | None:
@@ -252,16 +349,28 @@ def _optional_string(record: dict, key: str, source: str) -> str | None:
     raise SourceError(f'"{key}" must be a string, not {type(value).__name__}', source)
 
 
+def _loads(text: str, source: str) -> object:
+    """``json.loads(text)``; raises :class:`SourceError` for whatever the decoder refuses."""
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except _IntegerTooLong as error:
+        raise SourceError(
+            f"invalid JSON (an integer of more than {error.limit} digits)", source) from None
+    except json.JSONDecodeError as error:
+        raise SourceError(f"invalid JSON ({error.msg}, column {error.colno})", source) from None
+    except RecursionError:
+        raise SourceError("invalid JSON (nested too deeply)", source) from None
+    except ValueError as error:  # any other value the decoder cannot convert
+        raise SourceError(f"invalid JSON ({error})", source) from None
+
+
 def _jsonl_record(
     raw: bytes, text: str, bad: int, source: str, default_year: int | None,
-    skip: Skip | None,
+    skip: Skip | None, problems: list[Problem],
 ) -> RawRelease | Unchanged:
     """One JSONL line (``text`` decoded from ``raw``) as a record; raises
     :class:`SourceError` if it is malformed."""
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SourceError(f"invalid JSON ({error.msg}, column {error.colno})", source) from None
+    record = _loads(text, source)
     if not isinstance(record, dict):
         raise SourceError(f"expected a JSON object, not {type(record).__name__}", source)
     doc_id = record.get("id")
@@ -270,7 +379,7 @@ def _jsonl_record(
     doc_id = str(doc_id).strip()
     if not doc_id:
         raise SourceError('empty "id"', source)
-    if not valid_doc_id(doc_id):
+    if not valid_doc_id(doc_id):  # lone surrogates too: an id is not repaired
         raise SourceError(
             f'unusable "id" {doc_id[:40]!r} (at most {MAX_DOC_ID_LENGTH} characters, '
             "no slashes, leading dot or control characters)", source)
@@ -279,54 +388,132 @@ def _jsonl_record(
         raise SourceError('missing or invalid "text" (a string)', source)
     if not body.strip():
         raise SourceError('empty "text"', source)
+    body, surrogates = _replace_surrogates(body)
+    fields: dict[str, str | None] = {}
+    for key in ("title", "date", "source", "url"):
+        value = _optional_string(record, key, source)
+        if value is not None:
+            value, count = _replace_surrogates(value)
+            surrogates += count
+        fields[key] = value
     digest = hashlib.sha256(raw).hexdigest()
     if skip is not None and skip(doc_id, digest, source):
+        # A record handed on has its repairs reported once it parses (it may still turn out
+        # empty); an unchanged one is not parsed, so they are reported here.
+        if bad:
+            problems.append(Problem.replaced_bytes(source, bad))
+        if surrogates:
+            problems.append(Problem.replaced_surrogates(source, surrogates))
         return Unchanged(doc_id, digest, source)
-    title = _optional_string(record, "title", source)
-    date = _optional_string(record, "date", source)
-    origin = _optional_string(record, "source", source)
-    url = _optional_string(record, "url", source)
     return RawRelease(
         doc_id=doc_id,
         text=body,
         location=source,
         content_hash=digest,
-        title=title,
-        date=date,
-        source=origin or source,
-        url=url,
+        title=fields["title"],
+        date=fields["date"],
+        source=fields["source"] or source,
+        url=fields["url"],
         default_year=default_year,
         replaced_bytes=bad,
+        replaced_surrogates=surrogates,
     )
 
 
+_CHUNK_BYTES = 64 * 1024
+
+
+def _jsonl_lines(fh, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """``(number, line, size)`` for each line of the binary file ``fh``, without its line end
+    (``\\n`` or ``\\r\\n``).  ``line`` is None for a line of more than ``limit`` bytes, which is
+    skipped in chunks rather than held in memory; ``size`` is its length."""
+    number = 0
+    # limit + 2: room for the line end of a line of ``limit`` bytes
+    while raw := fh.readline(limit + 2):
+        number += 1
+        if raw.endswith(b"\n") or len(raw) < limit + 2:  # the whole line (the last: no \n)
+            line = raw.removesuffix(b"\n").removesuffix(b"\r")
+            yield (number, line, len(line)) if len(line) <= limit else (number, None, len(line))
+            continue
+        size, tail = len(raw), raw[-1:]
+        while chunk := fh.readline(_CHUNK_BYTES):
+            size += len(chunk)
+            if chunk.endswith(b"\n"):
+                ending = b"\r\n" if (tail + chunk).endswith(b"\r\n") else b"\n"
+                size -= len(ending)
+                break
+            tail = chunk[-1:]
+        yield number, None, size
+
+
+#: How much of a JSONL file that is not UTF-8 charset-normalizer looks at.
+_DETECT_SAMPLE_BYTES = 1024 * 1024
+
+
+def _jsonl_encoding(path: Path, source: str, limit: int) -> str:
+    """The codec of a JSONL file, decided over its lines as :func:`decode_bytes` decides for a
+    text file, without holding the file in memory.  Lines with NUL bytes do not count: each is
+    skipped on its own, unless they are more than half the lines -- then the file is binary
+    (:class:`SourceError`)."""
+    lines = nul_lines = bad = non_ascii = 0
+    has_bom = False
+    sample = bytearray()
+    with open(path, "rb") as fh:
+        for number, raw, _ in _jsonl_lines(fh, limit):
+            if number == 1 and raw is not None and raw.startswith(_BOM):
+                has_bom, raw = True, raw[len(_BOM):]
+            if raw is None or not raw.strip():
+                continue
+            lines += 1
+            if b"\x00" in raw:
+                nul_lines += 1
+                continue
+            if len(sample) < _DETECT_SAMPLE_BYTES:
+                sample += raw + b"\n"
+            if raw.isascii():
+                continue
+            non_ascii += len(raw.translate(None, _ASCII_BYTES))
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                bad += _decode_with(raw, "utf-8")[1]
+    if nul_lines * 2 > lines:
+        raise SourceError("binary file (contains NUL bytes)", source)
+    if has_bom or bad <= non_ascii * MAX_BAD_UTF8_SHARE:
+        return "utf-8"
+    return _detect(bytes(sample), source)[1]
+
+
 def _read_jsonl_file(
-    path: Path, problems: list[Problem], skip: Skip | None = None
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES,
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.jsonl`` file: one release per non-blank line; a malformed line is reported and
     skipped."""
-    data = path.read_bytes()
-    # One encoding for the whole file; each line is then decoded on its own, so that its
-    # content hash and its bad bytes are its own.
-    _, _, encoding = _decode(data, str(path))
+    where = _shown(path)
+    # One encoding for the whole file (a first pass); each line is then decoded on its own, so
+    # that its content hash and its bad bytes are its own.
+    encoding = _jsonl_encoding(path, where, max_bytes)
     default_year = _mtime_year(path)
-    data = data.removeprefix(_BOM)
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        raw = raw.removesuffix(b"\r")
-        if not raw.strip():
-            continue
-        source = f"{path}:{number}"
-        text, bad = _decode_with(raw, encoding)
-        try:
-            record = _jsonl_record(raw, text, bad, source, default_year, skip)
-        except SourceError as error:
-            problems.append(Problem(source, error.reason, skipped=True))
-            continue
-        if bad and isinstance(record, Unchanged):
-            # A record handed on has its replaced bytes reported once it parses (it may still
-            # turn out empty); an unchanged one is not parsed, so they are reported here.
-            problems.append(Problem.replaced_bytes(source, bad))
-        yield record
+    with open(path, "rb") as fh:
+        for number, raw, size in _jsonl_lines(fh, max_bytes):
+            source = f"{where}:{number}"
+            if raw is None:
+                problems.append(Problem(source, _too_large("line too large", size, max_bytes),
+                                        skipped=True))
+                continue
+            if number == 1:
+                raw = raw.removeprefix(_BOM)
+            if not raw.strip():
+                continue
+            if b"\x00" in raw:
+                problems.append(Problem(source, "binary data (a NUL byte) in the line", True))
+                continue
+            text, bad = _decode_with(raw, encoding)
+            try:
+                yield _jsonl_record(raw, text, bad, source, default_year, skip, problems)
+            except SourceError as error:
+                problems.append(Problem(source, error.reason, skipped=True))
 
 
 #: The reader of each source suffix (lower case).
@@ -347,45 +534,160 @@ def _is_source(path: Path) -> bool:
     return path.suffix.lower() in READERS
 
 
-def iter_source_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def _folder_key(path: str | os.PathLike) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _inside(target: str, roots: list[Path]) -> bool:
+    return any(Path(target).is_relative_to(root) for root in roots)
+
+
+_NOT_FOLLOWED = "not followed (--follow-links follows it)"
+
+
+def _walk(top: Path, roots: list[Path], problems: list[Problem],
+          follow_links: bool) -> Iterator[Path]:
+    """The source files under the folder ``top`` (see :func:`iter_source_files`)."""
+    # Folders read, when links are followed: a link back up (a loop) or a second link to a
+    # folder already read leads nowhere new.
+    seen = {_folder_key(top)} if follow_links else set()
+
+    def unreadable(error: OSError) -> None:
+        problems.append(Problem(_shown(error.filename or top),
+                                f"cannot read folder: {error.strerror}", skipped=True))
+
+    for root, dirs, files in os.walk(top, onerror=unreadable, followlinks=follow_links):
+        found: list[Problem] = []  # this folder's, reported in name order
+        kept = []
+        for name in sorted(dirs):
+            if name.startswith("."):
+                continue
+            folder = os.path.join(root, name)
+            if follow_links:
+                try:
+                    key = _folder_key(folder)
+                except OSError:  # gone since it was listed
+                    continue
+                if key in seen:
+                    continue
+                seen.add(key)
+            elif os.path.islink(folder):
+                # A link to a folder inside the source folders is not followed either: its
+                # files are read where they are.
+                target = os.path.realpath(folder)
+                if not _inside(target, roots):
+                    found.append(Problem(_shown(folder), "symbolic link to a folder outside "
+                                         f"the source folders ({_shown(target)}): "
+                                         f"{_NOT_FOLLOWED}", skipped=True))
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = Path(root, name)
+            problem = _file_problem(path, roots, follow_links)
+            if problem is not None:
+                found.append(problem)
+            elif _is_source(path):
+                yield path
+        problems.extend(sorted(found, key=lambda p: p.source))
+
+
+def _file_problem(path: Path, roots: list[Path], follow_links: bool,
+                  named: bool = False) -> Problem | None:
+    """Why ``path``, listed in a source folder (or ``named`` by the caller), is not read
+    (None: it is read, or ignored)."""
+    is_link = path.is_symlink()
+    try:
+        st = path.stat()
+    except OSError as error:
+        # A broken link may have named a source file or a folder (no suffix): say so.
+        if not (named or _is_source(path) or (is_link and not path.suffix)):
+            return None
+        if not is_link:
+            message = f"cannot read file: {error.strerror}"
+        elif error.errno == errno.ELOOP:
+            message = "symbolic link loop"
+        elif error.errno in (errno.ENOENT, errno.ENOTDIR):
+            message = "broken symbolic link (its target does not exist)"
+        else:
+            message = f"cannot follow symbolic link: {error.strerror}"
+        return Problem(_shown(path), message, skipped=True)
+    if not _is_source(path):
+        return None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the reindex, a device never end
+        return Problem(_shown(path), "not a regular file", skipped=True)
+    if is_link and not follow_links:
+        target = os.path.realpath(path)
+        if not _inside(target, roots):
+            return Problem(_shown(path), "symbolic link to a file outside the source folders "
+                           f"({_shown(target)}): {_NOT_FOLLOWED}", skipped=True)
+    return None
+
+
+def iter_source_files(
+    paths: Iterable[str | os.PathLike], problems: list[Problem] | None = None, *,
+    follow_links: bool = False,
+) -> list[Path]:
     """The source files named by ``paths``, folders expanded recursively.
 
     Only files with a suffix in :data:`SOURCE_SUFFIXES` are kept; hidden files and folders
     (name starting with ``.``) inside a folder are skipped.  The result is sorted and free of
     duplicates.  A path that does not exist raises :class:`SourceError`.
+
+    Symbolic links found in a folder: a link to a file inside the source folders (the folders
+    in ``paths``) is read, as that file under the link's name; a link to a file or folder
+    outside them is not followed, and reported, unless ``follow_links``; a link to a folder
+    inside them is not followed (its files are read where they are).  With ``follow_links``,
+    every link is followed, each folder being read once (so a link loop ends).  Broken and
+    looping links, files that are not regular files (FIFOs, devices) and unreadable folders
+    are skipped.  Every file or folder skipped is appended to ``problems`` (when given).
+    Paths named in ``paths`` are always followed: the caller asked for them.
     """
+    if problems is None:
+        problems = []
+    paths = [Path(raw) for raw in paths]
+    roots = [Path(os.path.realpath(path)) for path in paths if path.is_dir()]
     found: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
+    for path in paths:
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                for name in files:
-                    candidate = Path(root) / name
-                    if not name.startswith(".") and _is_source(candidate):
-                        found.add(candidate)
+            found.update(_walk(path, roots, problems, follow_links))
         elif path.is_file():
             if _is_source(path):
                 found.add(path)
+        elif os.path.lexists(path):  # a broken link, a FIFO...: named, so reported
+            problem = _file_problem(path, roots, True, named=True)
+            problems.append(problem or Problem(_shown(path), "not a regular file", True))
         else:
-            raise SourceError("no such file or folder", str(path))
+            raise SourceError("no such file or folder", _shown(path))
     return sorted(found)
 
 
 def read_sources(
-    files: Iterable[Path], problems: list[Problem], skip: Skip | None = None
+    files: Iterable[Path], problems: list[Problem], skip: Skip | None = None, *,
+    max_release_bytes: int | None = None,
 ) -> Iterator[RawRelease | Unchanged]:
     """The records of ``files`` (from :func:`iter_source_files`), in order, each file read by
     its suffix's reader.
 
-    A file that cannot be read (binary, undecodable, unusable id, I/O error) is appended to
-    ``problems`` as skipped, and reading goes on with the next file.
+    A file that cannot be read (binary, undecodable, unusable id, I/O error, a release over
+    ``max_release_bytes``, default :data:`MAX_RELEASE_BYTES`) is appended to ``problems`` as
+    skipped, and reading goes on with the next file.  A file whose path is not valid UTF-8 is
+    read, its path stored with U+FFFD for the bad bytes, and that is reported.
     """
+    limit = MAX_RELEASE_BYTES if max_release_bytes is None else max_release_bytes
     for path in files:
+        where, bad = display_path(path)
         reader = READERS[path.suffix.lower()]
         try:
-            yield from reader(path, problems, skip)
+            for count, record in enumerate(reader(path, problems, skip, limit)):
+                if count == 0 and bad:  # its releases store the path: not the real one
+                    problems.append(Problem(where, "path is not valid UTF-8: stored with "
+                                            f"U+FFFD for {bad} undecodable byte(s)", False))
+                yield record
         except SourceError as error:
-            problems.append(Problem(str(path), error.reason, skipped=True))
+            problems.append(Problem(where, error.reason, skipped=True))
         except OSError as error:
-            problems.append(Problem(str(path), f"cannot read file: {error.strerror}", True))
+            problems.append(Problem(where, f"cannot read file: {error.strerror or error}", True))

@@ -370,9 +370,20 @@ def test_jsonl_date_field_wins_and_invalid_date_is_ignored(tmp_path: Path) -> No
     )
 
 
-def test_jsonl_binary_file_is_skipped(tmp_path: Path) -> None:
+def test_jsonl_line_with_nul_bytes_is_skipped_alone(tmp_path: Path) -> None:
     path = tmp_path / "dump.jsonl"
     path.write_bytes(b'{"id": "a", "text": "x"}\n\x00\x01\x02')
+    releases, problems = read_all(path)
+    assert [r.doc_id for r in releases] == ["a"]
+    assert problems == [
+        Problem(f"{path}:2", "binary data (a NUL byte) in the line", skipped=True)
+    ]
+
+
+def test_jsonl_file_mostly_of_nul_bytes_is_binary(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.jsonl"  # NUL bytes in 3 of its 4 lines (the last one is clean)
+    path.write_bytes('{"id": "a", "text": "x"}\n{"id": "b", "text": "y"}\n'.encode("utf-16-le")
+                     + b'\n{"id": "c", "text": "z"}\n')
     releases, problems = read_all(path)
     assert releases == []
     assert problems == [

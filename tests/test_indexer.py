@@ -479,6 +479,9 @@ def test_a_lone_surrogate_in_a_jsonl_title_is_indexed_not_fatal(tmp_path):
     src.write_text('{"id": "ok1", "text": "正常标题\\n正常内容"}\n'
                    '{"id": "s1", "text": "标题\\ud83d新闻\\n第一段内容新闻"}\n', encoding="utf-8")
     report = build_index([src], tmp_path / "index")
-    assert (report.releases, report.paragraphs, report.problems) == (2, 4, [])
+    assert (report.releases, report.paragraphs) == (2, 4)
+    assert [str(p) for p in report.problems] == [
+        f"{src}:2: replaced 1 lone surrogate(s) with U+FFFD"]
     with open_index(tmp_path / "index") as ix:
         assert [h.doc_id for h in ix.search("第一段").hits] == ["s1"]
+        assert ix.document("s1").title == "标题\ufffd新闻"
