@@ -30,7 +30,7 @@ from .errors import IndexCorruptError, IndexNotFoundError, SourceError
 from .faults import checkpoint
 from .models import Release
 from .schema import build_schema
-from .whoosh_w3 import commit_segments, new_codec
+from .whoosh_w3 import abandon_writer, commit_segments, new_codec
 from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
@@ -298,6 +298,11 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         records[doc_id].get("paragraphs") or 0 for doc_id in removed)
     if rewritten > max(FULL_REBUILD_MIN, FULL_REBUILD_FRACTION * live_paragraphs):
         raise _RebuildInstead(f"{len(changed)} of {len(seen)} releases changed")
+    if not changed and not removed:
+        # Nothing to write: a writer opened and cancelled would leave its empty segment's
+        # files in the live generation.
+        report.releases, report.paragraphs = len(records), live_paragraphs
+        return report
     writer = ix.writer(**_writer_options(limitmb))
     try:
         for rel in changed:
@@ -312,22 +317,18 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         for doc_id in removed:
             writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
-        if report.added or report.updated or report.removed:
-            checkpoint("incremental-writing")
-            writer.commit()
-        else:
-            writer.cancel()
+        checkpoint("incremental-writing")
+        writer.commit()
     except BaseException:
-        writer.cancel()
+        abandon_writer(writer)
         raise
     with ix.searcher() as s:
         # doc_frequency() still counts deleted documents until segments merge: count live ones.
         report.releases = sum(1 for _ in s.document_numbers(head="1"))
         report.paragraphs = s.doc_count()
-    if report.added or report.updated or report.removed:
-        meta = storage.read_meta(live)
-        meta.update(releases=report.releases, paragraphs=report.paragraphs,
-                    updated=_dt.datetime.now(_dt.UTC).isoformat())
-        storage.write_meta(live, meta)
+    meta = storage.read_meta(live)
+    meta.update(releases=report.releases, paragraphs=report.paragraphs,
+                updated=_dt.datetime.now(_dt.UTC).isoformat())
+    storage.write_meta(live, meta)
     report.repairs = dict(repairs)
     return report

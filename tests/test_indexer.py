@@ -23,6 +23,7 @@ from search import (
     storage,
 )
 from search.analysis import ANALYZER_VERSION
+from search.check import check_index
 
 from conftest import ENGINE_DATA, ROOT, make_releases, write_release
 
@@ -482,3 +483,27 @@ def test_a_lone_surrogate_in_a_jsonl_title_is_indexed_not_fatal(tmp_path):
     assert (report.releases, report.paragraphs, report.problems) == (2, 4, [])
     with open_index(tmp_path / "index") as ix:
         assert [h.doc_id for h in ix.search("第一段").hits] == ["s1"]
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_a_reindex_that_changes_nothing_leaves_the_live_generation_as_it_was(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    live = storage.current_generation(ix_dir)
+    after_build = _files(live)
+    for _ in range(2):
+        report = build_index([src], ix_dir)
+        assert (report.full, report.unchanged, report.generation) == (False, 3, live.name)
+        assert _files(live) == after_build
+    # The same once an update has committed into the generation.
+    write_release(src, "delta", "丁市召开新闻发布会", "丁市统筹疫情防控和经济运行。")
+    assert build_index([src], ix_dir).added == 1
+    after_update = _files(live)
+    for _ in range(2):
+        assert build_index([src], ix_dir).unchanged == 4
+        assert _files(live) == after_update
+    assert check_index(ix_dir).problems == []
