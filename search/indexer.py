@@ -124,7 +124,8 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     """Bring the index in ``index_dir`` in line with ``sources`` (files or folders).
 
     Raises ReindexLockedError if another reindex is running, SourceError if a source path does
-    not exist. Unreadable files and malformed JSONL lines are skipped and listed in
+    not exist, IndexAccessError if the index cannot be written (a full disk: what was
+    half-written is removed, the previous index stays as it was). Unreadable files and malformed JSONL lines are skipped and listed in
     ``report.problems``; everything else is indexed. ``procs`` worker processes write a full
     rebuild (default: every core when the sources exceed a few megabytes, else one).
     """
@@ -218,17 +219,22 @@ def _progress_iter(releases: Iterator, files: list[Path],
 
 def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, limitmb,
           sources) -> ReindexReport:
-    gen = storage.new_generation(index_dir)
+    try:
+        gen = storage.new_generation(index_dir)
+    except OSError as exc:
+        raise storage.write_error(exc, f"a new generation in {index_dir}", index_dir) from None
     try:
         return _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress,
                           procs, sources)
-    except BaseException:
+    except BaseException as exc:
         try:
             published = storage.current_generation(index_dir) == gen
         except Exception:  # no CURRENT, or it names a missing generation
             published = False
         if not published:  # nothing else uses it
             shutil.rmtree(gen, ignore_errors=True)
+            if isinstance(exc, OSError):  # a full disk, most likely
+                raise storage.write_error(exc, f"the new index in {gen}", index_dir) from None
         raise
 
 
@@ -303,32 +309,46 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         # files in the live generation.
         report.releases, report.paragraphs = len(records), live_paragraphs
         return report
-    writer = ix.writer(**_writer_options(limitmb))
+    # Counted before writing, so that meta.json can be staged before the commit: a full disk
+    # then stops the update before it commits, not after it (leaving a stale meta.json).
+    report.releases = len(records) - len(removed) + sum(
+        1 for rel in changed if rel.doc_id not in records)
+    paragraphs = live_paragraphs + sum(len(rel.paragraphs) for rel in changed)
+    writer = staged = None
+    committed = ix.latest_generation()
     try:
+        writer = ix.writer(**_writer_options(limitmb))
         for rel in changed:
             if rel.doc_id not in records:
                 report.added += 1
             else:
-                writer.delete_by_term("doc_id", rel.doc_id)
+                paragraphs -= writer.delete_by_term("doc_id", rel.doc_id)
                 report.updated += 1
             for doc in paragraph_docs(rel):
                 writer.add_document(**doc)
             repairs.update(rel.repairs)
         for doc_id in removed:
-            writer.delete_by_term("doc_id", doc_id)
+            paragraphs -= writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
+        report.paragraphs = paragraphs
+        meta = storage.read_meta(live)
+        meta.update(releases=report.releases, paragraphs=report.paragraphs,
+                    updated=_dt.datetime.now(_dt.UTC).isoformat())
+        staged = storage.stage_meta(live, meta)
         checkpoint("incremental-writing")
         writer.commit()
-    except BaseException:
-        abandon_writer(writer)
+    except BaseException as exc:
+        landed = ix.latest_generation() != committed  # failed after its commit: keep it
+        if writer is not None:
+            abandon_writer(writer)  # removes what the writer wrote and did not commit
+        if staged is not None:
+            if landed:
+                storage.replace_meta(staged)
+            else:
+                staged.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not landed:  # a full disk, most likely
+            raise storage.write_error(exc, f"the update to {live}", index_dir) from None
         raise
-    with ix.searcher() as s:
-        # doc_frequency() still counts deleted documents until segments merge: count live ones.
-        report.releases = sum(1 for _ in s.document_numbers(head="1"))
-        report.paragraphs = s.doc_count()
-    meta = storage.read_meta(live)
-    meta.update(releases=report.releases, paragraphs=report.paragraphs,
-                updated=_dt.datetime.now(_dt.UTC).isoformat())
-    storage.write_meta(live, meta)
+    storage.replace_meta(staged)
     report.repairs = dict(repairs)
     return report

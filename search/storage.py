@@ -106,11 +106,15 @@ def publish(index_dir: str | os.PathLike, generation: Path) -> None:
     root = Path(index_dir)
     sync_tree(generation)
     tmp = root / f"{CURRENT}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(generation.name + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, root / CURRENT)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(generation.name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, root / CURRENT)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     _fsync_dir(root)
 
 
@@ -140,13 +144,46 @@ def read_meta(generation: Path) -> dict:
                                 "--full`", str(generation / META)) from None
 
 
-def write_meta(generation: Path, meta: dict) -> None:
+def stage_meta(generation: Path, meta: dict) -> Path:
+    """Write ``meta`` beside the generation's ``meta.json``, on disk, for
+    :func:`replace_meta` to put in place (so that a full disk stops the reindex before it
+    commits rather than after)."""
     tmp = generation / (META + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, generation / META)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def replace_meta(staged: Path) -> None:
+    """Make a :func:`stage_meta` file the generation's ``meta.json`` (a rename: no room
+    needed)."""
+    os.replace(staged, staged.parent / META)
+
+
+def write_meta(generation: Path, meta: dict) -> None:
+    replace_meta(stage_meta(generation, meta))
+
+
+#: The errors of a write that found no room: a full file system, a full quota, or the
+#: process's file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored as Python does).
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def write_error(exc: OSError, what: str, index_dir: str | os.PathLike) -> IndexAccessError:
+    """The error to raise for ``exc``, raised while writing ``what`` (and cleaned up after):
+    ``no space left on device while writing <what>; the previous index is unchanged``."""
+    kept = ("the previous index is unchanged" if has_index(index_dir)
+            else "no index was written")
+    reason = (exc.strerror or os.strerror(exc.errno or 0)) if exc.errno else str(exc)
+    if exc.errno in NO_ROOM:
+        return IndexAccessError(f"{reason[:1].lower()}{reason[1:]} while writing {what}; {kept}")
+    return IndexAccessError(f"cannot write {what} ({reason}); {kept}")
 
 
 # Lock descriptors this process holds. Forked children (the bulk writer's workers) close their
@@ -221,8 +258,11 @@ class ReindexLock:
                     f"another reindex is running on {self.root}{who}; "
                     "wait for it to finish and try again") from None
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:  # the holder's pid, for the message above: not worth failing for (a full disk)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError:
+            pass
         self._fd = fd
         _held_fds.add(fd)
         return self
@@ -230,7 +270,10 @@ class ReindexLock:
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
             _held_fds.discard(self._fd)
-            os.ftruncate(self._fd, 0)
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:
+                pass
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
