@@ -10,9 +10,12 @@ a time holds the directory's lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import shutil
+import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -125,8 +128,10 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
 
     Raises ReindexLockedError if another reindex is running, SourceError if a source path does
     not exist, IndexAccessError if the index cannot be written (a full disk: what was
-    half-written is removed, the previous index stays as it was). Unreadable files and malformed JSONL lines are skipped and listed in
-    ``report.problems``; everything else is indexed. ``procs`` worker processes write a full
+    half-written is removed, the previous index stays as it was). Unreadable files and
+    malformed JSONL lines are skipped and listed in ``report.problems``; everything else is
+    indexed. SIGTERM, in the main thread, cleans up as SIGINT does (see
+    :func:`_sigterm_interrupts`). ``procs`` worker processes write a full
     rebuild (default: every core when the sources exceed a few megabytes, else one).
     """
     t0 = time.perf_counter()
@@ -141,8 +146,9 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     if procs is None:
         procs = _default_procs(files)
 
-    with storage.ReindexLock(index_dir):
+    with _sigterm_interrupts(), storage.ReindexLock(index_dir):
         checkpoint("locked")
+        storage.remove_leftovers(index_dir)
         reason = "asked for (--full)" if full else ""
         live = None
         if not full:
@@ -172,6 +178,43 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     report.problems = problems
     report.seconds = round(time.perf_counter() - t0, 2)
     return report
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in a reindex so that it cleans up as after SIGINT's KeyboardInterrupt
+    (every clean-up of a reindex runs on any exception)."""
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated` in the main thread: the
+    half-written generation or update is removed, workers are stopped and the lock is freed.
+    Then the signal does what it would have done: the previous handler is restored and, if
+    SIGTERM came, sent it again, so that by default the process dies of SIGTERM once clean.
+
+    Does nothing outside the main thread (only it can handle signals), nor where SIGTERM is
+    ignored or handled outside Python."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous in (signal.SIG_IGN, None):
+        yield
+        return
+    came = []
+
+    def handler(signum, frame):
+        if not came:  # once: a second SIGTERM must not cut the clean-up short
+            came.append(signum)
+            raise Terminated()
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if came:
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 #: Below this much source text one process is faster than starting workers.
@@ -258,6 +301,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     commit_segments(str(gen), schema, storage.INDEX_NAME, segments)
     report.releases = report.added
     report.repairs = dict(repairs)
+    # meta.json last: a generation that has one is complete (storage.prune keeps no other).
     storage.write_meta(gen, {
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
         "sources": [str(s) for s in sources], "releases": report.releases,

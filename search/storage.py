@@ -28,6 +28,7 @@ from .errors import (
     IndexNotFoundError,
     ReindexLockedError,
 )
+from .whoosh_w3 import discard_uncommitted
 
 CURRENT = "CURRENT"
 LOCK = ".reindex.lock"
@@ -118,19 +119,48 @@ def publish(index_dir: str | os.PathLike, generation: Path) -> None:
     _fsync_dir(root)
 
 
-def prune(index_dir: str | os.PathLike, keep: int = 2) -> None:
-    """Delete generations other than the live one and the ``keep - 1`` before it, and stale
-    temporary files; only called while holding the reindex lock."""
+def is_complete(generation: Path) -> bool:
+    """Whether a generation was written to the end: a full reindex writes its ``meta.json``
+    last (write and rename), once the rest is committed."""
+    return (generation / META).is_file()
+
+
+def remove_leftovers(index_dir: str | os.PathLike) -> None:
+    """Delete what killed reindexes left: generations newer than the live one (never
+    published), temporary CURRENT files, and in the live generation an update's uncommitted
+    segment and staged meta.json; only called while holding the reindex lock."""
     root = Path(index_dir)
-    live = current_generation(root)
-    older = [g for g in generations(root) if int(g.name[1:]) < int(live.name[1:])]
-    doomed = older[: max(0, len(older) - (keep - 1))]
-    # Generations newer than the live one are leftovers of a killed reindex.
-    doomed += [g for g in generations(root) if int(g.name[1:]) > int(live.name[1:])]
-    for g in doomed:
-        shutil.rmtree(g, ignore_errors=True)
+    try:
+        live = current_generation(root)
+    except (IndexNotFoundError, IndexCorruptError):
+        return  # which generations are leftovers is not known: a full rebuild follows
+    for g in generations(root):
+        if int(g.name[1:]) > int(live.name[1:]):
+            shutil.rmtree(g, ignore_errors=True)
     for p in root.glob(f"{CURRENT}.tmp*"):
         p.unlink(missing_ok=True)
+    (live / (META + ".tmp")).unlink(missing_ok=True)
+    try:
+        # No writer runs (the lock is held), and committing writers already deleted the files
+        # that earlier states used: what the newest state does not use is a killed writer's.
+        discard_uncommitted(str(live), INDEX_NAME)
+    except Exception:  # an unreadable live index: the reindex finds out, and rebuilds
+        pass
+
+
+def prune(index_dir: str | os.PathLike, keep: int = 2) -> None:
+    """Delete generations other than the live one and the ``keep - 1`` complete ones before it
+    (for searchers that still have them open), and what killed reindexes left; only called
+    while holding the reindex lock."""
+    root = Path(index_dir)
+    live = current_generation(root)
+    remove_leftovers(root)
+    older = [g for g in generations(root) if int(g.name[1:]) < int(live.name[1:])]
+    complete = [g for g in older if is_complete(g)]
+    kept = complete[len(complete) - (keep - 1):] if keep > 1 else []
+    for g in older:
+        if g not in kept:
+            shutil.rmtree(g, ignore_errors=True)
 
 
 def read_meta(generation: Path) -> dict:

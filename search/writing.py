@@ -29,6 +29,7 @@ import os
 import pickle
 import queue as _queue
 import shutil
+import signal
 import threading
 import time
 import traceback
@@ -200,6 +201,9 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
        the blob.
     """
     try:
+        # The parent's SIGTERM handler (search.indexer) is for the parent: a worker sent
+        # SIGTERM dies of it, and the parent reports that.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         lexicon.jieba()  # loaded here, while the parent reads the first chunk
         # Millions of postings live until the process ends: the cycle collector would walk
         # them again and again and never find garbage.
