@@ -10,6 +10,9 @@
 A full reindex writes a new generation beside the live one and only then switches CURRENT, so a
 reindex killed at any moment leaves the previous generation complete and searchable. Incremental
 updates commit into the live generation through Whoosh's own atomic table-of-contents rename.
+What a killed reindex leaves (an unpublished generation, an uncommitted segment) is removed by
+the next one once it holds the lock; a generation is complete once its ``meta.json`` is written
+(last), and only complete ones are kept beside the live one.
 """
 
 from __future__ import annotations
