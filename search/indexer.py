@@ -10,9 +10,12 @@ a time holds the directory's lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import shutil
+import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +33,7 @@ from .faults import checkpoint
 from .lexicon import Lexicon
 from .models import Release
 from .schema import ReleaseRecord, build_schema, paragraph_docs
-from .whoosh_w3 import commit_segments, new_codec
+from .whoosh_w3 import abandon_writer, commit_segments, new_codec
 from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
@@ -101,11 +104,14 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     """Bring the index in ``index_dir`` in line with ``sources`` (files or folders).
 
     Raises ReindexLockedError if another reindex is running, SourceError if a source path does
-    not exist. Unreadable files, malformed JSONL lines and skipped links are listed in
-    ``report.problems``; everything else is indexed. Symbolic links out of the source folders
-    are followed only with ``follow_links`` (see :func:`search.sources.iter_source_files`).
-    ``procs`` worker processes write a full rebuild (default: every core when the sources
-    exceed a few megabytes, else one).
+    not exist, IndexAccessError if the index cannot be written (a full disk: what was
+    half-written is removed, the previous index stays as it was). Unreadable files, malformed
+    JSONL lines and skipped links are listed in ``report.problems``; everything else is
+    indexed. Symbolic links out of the source folders are followed only with
+    ``follow_links`` (see :func:`search.sources.iter_source_files`). SIGTERM, in the main
+    thread, cleans up as SIGINT does (see :func:`_sigterm_interrupts`). ``procs`` worker
+    processes write a full rebuild (default: every core when the sources exceed a few
+    megabytes, else one).
     """
     t0 = time.perf_counter()
     sources = [Path(s) for s in sources]
@@ -121,8 +127,9 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     if procs is None:
         procs = _default_procs(files)
 
-    with storage.ReindexLock(index_dir):
+    with _sigterm_interrupts(), storage.ReindexLock(index_dir):
         checkpoint("locked")
+        storage.remove_leftovers(index_dir)
         reason = "asked for (--full)" if full else ""
         live = None
         if not full:
@@ -152,6 +159,43 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     report.problems = found + problems
     report.seconds = round(time.perf_counter() - t0, 2)
     return report
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in a reindex so that it cleans up as after SIGINT's KeyboardInterrupt
+    (every clean-up of a reindex runs on any exception)."""
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated` in the main thread: the
+    half-written generation or update is removed, workers are stopped and the lock is freed.
+    Then the signal does what it would have done: the previous handler is restored and, if
+    SIGTERM came, sent it again, so that by default the process dies of SIGTERM once clean.
+
+    Does nothing outside the main thread (only it can handle signals), nor where SIGTERM is
+    ignored or handled outside Python."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous in (signal.SIG_IGN, None):
+        yield
+        return
+    came = []
+
+    def handler(signum, frame):
+        if not came:  # once: a second SIGTERM must not cut the clean-up short
+            came.append(signum)
+            raise Terminated()
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if came:
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 #: Below this much source text one process is faster than starting workers.
@@ -199,17 +243,22 @@ def _progress_iter(releases: Iterator, files: list[Path],
 
 def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, limitmb,
           sources) -> ReindexReport:
-    gen = storage.new_generation(index_dir)
+    try:
+        gen = storage.new_generation(index_dir)
+    except OSError as exc:
+        raise storage.write_error(exc, f"a new generation in {index_dir}", index_dir) from None
     try:
         return _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress,
                           procs, sources)
-    except BaseException:
+    except BaseException as exc:
         try:
             published = storage.current_generation(index_dir) == gen
         except Exception:  # no CURRENT, or it names a missing generation
             published = False
         if not published:  # nothing else uses it
             shutil.rmtree(gen, ignore_errors=True)
+            if isinstance(exc, OSError):  # a full disk, most likely
+                raise storage.write_error(exc, f"the new index in {gen}", index_dir) from None
         raise
 
 
@@ -233,6 +282,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     commit_segments(str(gen), schema, storage.INDEX_NAME, segments)
     report.releases = report.added
     report.repairs = dict(repairs)
+    # meta.json last: a generation that has one is complete (storage.prune keeps no other).
     storage.write_meta(gen, {
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
         "sources": [display_path(s)[0] for s in sources], "releases": report.releases,
@@ -281,36 +331,51 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         (records[doc_id].paragraphs if records[doc_id] else 0) or 0 for doc_id in removed)
     if rewritten > max(FULL_REBUILD_MIN, FULL_REBUILD_FRACTION * live_paragraphs):
         raise _RebuildInstead(f"{len(changed)} of {len(seen)} releases changed")
-    writer = ix.writer(**_writer_options(limitmb))
+    if not changed and not removed:
+        # Nothing to write: a writer opened and cancelled would leave its empty segment's
+        # files in the live generation.
+        report.releases, report.paragraphs = len(records), live_paragraphs
+        return report
+    # Counted before writing, so that meta.json can be staged before the commit: a full disk
+    # then stops the update before it commits, not after it (leaving a stale meta.json).
+    report.releases = len(records) - len(removed) + sum(
+        1 for rel in changed if rel.doc_id not in records)
+    paragraphs = live_paragraphs + sum(len(rel.paragraphs) for rel in changed)
+    writer = staged = None
+    committed = ix.latest_generation()
     try:
+        writer = ix.writer(**_writer_options(limitmb))
         for rel in changed:
             if rel.doc_id not in records:
                 report.added += 1
             else:
-                writer.delete_by_term("doc_id", rel.doc_id)
+                paragraphs -= writer.delete_by_term("doc_id", rel.doc_id)
                 report.updated += 1
             for doc in paragraph_docs(rel):
                 writer.add_document(**doc)
             repairs.update(rel.repairs)
         for doc_id in removed:
-            writer.delete_by_term("doc_id", doc_id)
+            paragraphs -= writer.delete_by_term("doc_id", doc_id)
             report.removed += 1
-        if report.added or report.updated or report.removed:
-            checkpoint("incremental-writing")
-            writer.commit()
-        else:
-            writer.cancel()
-    except BaseException:
-        writer.cancel()
-        raise
-    with ix.searcher() as s:
-        # doc_frequency() still counts deleted documents until segments merge: count live ones.
-        report.releases = sum(1 for _ in s.document_numbers(head="1"))
-        report.paragraphs = s.doc_count()
-    if report.added or report.updated or report.removed:
+        report.paragraphs = paragraphs
         meta = storage.read_meta(live)
         meta.update(releases=report.releases, paragraphs=report.paragraphs,
                     updated=_dt.datetime.now(_dt.UTC).isoformat())
-        storage.write_meta(live, meta)
+        staged = storage.stage_meta(live, meta)
+        checkpoint("incremental-writing")
+        writer.commit()
+    except BaseException as exc:
+        landed = ix.latest_generation() != committed  # failed after its commit: keep it
+        if writer is not None:
+            abandon_writer(writer)  # removes what the writer wrote and did not commit
+        if staged is not None:
+            if landed:
+                storage.replace_meta(staged)
+            else:
+                staged.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not landed:  # a full disk, most likely
+            raise storage.write_error(exc, f"the update to {live}", index_dir) from None
+        raise
+    storage.replace_meta(staged)
     report.repairs = dict(repairs)
     return report

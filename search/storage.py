@@ -10,6 +10,9 @@
 A full reindex writes a new generation beside the live one and only then switches CURRENT, so a
 reindex killed at any moment leaves the previous generation complete and searchable. Incremental
 updates commit into the live generation through Whoosh's own atomic table-of-contents rename.
+What a killed reindex leaves (an unpublished generation, an uncommitted segment) is removed by
+the next one once it holds the lock; a generation is complete once its ``meta.json`` is written
+(last), and only complete ones are kept beside the live one.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .errors import (
     IndexNotFoundError,
     ReindexLockedError,
 )
+from .whoosh_w3 import discard_uncommitted
 
 CURRENT = "CURRENT"
 LOCK = ".reindex.lock"
@@ -130,19 +134,48 @@ def publish(index_dir: str | os.PathLike, generation: Path) -> None:
     _fsync_dir(root)
 
 
-def prune(index_dir: str | os.PathLike, keep: int = 2) -> None:
-    """Delete generations other than the live one and the ``keep - 1`` before it, and stale
-    temporary files; only called while holding the reindex lock."""
+def is_complete(generation: Path) -> bool:
+    """Whether a generation was written to the end: a full reindex writes its ``meta.json``
+    last (write and rename), once the rest is committed."""
+    return (generation / META).is_file()
+
+
+def remove_leftovers(index_dir: str | os.PathLike) -> None:
+    """Delete what killed reindexes left: generations newer than the live one (never
+    published), temporary CURRENT files, and in the live generation an update's uncommitted
+    segment and staged meta.json; only called while holding the reindex lock."""
     root = Path(index_dir)
-    live = current_generation(root)
-    older = [g for g in generations(root) if int(g.name[1:]) < int(live.name[1:])]
-    doomed = older[: max(0, len(older) - (keep - 1))]
-    # Generations newer than the live one are leftovers of a killed reindex.
-    doomed += [g for g in generations(root) if int(g.name[1:]) > int(live.name[1:])]
-    for g in doomed:
-        shutil.rmtree(g, ignore_errors=True)
+    try:
+        live = current_generation(root)
+    except (IndexNotFoundError, IndexCorruptError):
+        return  # which generations are leftovers is not known: a full rebuild follows
+    for g in generations(root):
+        if int(g.name[1:]) > int(live.name[1:]):
+            shutil.rmtree(g, ignore_errors=True)
     for p in root.glob(f"{CURRENT}.tmp*"):
         p.unlink(missing_ok=True)
+    (live / (META + ".tmp")).unlink(missing_ok=True)
+    try:
+        # No writer runs (the lock is held), and committing writers already deleted the files
+        # that earlier states used: what the newest state does not use is a killed writer's.
+        discard_uncommitted(str(live), INDEX_NAME)
+    except Exception:  # an unreadable live index: the reindex finds out, and rebuilds
+        pass
+
+
+def prune(index_dir: str | os.PathLike, keep: int = 2) -> None:
+    """Delete generations other than the live one and the ``keep - 1`` complete ones before it
+    (for searchers that still have them open), and what killed reindexes left; only called
+    while holding the reindex lock."""
+    root = Path(index_dir)
+    live = current_generation(root)
+    remove_leftovers(root)
+    older = [g for g in generations(root) if int(g.name[1:]) < int(live.name[1:])]
+    complete = [g for g in older if is_complete(g)]
+    kept = complete[len(complete) - (keep - 1):] if keep > 1 else []
+    for g in older:
+        if g not in kept:
+            shutil.rmtree(g, ignore_errors=True)
 
 
 def read_meta(generation: Path) -> dict:
@@ -156,13 +189,46 @@ def read_meta(generation: Path) -> dict:
                                 "--full`", str(generation / META)) from None
 
 
-def write_meta(generation: Path, meta: dict) -> None:
+def stage_meta(generation: Path, meta: dict) -> Path:
+    """Write ``meta`` beside the generation's ``meta.json``, on disk, for
+    :func:`replace_meta` to put in place (so that a full disk stops the reindex before it
+    commits rather than after)."""
     tmp = generation / (META + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, generation / META)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(meta, f, ensure_ascii=False, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def replace_meta(staged: Path) -> None:
+    """Make a :func:`stage_meta` file the generation's ``meta.json`` (a rename: no room
+    needed)."""
+    os.replace(staged, staged.parent / META)
+
+
+def write_meta(generation: Path, meta: dict) -> None:
+    replace_meta(stage_meta(generation, meta))
+
+
+#: The errors of a write that found no room: a full file system, a full quota, or the
+#: process's file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored as Python does).
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def write_error(exc: OSError, what: str, index_dir: str | os.PathLike) -> IndexAccessError:
+    """The error to raise for ``exc``, raised while writing ``what`` (and cleaned up after):
+    ``no space left on device while writing <what>; the previous index is unchanged``."""
+    kept = ("the previous index is unchanged" if has_index(index_dir)
+            else "no index was written")
+    reason = (exc.strerror or os.strerror(exc.errno or 0)) if exc.errno else str(exc)
+    if exc.errno in NO_ROOM:
+        return IndexAccessError(f"{reason[:1].lower()}{reason[1:]} while writing {what}; {kept}")
+    return IndexAccessError(f"cannot write {what} ({reason}); {kept}")
 
 
 # Lock descriptors this process holds. Forked children (the bulk writer's workers) close their
@@ -237,8 +303,11 @@ class ReindexLock:
                     f"another reindex is running on {self.root}{who}; "
                     "wait for it to finish and try again") from None
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:  # the holder's pid, for the message above: not worth failing for (a full disk)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError:
+            pass
         self._fd = fd
         _held_fds.add(fd)
         return self
@@ -246,7 +315,10 @@ class ReindexLock:
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
             _held_fds.discard(self._fd)
-            os.ftruncate(self._fd, 0)
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:
+                pass
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

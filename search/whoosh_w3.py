@@ -11,7 +11,9 @@ it here only:
   :func:`read_postings`, :func:`segment_field_lengths`;
 * the integrity check (:mod:`search.check`) reads each segment on its own and names the file
   at fault: :func:`read_toc`, :func:`open_segment_reader`, :class:`ClosingStorage`,
-  :func:`culprit_file` and the file name suffixes.
+  :func:`culprit_file` and the file name suffixes;
+* an incremental update that fails or is cancelled removes what its writer wrote:
+  :func:`abandon_writer`, :func:`discard_uncommitted`.
 
 Each use of a Whoosh internal is commented with the behaviour it relies on (as of
 Whoosh-Reloaded 2.7), and ``tests/test_whoosh_w3.py`` checks each against Whoosh's public
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
+import shutil
 import struct
 from array import array
 from collections.abc import Callable, Iterable
@@ -470,3 +474,50 @@ def commit_segments(dirname: str, schema: Schema, indexname: str, segments: list
     clean_files(storage, indexname, 1, segments)
     # And as SegmentWriter._finish: the per-document writer's temporary folder goes.
     storage.temp_storage(f"{indexname}.tmp").destroy()
+
+
+# --- abandoning an update -----------------------------------------------------------------------
+
+
+def abandon_writer(writer) -> None:
+    """Close a ``SegmentWriter`` that will not commit, even one whose files can no longer be
+    flushed (a full disk), release its lock, and remove the files it wrote
+    (:func:`discard_uncommitted`)."""
+    if not writer.is_closed:
+        try:
+            writer.cancel()
+        except Exception:
+            # SegmentWriter.cancel closes the new segment's files (_close_segment: flushing
+            # them may fail again), then _finish closes the cached searcher (its
+            # _orig_close), destroys the temporary storage and releases the write lock; do
+            # the rest of _finish by hand, each step on its own.
+            searcher = getattr(writer, "_searcher", None)
+            if searcher is not None:
+                with contextlib.suppress(Exception):
+                    searcher._orig_close()
+                writer._searcher = None
+            if writer.writelock:
+                with contextlib.suppress(Exception):
+                    writer.writelock.release()
+            writer.is_closed = True
+    discard_uncommitted(writer.storage.folder, writer.indexname)
+
+
+def discard_uncommitted(dirname: str, indexname: str) -> None:
+    """Remove from the index ``indexname`` in ``dirname`` what no committed state uses: files
+    of segments that its newest table of contents does not list, other tables of contents,
+    half-written ones, and the writers' temporary folder (``<indexname>.tmp``)."""
+    storage = FileStorage(dirname)
+    toc = TOC.read(storage, indexname)
+    # What SegmentWriter._commit_toc does after a commit (clean_files keeps the files of the
+    # listed segments and the newest table of contents).
+    clean_files(storage, indexname, toc.generation, toc.segments)
+    # TOC.write writes "<toc name>.<time>" and renames it: a failed write leaves that behind.
+    half_written = re.compile(rf"^_{re.escape(indexname)}_[0-9]+\.toc\..+$")
+    for name in storage.list():
+        if half_written.match(name):
+            with contextlib.suppress(OSError):
+                storage.delete_file(name)
+    # SegmentWriter's temporary storage (the posting pool's runs): temp_storage(name) is the
+    # folder "<name>" beside the index (FileStorage.temp_storage).
+    shutil.rmtree(Path(dirname) / f"{indexname}.tmp", ignore_errors=True)

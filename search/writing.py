@@ -29,6 +29,8 @@ import os
 import pickle
 import queue as _queue
 import shutil
+import signal
+import threading
 import time
 import traceback
 from array import array
@@ -199,6 +201,9 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
        the blob.
     """
     try:
+        # The parent's SIGTERM handler (search.indexer) is for the parent: a worker sent
+        # SIGTERM dies of it, and the parent reports that.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         lexicon.jieba()  # loaded here, while the parent reads the first chunk
         # Millions of postings live until the process ends: the cycle collector would walk
         # them again and again and never find garbage.
@@ -251,10 +256,15 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
             outbox.put(("encoded", k, name))
         log.debug("worker %d: encoded by %.2f s (%.2f CPU-s)", k,
                   time.perf_counter() - t0, time.process_time())
+    except threading.BrokenBarrierError:
+        pass  # the worker that broke the barrier failed, and reports why
     except BaseException as exc:  # reported to the parent, which raises
-        barrier.abort()
         log.debug("worker %d failed:\n%s", k, traceback.format_exc())
-        outbox.put(("error", k, f"{type(exc).__name__}: {exc}"[:500]))
+        if isinstance(exc, OSError) and exc.errno:  # raised again as such (a full disk...)
+            outbox.put(("oserror", k, (exc.errno, exc.strerror, exc.filename)))
+        else:
+            outbox.put(("error", k, f"{type(exc).__name__}: {exc}"[:500]))
+        barrier.abort()
 
 
 def _all_lengths(tmpdir: str, procs: int) -> dict[str, array]:
@@ -370,8 +380,8 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
         def wait_for(what: str) -> None:
             while len(senders[what]) < procs:
                 kind, k, value = _receive(outbox, workers)
-                if kind == "error":
-                    raise SearchError(f"an indexing worker failed: {value}")
+                if kind in ("error", "oserror"):
+                    raise _worker_error(kind, value)
                 senders[value or kind].add(k)  # "lengths" written, or a field encoded
 
         def shares(name: str) -> list[tuple[list, bytes]]:
@@ -407,10 +417,17 @@ def _send(queue, item, workers, outbox) -> None:
         except _queue.Full:
             _check_workers(workers)
             try:  # while the parent feeds them, workers only ever report an error
-                _kind, _k, value = outbox.get_nowait()
+                kind, _k, value = outbox.get_nowait()
             except _queue.Empty:
                 continue
-            raise SearchError(f"an indexing worker failed: {value}")
+            raise _worker_error(kind, value)
+
+
+def _worker_error(kind: str, value) -> Exception:
+    """The exception to raise for a worker's ``("error" | "oserror", k, value)`` message."""
+    if kind == "oserror":
+        return OSError(*value)
+    return SearchError(f"an indexing worker failed: {value}")
 
 
 def _receive(outbox, workers):

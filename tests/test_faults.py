@@ -1,5 +1,6 @@
-"""search.faults: a checkpoint kills its process only at the stages RELEASE_SEARCH_FAULT names,
-and the module's docstring lists exactly the stages the reindex code has."""
+"""search.faults: a checkpoint kills its process, or pauses it until a signal is handled, only
+at the stages RELEASE_SEARCH_FAULT names, and the module's docstring lists exactly the stages the
+reindex code has."""
 
 from __future__ import annotations
 
@@ -22,11 +23,15 @@ SCRIPT = ("from search.faults import checkpoint\n"
           "    print(stage, flush=True)\n")
 
 
-def run(fault: str | None) -> subprocess.CompletedProcess:
+def _env(fault: str | None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != ENV}
     if fault is not None:
         env[ENV] = fault
-    return subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env,
+    return env
+
+
+def run(fault: str | None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=_env(fault),
                           capture_output=True, text=True, timeout=60)
 
 
@@ -36,10 +41,52 @@ def run(fault: str | None) -> subprocess.CompletedProcess:
     ("worker-0-waiting", 0, ["locked", "full-reading", "worker-1-waiting", "full-written"]),
     ("full-reading", -signal.SIGKILL, ["locked"]),
     ("worker-0-waiting, worker-1-waiting", -signal.SIGKILL, ["locked", "full-reading"]),
+    ("worker-1-waiting:kill", -signal.SIGKILL, ["locked", "full-reading"]),
 ])
 def test_checkpoint_kills_at_the_named_stages_only(fault, status, passed) -> None:
     done = run(fault)
     assert (done.returncode, done.stdout.split(), done.stderr) == (status, passed, "")
+
+
+#: Stages the pause tests pass, one of them twice (a pause happens once per stage).
+PAUSE_SCRIPT = ("import signal\nfrom search.faults import checkpoint\n"
+                "signal.signal(signal.SIGUSR1, lambda *_: print('handled', flush=True))\n"
+                "for stage in ('locked', 'full-reading', 'full-reading', 'full-written'):\n"
+                "    checkpoint(stage)\n"
+                "    print(stage, flush=True)\n")
+
+
+def start_paused(fault: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", PAUSE_SCRIPT], cwd=ROOT, env=_env(fault),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize(("signum", "status", "passed"), [
+    (signal.SIGTERM, -signal.SIGTERM, ["locked"]),  # kills by default: dies where it waits
+    # KeyboardInterrupt raised where it waits (uncaught, Python exits by SIGINT)
+    (signal.SIGINT, -signal.SIGINT, ["locked"]),
+    (signal.SIGUSR1, 0, ["locked", "handled", "full-reading", "full-reading", "full-written"]),
+])
+def test_pause_waits_at_the_stage_until_a_signal_is_handled(signum, status, passed) -> None:
+    proc = start_paused("full-reading:pause")
+    try:
+        # The line says the process waits: reading it is the synchronisation.
+        assert proc.stderr.readline() == f"{ENV}: paused at full-reading (pid {proc.pid})\n"
+        assert proc.stdout.readline() == "locked\n"
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # if it did not exit
+        proc.communicate()
+    assert (proc.returncode, ["locked", *out.split()]) == (status, passed)
+    assert ("KeyboardInterrupt" in err) == (signum == signal.SIGINT)
+
+
+def test_an_unknown_action_is_refused() -> None:
+    done = run("full-reading:explode")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"ValueError: {ENV}: unknown action 'explode' for 'full-reading' (one of kill, pause)")
 
 
 def test_the_docstring_lists_every_stage_of_the_code() -> None:

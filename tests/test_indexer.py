@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from search import (
     storage,
 )
 from search.analysis import ANALYZER_VERSION
+from search.check import check_index
 
 from conftest import ENGINE_DATA, ROOT, make_releases, write_release
 
@@ -485,3 +487,100 @@ def test_a_lone_surrogate_in_a_jsonl_title_is_indexed_not_fatal(tmp_path):
     with open_index(tmp_path / "index") as ix:
         assert [h.doc_id for h in ix.search("第一段").hits] == ["s1"]
         assert ix.document("s1").title == "标题\ufffd新闻"
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_a_reindex_that_changes_nothing_leaves_the_live_generation_as_it_was(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    live = storage.current_generation(ix_dir)
+    after_build = _files(live)
+    for _ in range(2):
+        report = build_index([src], ix_dir)
+        assert (report.full, report.unchanged, report.generation) == (False, 3, live.name)
+        assert _files(live) == after_build
+    # The same once an update has committed into the generation.
+    write_release(src, "delta", "丁市召开新闻发布会", "丁市统筹疫情防控和经济运行。")
+    assert build_index([src], ix_dir).added == 1
+    after_update = _files(live)
+    for _ in range(2):
+        assert build_index([src], ix_dir).unchanged == 4
+        assert _files(live) == after_update
+    assert check_index(ix_dir).problems == []
+
+
+def test_sigterm_during_an_update_leaves_the_live_generation_as_it_was(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    live = storage.current_generation(ix_dir)
+    before = _files(live)
+    write_release(src, "delta", "丁市召开新闻发布会", "丁市统筹疫情防控和经济运行。")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "reindex", str(src), "--index-dir", str(ix_dir)],
+        cwd=ROOT, env={**os.environ, "RELEASE_SEARCH_FAULT": "incremental-writing:pause"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Paused with the update given to Whoosh's writer (its segment's files begun).
+        line = proc.stderr.readline()
+        assert line == f"RELEASE_SEARCH_FAULT: paused at incremental-writing (pid {proc.pid})\n"
+        assert len(_files(live)) > len(before)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert (proc.returncode, out, err) == (-signal.SIGTERM, "", "")
+    # Whoosh's lock file stays (as after every update), the rest is as it was.
+    assert [f for f in _files(live) if f != f"{storage.INDEX_NAME}_WRITELOCK"] == before
+    with open_index(ix_dir) as ix:
+        assert (ix.stats().releases, ix.search("统筹").total) == (3, 0)
+    assert build_index([src], ix_dir).added == 1  # the lock is free
+
+
+def test_prune_keeps_no_partial_generation_as_the_previous_one(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    # Killed while writing g000002: a partial generation (no meta.json).
+    assert _reindex_killed_at("full-reading", src, ix_dir, "--full") == -signal.SIGKILL
+    assert [g.name for g in storage.generations(ix_dir)] == ["g000001", "g000002"]
+    assert not (ix_dir / "g000002" / storage.META).exists()
+    # The next rebuild removes it before it begins its own generation, and keeps the one
+    # that was live before as the previous generation.
+    assert build_index([src], ix_dir, full=True).generation == "g000002"
+    assert [g.name for g in storage.generations(ix_dir)] == ["g000001", "g000002"]
+    # Killed before publishing g000003: complete, but never live; not kept either.
+    assert _reindex_killed_at("full-written", src, ix_dir, "--full") == -signal.SIGKILL
+    assert (ix_dir / "g000003" / storage.META).exists()
+    assert build_index([src], ix_dir, full=True).generation == "g000003"
+    assert [g.name for g in storage.generations(ix_dir)] == ["g000002", "g000003"]
+    # A partial generation older than the live one is not kept: a generation is complete
+    # once its meta.json is written, last.
+    shutil.rmtree(ix_dir / "g000002")
+    (ix_dir / "g000002").mkdir()
+    (ix_dir / "g000002" / "_MAIN_1.toc").write_bytes(b"")
+    storage.prune(ix_dir)
+    assert [g.name for g in storage.generations(ix_dir)] == ["g000003"]
+    with open_index(ix_dir) as ix:
+        assert ix.stats().releases == 3
+
+
+def test_the_next_reindex_removes_what_a_killed_update_left_in_the_live_generation(tmp_path):
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    live = storage.current_generation(ix_dir)
+    before = _files(live)
+    extra = write_release(src, "delta", "丁市召开新闻发布会", "丁市统筹疫情防控和经济运行。")
+    assert _reindex_killed_at("incremental-writing", src, ix_dir) == -signal.SIGKILL
+    assert len(_files(live)) > len(before)  # an uncommitted segment, a staged meta.json
+    extra.unlink()
+    # Nothing to write: no writer, and yet the killed one's files go.
+    assert build_index([src], ix_dir).unchanged == 3
+    assert [f for f in _files(live) if f != f"{storage.INDEX_NAME}_WRITELOCK"] == before
+    assert check_index(ix_dir).problems == []

@@ -464,3 +464,68 @@ def test_reindex_killed_after_the_analysis_leaves_no_workers_lock_or_scratch(
     assert (report.full, report.unchanged, report.generation) == (False, 30, "g000001")
     assert list(ix_dir.rglob("parts.tmp")) == []
     assert [g.name for g in storage.generations(ix_dir)] == ["g000001"]
+
+
+# ------------------------------------------------------------------------- signals
+#
+# A full reindex with --procs 2 waits at a named stage (RELEASE_SEARCH_FAULT=<stage>:pause, see
+# search/faults.py) until the test has sent it a signal. SIGTERM (sent to the reindex, or to its
+# whole process group as a service manager does) must clean up as SIGINT does: workers stopped,
+# the half-written generation removed, the lock freed, the published index untouched.
+
+PAUSED = "RELEASE_SEARCH_FAULT: paused at {stage} (pid {pid})\n"
+
+
+def _start_paused(stage: str, src: Path, ix_dir: Path, mark: str,
+                  *args: str) -> subprocess.Popen:
+    """``python -m search reindex ARGS`` (its own process group), waiting at ``stage``."""
+    env = {**os.environ, "RELEASE_SEARCH_FAULT": f"{stage}:pause", RUN_MARK: mark}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "reindex", str(src), "--index-dir", str(ix_dir), *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    line = proc.stderr.readline()  # it waits once it has written this line
+    if line != PAUSED.format(stage=stage, pid=proc.pid):
+        proc.kill()
+        raise AssertionError(f"the reindex did not pause: {line + proc.communicate()[1]!r}")
+    return proc
+
+
+def _finish(proc: subprocess.Popen) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=EXIT_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError("the reindex did not exit after the signal") from None
+    return proc.returncode, out, err
+
+
+@pytest.mark.skipif(not PROC, reason="needs /proc to find the workers")
+@pytest.mark.parametrize(("signum", "group", "status", "stderr"), [
+    (signal.SIGTERM, False, -signal.SIGTERM, ""),  # cleaned up, then dies of the signal
+    (signal.SIGTERM, True, -signal.SIGTERM, ""),
+    (signal.SIGINT, False, 1, "\nAborted!\n"),  # click's answer to KeyboardInterrupt
+], ids=["sigterm", "sigterm-to-the-group", "sigint"])
+def test_a_signalled_full_reindex_stops_its_workers_and_removes_its_generation(
+        tmp_path: Path, published: tuple[Path, Path], signum, group, status, stderr) -> None:
+    small, ix_dir = published
+    mark = tmp_path.name
+    with open_index(ix_dir, reload_interval=0) as live:
+        proc = _start_paused("full-reading", small, ix_dir, mark, "--full", "--procs", "2")
+        # Paused at the first release: the workers run, the new generation is begun.
+        assert len(_marked(mark)) == 3
+        assert [g.name for g in storage.generations(ix_dir)] == ["g000001", "g000002"]
+        if group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        assert _finish(proc) == (status, "", stderr)
+        assert _marked(mark) == []  # stopped and reaped before it exited
+        assert [g.name for g in storage.generations(ix_dir)] == ["g000001"]
+        assert (ix_dir / storage.CURRENT).read_text(encoding="utf-8") == "g000001\n"
+        with storage.ReindexLock(ix_dir):  # free: taken without waiting
+            pass
+        assert _answers(live) == SMALL_ANSWERS
+        with open_index(ix_dir) as fresh:
+            assert _answers(fresh) == SMALL_ANSWERS
