@@ -213,8 +213,8 @@ def _default_procs(files: list[Path]) -> int:
 
 
 def _count_releases(files: list[Path]) -> int:
-    """How many releases the files hold, for the progress bar: one per text file, one per
-    non-empty line of a JSONL file."""
+    """About how many releases the files hold, for the progress bar: one per text file, one
+    per line of a JSONL file (counted in chunks: a huge line is never held whole)."""
     total = 0
     for f in files:
         if f.suffix.lower() != ".jsonl":
@@ -222,7 +222,11 @@ def _count_releases(files: list[Path]) -> int:
             continue
         try:
             with open(f, "rb") as fh:
-                total += sum(1 for line in fh if line.strip())
+                last = b"\n"
+                while chunk := fh.read(1 << 20):
+                    total += chunk.count(b"\n")
+                    last = chunk[-1:]
+                total += last != b"\n"  # a last line without its line break
         except OSError:
             pass
     return total
