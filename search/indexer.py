@@ -213,8 +213,8 @@ def _default_procs(files: list[Path]) -> int:
 
 
 def _count_releases(files: list[Path]) -> int:
-    """About how many releases the files hold, for the progress bar: one per text file, one
-    per line of a JSONL file (counted in chunks: a huge line is never held whole)."""
+    """How many releases the files hold, for the progress bar: one per text file, one per
+    non-blank line of a JSONL file (read in chunks: a huge line is never held whole)."""
     total = 0
     for f in files:
         if f.suffix.lower() != ".jsonl":
@@ -222,11 +222,14 @@ def _count_releases(files: list[Path]) -> int:
             continue
         try:
             with open(f, "rb") as fh:
-                last = b"\n"
+                filled = False  # the line read so far has more than white space
                 while chunk := fh.read(1 << 20):
-                    total += chunk.count(b"\n")
-                    last = chunk[-1:]
-                total += last != b"\n"  # a last line without its line break
+                    *ended, rest = chunk.split(b"\n")
+                    for part in ended:
+                        total += filled or bool(part.strip())
+                        filled = False
+                    filled = filled or bool(rest.strip())
+                total += filled
         except OSError:
             pass
     return total
