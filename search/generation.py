@@ -217,7 +217,7 @@ class Generation:
         p = self.postings
         return p.mask(p.scores("words", word)[0]) | self.all_bigrams(bigrams(word))
 
-    def phrase_mask(self, folded: str, grams: list[str]) -> np.ndarray:
+    def phrase_mask(self, folded: str, grams: list[str], work=None) -> np.ndarray:
         """Paragraphs holding the phrase (folded text ``folded``, bigram tokens ``grams``):
         those with all its bigrams, checked on their stored text (the index keeps no
         positions). Cached."""
@@ -229,6 +229,11 @@ class Generation:
         mask = self.all_bigrams(grams)
         if len(grams) > 1:
             candidates = np.flatnonzero(mask)
+            if work is not None:
+                if work.on_check is not None:
+                    work.on_check()
+                work.phrases_checked += 1
+                work.paragraphs_checked += len(candidates)
             texts = [self.stored(int(d)).get("text", "") for d in candidates]
             if CJK_RUN_RE.fullmatch(needle):  # one run of ideographs: a substring test
                 # Most paragraphs match as stored; only the others need folding.

@@ -18,6 +18,8 @@ postings, masks and cached paragraphs; :func:`bm25` is the formula its posting c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,6 +40,17 @@ TIER_MIN_CLAUSES = 2
 SECTION_FACTOR = {"credits": 0.5, "boilerplate": 0.4}
 
 
+@dataclass
+class Work:
+    """What ranking one query did, counted as it goes (pass one to ``Index.search(work=...)``:
+    tests and benchmarks count the work a query causes with it, deterministically)."""
+
+    phrases_checked: int = 0  # phrases (and excluded words) looked for in the paragraphs' text
+    paragraphs_checked: int = 0  # paragraphs a phrase was looked for in
+    #: Called before each phrase is checked (a test holds a search in progress with it).
+    on_check: Callable[[], None] | None = None
+
+
 def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
          k1: float = K1, b: float = B) -> np.ndarray:
     """BM25 scores of one term in the documents that hold it.
@@ -50,7 +63,8 @@ def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
     return (idf * tf * (k1 + 1) / denom).astype(np.float32)
 
 
-def rank(generation, query: ParsedQuery, limit: int) -> tuple[int, list[tuple[int, float]]]:
+def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
+         ) -> tuple[int, list[tuple[int, float]]]:
     """The number of paragraphs of ``generation`` matching ``query`` and the best ``limit`` as
     ``(document number, score)``: the tier of those matching every clause first, then by score
     (ties by document number)."""
@@ -65,7 +79,7 @@ def rank(generation, query: ParsedQuery, limit: int) -> tuple[int, list[tuple[in
         allowed &= ~generation.field_mask(name, values)
     for clause in query.negative:
         for unit in clause.units:
-            allowed &= ~generation.phrase_mask(unit.folded, unit.grams)
+            allowed &= ~generation.phrase_mask(unit.folded, unit.grams, work)
     positive = query.positive
     if not positive:
         if not query.filters and not query.params:
@@ -85,7 +99,7 @@ def rank(generation, query: ParsedQuery, limit: int) -> tuple[int, list[tuple[in
                 for c in unit.concepts:
                     covered &= generation.concept_mask(c)
             if unit.phrase:
-                required = generation.phrase_mask(unit.folded, unit.grams)
+                required = generation.phrase_mask(unit.folded, unit.grams, work)
                 scores_of_unit *= required
                 covered &= required
             scores += scores_of_unit

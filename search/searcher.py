@@ -20,7 +20,7 @@ from .lexicon import Lexicon
 from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
 from .params import MAX_QUERY_LENGTH, SearchParams
 from .query import ParsedQuery, parse_query
-from .scoring import rank
+from .scoring import Work, rank
 
 
 class Index:
@@ -100,8 +100,10 @@ class Index:
     # -- public API -----------------------------------------------------------------------
 
     def search(self, query: str, page: int = 1, per_page: int = 10, section: str | None = None,
-               speaker: str | None = None, doc_id: str | None = None) -> SearchResult:
-        """Rank the paragraphs matching ``query`` and return one page of hits."""
+               speaker: str | None = None, doc_id: str | None = None,
+               work: Work | None = None) -> SearchResult:
+        """Rank the paragraphs matching ``query`` and return one page of hits (``work``, if
+        given, counts what the ranking did)."""
         t0 = time.perf_counter()
         params = SearchParams(query, page, per_page, section, speaker, doc_id)
         start = (page - 1) * per_page
@@ -109,7 +111,7 @@ class Index:
             gen = self._current()
             pq = _parse(gen.lexicon, query, section=params.section, speaker=params.speaker,
                         doc_id=params.doc_id)
-            total, ranked = rank(gen, pq, start + per_page)
+            total, ranked = rank(gen, pq, start + per_page, work)
             hits = [_hit(gen, pq, d, s) for d, s in ranked[start:start + per_page]]
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(query=query, total=total, page=page, per_page=per_page,
