@@ -32,7 +32,7 @@ import pytest
 import requests
 
 from benchmarks.soak import open_index_files
-from search import DOC_PER_PAGE, Index, build_index, open_index
+from search import DOC_PER_PAGE, Index, Release, ReleasePage, build_index, open_index
 from search.cli import main as cli_main
 from search.highlight import EXAMINED_CHARS, MAX_SPANS, SNIPPET_CHARS
 from search.query import MAX_PHRASES
@@ -47,7 +47,7 @@ from conftest import write_release
 PARA_A = "统筹 疫情 防控 工作。"
 PARA_B = "疫情 统筹 防控 工作。"
 COMMON_RELEASES = 60
-BODY_PER_RELEASE = 20  # alternating A, B
+BODY_PER_RELEASE = 40  # alternating A, B
 #: Twelve words, spaced: each one bigram token.
 CITIES = "香港 澳门 台湾 北京 上海 天津 重庆 广州 深圳 杭州 南京 武汉".split()
 CITY_IN_ORDER = " ".join(CITIES) + "。"  # every pair of neighbours in a row
@@ -294,6 +294,7 @@ def _open_files(folder: Path) -> list[str]:
 
 def test_a_live_server_answers_a_plain_search_while_a_heavy_one_is_in_progress(heavy) -> None:
     import waitress
+    from waitress import wasyncore
 
     path, _ix = heavy
     app = create_app({"INDEX_DIR": str(path)})
@@ -318,8 +319,12 @@ def test_a_live_server_answers_a_plain_search_while_a_heavy_one_is_in_progress(h
             thread.join(60)
         assert out["result"].total > 0
     finally:
+        # Close the listener and every connection: the server's loop ends with an empty map.
         server.close()
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
         serving.join(60)
+    assert not serving.is_alive()
 
 
 # --------------------------------------------------------------------------- huge paragraphs
@@ -377,15 +382,16 @@ def test_the_cli_searches_a_huge_paragraph(heavy, runner) -> None:
 
 def test_a_release_is_read_a_page_at_a_time(heavy) -> None:
     _path, ix = heavy
-    whole = ix.document("s-big")
-    assert (whole.paragraph_count, whole.page, whole.pages, len(whole.paragraphs)) == (
-        BIG_PARAGRAPHS, 1, 1, BIG_PARAGRAPHS)
+    whole = ix.document("s-big")  # without page=: every paragraph, a plain Release
+    assert (type(whole), len(whole.paragraphs)) == (Release, BIG_PARAGRAPHS)
     second = ix.document("s-big", page=2)
+    assert isinstance(second, ReleasePage)
     assert (second.paragraph_count, second.page, second.per_page, second.pages) == (
         BIG_PARAGRAPHS, 2, DOC_PER_PAGE, 3)
     assert [p.number for p in second.paragraphs] == list(range(201, 401))
     assert second.paragraphs[0].text == _big_paragraph(201)
     assert (second.title, second.content_hash) == (whole.title, whole.content_hash)
+    assert ix.document("s-big", per_page=450).paragraphs == whole.paragraphs
     last = ix.document("s-big", page=5, per_page=100)
     assert [p.number for p in last.paragraphs] == list(range(401, 451))
     assert ix.document("s-big", page=6, per_page=100).paragraphs == []
@@ -397,7 +403,10 @@ def test_the_release_page_is_paged_with_links(heavy) -> None:
     html = client.get("/doc/s-big?page=2").get_data(as_text=True)
     anchors = re.findall(r'id="(p\d+)"', html)
     assert anchors == [f"p{n}" for n in range(201, 401)]
-    assert "共 450 段" in html
+    assert '<span class="paragraph-count">共 450 段</span>' in html
+    assert "第 201–400 段（第 2 / 3 页）" in html
+    assert '<h1 class="release-title">大型通报</h1>' in html  # the title paragraph is on page 1
+    assert html.count('<nav class="pagination"') == 2  # above and below the paragraphs
     assert 'href="/doc/s-big"' in html  # page 1
     assert 'href="/doc/s-big?page=3"' in html
     assert 'aria-current="page"' in html
