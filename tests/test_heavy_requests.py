@@ -23,6 +23,8 @@ import itertools
 import json
 import os
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +42,7 @@ from search.scoring import MAX_CHECKED_CHARS, MAX_CHECKED_PARAGRAPHS, Work
 from web import create_app
 from web.index_holder import EXTENSION_KEY
 
+from conftest import ROOT as REPO
 from conftest import write_release
 
 #: Body paragraphs of the common releases: the same words, the phrase "统筹 疫情" (two bigram
@@ -446,3 +449,25 @@ def test_the_document_api_is_paged(heavy) -> None:
     assert (bad.status_code, bad.get_json()["error"]["code"]) == (400, "invalid_page")
     bad = client.get("/api/documents/s-big?per_page=100000")
     assert (bad.status_code, bad.get_json()["error"]["code"]) == (400, "invalid_per_page")
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def test_the_heavy_benchmark_runs_and_counts_the_work(tmp_path: Path) -> None:
+    """A small run of benchmarks/heavy.py: every shape measured, the counted work within the
+    bounds (the times themselves are not asserted)."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "heavy.py"), "--paragraphs", "300",
+         "--big-release", "450", "--huge-chars", "30000", "--out", str(tmp_path), "--json"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout[done.stdout.index("\n[\n") + 1:])
+    shapes = [r["shape"] for r in rows]
+    assert len(shapes) == 19 and shapes[0].startswith("search: many phrases (spaced pairs)")
+    assert "GET /api/documents/<big>?page=3" in shapes
+    for row in rows:
+        assert row["cpu_ms"] > 0 and row["plain_alongside_ms"] > 0, row
+        assert row["phrases_checked"] <= MAX_PHRASES, row
+        assert row["paragraphs_checked"] <= MAX_CHECKED_PARAGRAPHS, row
