@@ -36,10 +36,11 @@ from .scoring import SECTION_FACTOR
 PHRASE_CACHE = 128  # phrases whose verdicts are kept per generation
 PARAGRAPH_CACHE = 4096  # stored fields and folded texts kept per generation
 MAX_VERDICTS = 2048  # verdicts kept per phrase
-RELEASE_CACHE = 64  # releases whose document numbers are kept per generation
-#: Paragraphs folded in one OpenCC call while checking a phrase: OpenCC keeps Python's
-#: interpreter lock for a whole call, so other threads' searches wait for one batch at most.
-FOLD_BATCH = 64
+RELEASE_CACHE = 16  # releases whose document numbers are kept per generation
+#: Characters folded in one OpenCC call (at least one paragraph's first EXAMINED_CHARS):
+#: OpenCC keeps Python's interpreter lock for a whole call, so other threads' searches wait
+#: for one batch at most (a few milliseconds).
+FOLD_BATCH_CHARS = 20_000
 
 
 class LRU:
@@ -205,7 +206,7 @@ class Generation:
         """``(stored fields, folded text)`` of each paragraph, through an LRU (the top of a
         ranking is read by the re-ranking, the hits and the next query alike); the folded text
         is that of the first :data:`~search.highlight.EXAMINED_CHARS` characters (all that
-        matching looks at); the paragraphs not cached are folded in batches."""
+        matching looks at); the paragraphs not cached are folded in batches (FOLD_BATCH_CHARS)."""
         found = {}
         missing = []
         for d in dict.fromkeys(docnums):
@@ -214,11 +215,10 @@ class Generation:
                 missing.append(d)
             else:
                 found[d] = cached
-        for i in range(0, len(missing), FOLD_BATCH):
-            batch = missing[i:i + FOLD_BATCH]
-            fields = [self.stored(d) for d in batch]
-            folded = fold_many([f.get("text", "")[:EXAMINED_CHARS] for f in fields])
-            for d, f, text in zip(batch, fields, folded):
+        if missing:
+            fields = [self.stored(d) for d in missing]
+            folded = fold_batches([f.get("text", "")[:EXAMINED_CHARS] for f in fields])
+            for d, f, text in zip(missing, fields, folded):
                 found[d] = (f, text)
                 self._paragraphs.put(d, found[d])
         return [found[d] for d in docnums]
@@ -232,7 +232,7 @@ class Generation:
         """The document numbers of release ``doc_id``'s live paragraphs, head first (they are
         consecutive and in paragraph order: see :mod:`search.schema`); empty if unknown."""
         if not doc_id:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int32)
         cached = self._releases.get(doc_id)
         if cached is None:
             try:
@@ -241,7 +241,7 @@ class Generation:
             except Exception as exc:
                 raise IndexCorruptError.unreadable(
                     f"read the postings of {self.path}", self.path, exc) from None
-            cached = np.sort(np.asarray(docs, dtype=np.int64))
+            cached = np.sort(np.asarray(docs, dtype=np.int32))
             self._releases.put(doc_id, cached)
         return cached
 
@@ -355,14 +355,28 @@ class Generation:
                 continue
             holds.append(found)
             fresh[d] = cost if found else -1 - cost
-        for i in range(0, len(unsure), FOLD_BATCH):
-            batch = unsure[i:i + FOLD_BATCH]
-            for (pos, cost, _text), f in zip(batch, fold_many([t for _p, _c, t in batch])):
-                holds[pos] = _holds(f, needle, grams, substring)
-                fresh[int(docnums[pos])] = cost if holds[pos] else -1 - cost
+        for (pos, cost, _text), f in zip(unsure, fold_batches([t for _p, _c, t in unsure])):
+            holds[pos] = _holds(f, needle, grams, substring)
+            fresh[int(docnums[pos])] = cost if holds[pos] else -1 - cost
         if len(verdicts) < MAX_VERDICTS:  # a bounded cache: later verdicts are recomputed
             verdicts.update(fresh)
         return np.asarray(holds, dtype=bool), chars
+
+
+def fold_batches(texts: list[str]) -> list[str]:
+    """``fold_many(texts)``, in OpenCC calls of about FOLD_BATCH_CHARS characters each."""
+    out: list[str] = []
+    batch: list[str] = []
+    size = 0
+    for text in texts:
+        if batch and size + len(text) > FOLD_BATCH_CHARS:
+            out.extend(fold_many(batch))
+            batch, size = [], 0
+        batch.append(text)
+        size += len(text)
+    if batch:
+        out.extend(fold_many(batch))
+    return out
 
 
 def _holds(folded_text: str, needle: str, grams: list[str], substring: bool) -> bool:

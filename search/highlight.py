@@ -6,7 +6,8 @@ as one ``<mark>核酸检测</mark>``. Nothing but ``<mark>`` and ``</mark>`` is 
 
 The work is linear in the text and bounded whatever the paragraph: matches are looked for in
 its first :data:`EXAMINED_CHARS` characters only, at most :data:`MAX_SPANS` of them are
-marked (the first ones), and choosing a snippet's window is one pass over the marks.
+marked (the first ones), and choosing a snippet's window is one pass over the marks; a
+:class:`Highlighter` examines :data:`MAX_HIGHLIGHTED_CHARS` characters in all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bisect import bisect_left, bisect_right
 from html import escape
 
 from .lexicon import Lexicon
-from .query import ParsedQuery, parse_query
+from .query import ParsedQuery
 from .script import fold, is_cjk
 
 SNIPPET_CHARS = 160
@@ -25,6 +26,9 @@ WHOLE_BELOW = 220
 EXAMINED_CHARS = 20_000
 #: Most marks drawn in one text: later matches are shown unmarked.
 MAX_SPANS = 1_000
+#: Characters one :class:`Highlighter` examines in all (a release page): the texts it is given
+#: after that are shown unmarked.
+MAX_HIGHLIGHTED_CHARS = 200_000
 
 
 def needles(query: ParsedQuery) -> list[str]:
@@ -180,18 +184,21 @@ def _window(spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
 
 
 class Highlighter:
-    """A query read once, to highlight any number of texts (a release page's paragraphs)."""
+    """A query read once, to highlight any number of texts (a release page's paragraphs):
+    together they are examined up to :data:`MAX_HIGHLIGHTED_CHARS` characters (each text up
+    to :data:`EXAMINED_CHARS`); later texts are shown unmarked."""
 
-    def __init__(self, query: ParsedQuery):
+    def __init__(self, query: ParsedQuery, budget: int = MAX_HIGHLIGHTED_CHARS):
         self.query = query
         self.targets = needles(query)
-
-    @classmethod
-    def parse(cls, text: str, lexicon: Lexicon | None = None) -> Highlighter:
-        return cls(parse_query(text, lexicon))
+        self.budget = budget  # characters still to examine
 
     def spans(self, text: str, folded: str | None = None) -> list[tuple[int, int]]:
         """The merged spans of ``text`` to mark (see :func:`match_spans`)."""
+        cost = min(len(text), EXAMINED_CHARS)
+        if not self.targets or cost > self.budget:
+            return []
+        self.budget -= cost
         return spans_of(self.targets, text, folded)
 
     def html(self, text: str) -> str:

@@ -36,7 +36,7 @@ import requests
 from benchmarks.soak import open_index_files
 from search import DOC_PER_PAGE, Index, Release, ReleasePage, build_index, open_index
 from search.cli import main as cli_main
-from search.highlight import EXAMINED_CHARS, MAX_SPANS, SNIPPET_CHARS
+from search.highlight import EXAMINED_CHARS, MAX_HIGHLIGHTED_CHARS, MAX_SPANS, SNIPPET_CHARS
 from search.query import MAX_PHRASES
 from search.scoring import MAX_CHECKED_CHARS, MAX_CHECKED_PARAGRAPHS, Work
 from web import create_app
@@ -371,6 +371,18 @@ def test_the_release_page_of_a_huge_paragraph_marks_within_the_caps(heavy) -> No
     assert html.count("<mark>") == html.count("<mark>统筹</mark>") == MAX_SPANS  # all in ¶2
     api = client.get("/api/search?q=" + quote("统筹") + "&doc=t-huge").get_json()
     assert [h["snippet"] for h in api["hits"]][0] == "<mark>统筹</mark>发展" * 40 + "…"
+
+
+def test_a_release_page_highlights_within_its_character_budget(heavy) -> None:
+    path, _ix = heavy
+    client = create_app({"INDEX_DIR": str(path), "TESTING": True}).test_client()
+    html = client.get(f"/doc/r-long?q={quote('经济')}").get_data(as_text=True)
+    # The title paragraph (长段落) first, then as many as fit; the others are shown unmarked.
+    marked = (MAX_HIGHLIGHTED_CHARS - len("长段落")) // LONG_CHARS
+    assert marked < LONG_COUNT  # what the test needs
+    assert html.count("<mark>经济</mark>") == marked
+    assert html.count(f'<p class="para-text">{LONG_PARA}</p>') == LONG_COUNT - marked
+    assert html.count(f'<p class="para-text"><mark>经济</mark>{LONG_PARA[2:]}</p>') == marked
 
 
 def test_the_cli_searches_a_huge_paragraph(heavy, runner) -> None:
