@@ -23,15 +23,27 @@ from .errors import (
 from .evaluation import EvaluationReport, evaluate_files, format_report
 from .indexer import ReindexReport, build_index
 from .lexicon import load_dictionary
-from .models import SECTION_LABELS, SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
+from .models import (
+    SECTION_LABELS,
+    SECTIONS,
+    Hit,
+    IndexStats,
+    Paragraph,
+    Release,
+    ReleasePage,
+    SearchResult,
+)
 from .params import MAX_DEPTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchParams
 from .schema import ReleaseRecord
-from .searcher import Index, open_index
+from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, Index, open_index
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DOC_PER_PAGE",
     "MAX_DEPTH",
+    "MAX_DOC_PAGE",
+    "MAX_DOC_PER_PAGE",
     "MAX_DOC_ID_LENGTH",
     "MAX_FILTER_LENGTH",
     "MAX_PER_PAGE",
@@ -54,6 +66,7 @@ __all__ = [
     "ReindexReport",
     "Release",
     "ReleaseRecord",
+    "ReleasePage",
     "SearchError",
     "SearchParams",
     "SearchResult",

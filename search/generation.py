@@ -1,9 +1,16 @@
 """One opened generation of the index: its Whoosh searcher, dictionary, postings and columns,
-and the caches of what queries read from it (phrase masks, paragraphs).
+and the caches of what queries read from it (phrase verdicts, paragraphs).
 
 A :class:`Generation` reads the segments the generation had when it was opened; an
 incremental reindex committed later is seen by opening it again. So nothing it reads changes
 while it is open, and whatever it computes can be cached until it is closed.
+
+Searches use a generation without any index-wide lock, several at once: every read of
+Whoosh's files goes through one lock of the generation (Whoosh's files are read with
+seek-then-read, which two threads must not interleave), held only for that read; the caches
+are thread-safe. :class:`search.searcher.Index` counts the searches using a generation
+(:meth:`Generation.acquire` / :meth:`Generation.release`), so one it replaces is closed when
+its last search ends.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from whoosh.query import Term
 from . import storage
 from .analysis import bigrams, folded_bigrams
 from .errors import IndexCorruptError
+from .highlight import EXAMINED_CHARS
 from .lexicon import Lexicon
 from .models import SECTIONS
 from .postings import Postings
@@ -26,8 +34,14 @@ from .schema import ReleaseRecord
 from .scoring import SECTION_FACTOR
 from .script import CJK_RUN_RE, fold, fold_many
 
-PHRASE_CACHE = 128  # phrase masks kept per generation
+PHRASE_CACHE = 128  # phrases whose verdicts are kept per generation
 PARAGRAPH_CACHE = 4096  # stored fields and folded texts kept per generation
+MAX_VERDICTS = 2048  # verdicts kept per phrase
+RELEASE_CACHE = 16  # releases whose document numbers are kept per generation
+#: Characters folded in one OpenCC call (at least one paragraph's first EXAMINED_CHARS):
+#: OpenCC keeps Python's interpreter lock for a whole call, so other threads' searches wait
+#: for one batch at most (a few milliseconds).
+FOLD_BATCH_CHARS = 20_000
 
 
 class LRU:
@@ -55,29 +69,45 @@ class LRU:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def setdefault(self, key, value):
+        """The value of ``key`` if present, else ``value`` stored (either way the most recently
+        used)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return value
+
 
 class Generation:
     """One opened generation of the index (raises IndexCorruptError if it cannot be read).
 
-    Its data never changes once opened and its caches are thread-safe.
-    :class:`search.searcher.Index` uses it under its lock all the same, so that a reload can
-    close the generation it replaces at once.
+    Its data never changes once opened, its caches are thread-safe and any number of threads
+    may search it at once.
     """
 
     def __init__(self, path: Path):
         self.path = path
+        #: Held for each read of Whoosh's files (see the module's docstring).
+        self._io = threading.RLock()
+        self._lock = threading.Lock()  # the use count and the lazily read columns
+        self._users = 0
+        self.retired = False  # no new search may start on it (it was replaced or closed)
+        self.closed = False  # its files are closed
         try:
             ix = whoosh.index.open_dir(str(path), indexname=storage.INDEX_NAME)
             self.searcher = ix.searcher()
         except Exception as exc:  # Whoosh raises many kinds on damaged files
             raise IndexCorruptError.unreadable(f"open the index in {path}", path, exc) from None
-        self.closed = False
         self.lexicon: Lexicon = ix.schema["words"].analyzer[0].lexicon
         self.postings = Postings(self.searcher.reader(), where=str(path))
-        self._lock = threading.Lock()
         self._doc_ids: list | None = None
-        self._phrases = LRU(PHRASE_CACHE)  # (needle, grams) -> mask
+        self._verdicts = LRU(PHRASE_CACHE)  # (needle, grams) -> verdicts
         self._paragraphs = LRU(PARAGRAPH_CACHE)  # docnum -> (stored fields, folded text)
+        self._releases = LRU(RELEASE_CACHE)  # doc_id -> its document numbers, in order
         # Whoosh opens per-document files lazily; open them now, while they surely exist (an
         # incremental reindex may merge and delete this generation's segments later).
         try:
@@ -89,10 +119,10 @@ class Generation:
             if self.postings.n:
                 self.searcher.stored_fields(0)
         except IndexCorruptError:
-            self.close()
+            self._close_files()
             raise
         except Exception as exc:
-            self.close()
+            self._close_files()
             raise IndexCorruptError.unreadable(f"read the index in {path}", path, exc) from None
 
     @property
@@ -102,22 +132,55 @@ class Generation:
 
     def up_to_date(self) -> bool:
         """False once a reindex has committed to this generation since it was opened."""
-        return self.searcher.up_to_date()
+        with self._io:
+            return self.searcher.up_to_date()
+
+    # -- use count ------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Count one more search using this generation (it stays open until released)."""
+        with self._lock:
+            self._users += 1
+
+    def release(self) -> None:
+        """The search counted by :meth:`acquire` has ended; close the files if the generation
+        was retired and this was its last search."""
+        with self._lock:
+            self._users -= 1
+            last = self.retired and self._users == 0
+        if last:
+            self._close_files()
+
+    def retire(self) -> None:
+        """Start no new search on this generation; close it now if none is running, else when
+        the last one ends."""
+        with self._lock:
+            self.retired = True
+            idle = self._users == 0
+        if idle:
+            self._close_files()
 
     def close(self) -> None:
-        """Close the files (never raises)."""
-        self.closed = True
-        try:
-            self.searcher.close()
-        except Exception:
-            pass
+        """Retire the generation (never raises)."""
+        self.retire()
+
+    def _close_files(self) -> None:
+        with self._io:
+            if self.closed:
+                return
+            self.closed = True
+            try:
+                self.searcher.close()
+            except Exception:
+                pass
 
     # -- columns and stored fields --------------------------------------------------------
 
     def column(self, name: str) -> list:
         """The values of a sortable field, by document number."""
         try:
-            return list(self.searcher.reader().column_reader(name))
+            with self._io:
+                return list(self.searcher.reader().column_reader(name))
         except Exception as exc:  # damaged column file
             raise IndexCorruptError.unreadable(
                 f"read the {name} column in {self.path}", self.path, exc) from None
@@ -134,15 +197,17 @@ class Generation:
     def stored(self, docnum: int) -> dict:
         """The stored fields of one paragraph."""
         try:
-            return self.searcher.stored_fields(docnum)
+            with self._io:
+                return self.searcher.stored_fields(docnum)
         except Exception as exc:  # damaged stored-fields column
             raise IndexCorruptError.unreadable(
                 f"read stored fields in {self.path}", self.path, exc) from None
 
     def paragraphs(self, docnums: list[int]) -> list[tuple[dict, str]]:
         """``(stored fields, folded text)`` of each paragraph, through an LRU (the top of a
-        ranking is read by the re-ranking, the hits and the next query alike); the paragraphs
-        not cached are folded in one pass."""
+        ranking is read by the re-ranking, the hits and the next query alike); the folded text
+        is that of the first :data:`~search.highlight.EXAMINED_CHARS` characters (all that
+        matching looks at); the paragraphs not cached are folded in batches (FOLD_BATCH_CHARS)."""
         found = {}
         missing = []
         for d in dict.fromkeys(docnums):
@@ -153,7 +218,7 @@ class Generation:
                 found[d] = cached
         if missing:
             fields = [self.stored(d) for d in missing]
-            folded = fold_many([f.get("text", "") for f in fields])
+            folded = fold_batches([f.get("text", "")[:EXAMINED_CHARS] for f in fields])
             for d, f, text in zip(missing, fields, folded):
                 found[d] = (f, text)
                 self._paragraphs.put(d, found[d])
@@ -164,31 +229,58 @@ class Generation:
         head = int(self.postings.head_of[docnum]) if self.postings.n else docnum
         return self.paragraphs([head])[0][0].get("title", "")
 
-    def rows(self, doc_id: str) -> list[dict]:
-        """The stored fields of every paragraph of release ``doc_id``, in paragraph order."""
-        rows = list(self.searcher.documents(doc_id=doc_id)) if doc_id else []
+    def release_docnums(self, doc_id: str) -> np.ndarray:
+        """The document numbers of release ``doc_id``'s live paragraphs, head first (they are
+        consecutive and in paragraph order: see :mod:`search.schema`); empty if unknown."""
+        if not doc_id:
+            return np.zeros(0, dtype=np.int32)
+        cached = self._releases.get(doc_id)
+        if cached is None:
+            try:
+                with self._io:
+                    docs = list(self.searcher.docs_for_query(Term("doc_id", doc_id)))
+            except Exception as exc:
+                raise IndexCorruptError.unreadable(
+                    f"read the postings of {self.path}", self.path, exc) from None
+            cached = np.sort(np.asarray(docs, dtype=np.int32))
+            self._releases.put(doc_id, cached)
+        return cached
+
+    def rows(self, doc_id: str, start: int = 0, stop: int | None = None) -> list[dict]:
+        """The stored fields of paragraphs ``start:stop`` (0-based, in paragraph order) of
+        release ``doc_id``."""
+        docs = self.release_docnums(doc_id)[start:stop]
+        rows = [self.stored(int(d)) for d in docs]
         rows.sort(key=lambda r: r["paragraph"])
         return rows
 
     def manifest(self) -> dict[str, ReleaseRecord]:
         """``doc_id -> release record``."""
-        return {r["doc_id"]: ReleaseRecord.from_stored(r.get("release"))
-                for r in self.searcher.documents(head="1")}
+        with self._io:
+            return {r["doc_id"]: ReleaseRecord.from_stored(r.get("release"))
+                    for r in self.searcher.documents(head="1")}
 
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """Live releases, live paragraphs and live paragraphs per section (those with any)."""
         # Whoosh's searcher skips deleted documents, which linger until a merge.
-        docs = self.searcher.docs_for_query
-        sections = {sec: len(set(docs(Term("section", sec)))) for sec in SECTIONS}
-        releases = len(set(docs(Term("head", "1"))))
-        return releases, self.searcher.doc_count(), {k: v for k, v in sections.items() if v}
+        with self._io:
+            docs = self.searcher.docs_for_query
+            sections = {sec: len(set(docs(Term("section", sec)))) for sec in SECTIONS}
+            releases = len(set(docs(Term("head", "1"))))
+            return releases, self.searcher.doc_count(), {k: v for k, v in sections.items() if v}
 
     # -- masks: boolean vectors over document numbers -------------------------------------
+
+    def scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and BM25 scores of one term (see :meth:`Postings.scores`)."""
+        with self._io:
+            return self.postings.scores(fieldname, text)
 
     def term_mask(self, fieldname: str, value: str) -> np.ndarray:
         """The live paragraphs whose ``fieldname`` holds ``value``."""
         m = np.zeros(self.postings.n, dtype=bool)
-        docs = list(self.searcher.docs_for_query(Term(fieldname, value)))
+        with self._io:
+            docs = list(self.searcher.docs_for_query(Term(fieldname, value)))
         if docs:
             m[np.asarray(docs, dtype=np.int64)] = True
         return m
@@ -207,43 +299,91 @@ class Generation:
         mask = np.zeros(p.n, dtype=bool)
         if not grams:
             return mask
-        mask[p.scores("bigrams", grams[0])[0]] = True
+        mask[self.scores("bigrams", grams[0])[0]] = True
         for g in grams[1:]:
             if not mask.any():
                 break
-            mask &= p.mask(p.scores("bigrams", g)[0])
+            mask &= p.mask(self.scores("bigrams", g)[0])
         return mask
 
     def concept_mask(self, word: str) -> np.ndarray:
         """Paragraphs that contain ``word``: as a jieba word, or all of its bigrams."""
-        p = self.postings
-        return p.mask(p.scores("words", word)[0]) | self.all_bigrams(bigrams(word))
+        return self.postings.mask(self.scores("words", word)[0]) | self.all_bigrams(bigrams(word))
 
-    def phrase_mask(self, folded: str, grams: list[str]) -> np.ndarray:
-        """Paragraphs holding the phrase (folded text ``folded``, bigram tokens ``grams``):
-        those with all its bigrams, checked on their stored text (the index keeps no
-        positions). Cached."""
+    # -- phrases: checked on the stored text (the index keeps no positions) ---------------
+
+    def check_phrase(self, folded: str, grams: list[str], docnums: np.ndarray,
+                     max_paragraphs: int, max_chars: int) -> tuple[np.ndarray, int]:
+        """Whether each of the first paragraphs of ``docnums`` (candidates holding all of
+        ``grams``) holds the phrase (folded text ``folded``, bigram tokens ``grams``); as many
+        are checked, in order, as fit in ``max_paragraphs`` paragraphs and ``max_chars``
+        characters of text (each paragraph counted up to EXAMINED_CHARS, all that is looked
+        at), so the answer may be shorter than ``docnums``. A phrase that is one run of
+        ideographs must be a substring of the folded text, any other its bigram tokens in a
+        row. Also returns the characters counted. Verdicts are cached with what each check
+        counted, so a cached answer is the same as a fresh one."""
         needle = folded.strip()
         key = (needle, tuple(grams))  # the text decides how it is checked
-        cached = self._phrases.get(key)
-        if cached is not None:
-            return cached
-        mask = self.all_bigrams(grams)
-        if len(grams) > 1:
-            candidates = np.flatnonzero(mask)
-            texts = [self.stored(int(d)).get("text", "") for d in candidates]
-            if CJK_RUN_RE.fullmatch(needle):  # one run of ideographs: a substring test
-                # Most paragraphs match as stored; only the others need folding.
-                unsure = [i for i, t in enumerate(texts) if needle not in t]
-                for i, f in zip(unsure, fold_many([texts[i] for i in unsure])):
-                    if needle not in f:
-                        mask[candidates[i]] = False
+        # docnum -> cost if the paragraph holds the phrase, else -1 - cost
+        verdicts: dict[int, int] = self._verdicts.setdefault(key, {})
+        substring = CJK_RUN_RE.fullmatch(needle) is not None
+        holds: list[bool] = []
+        chars = 0
+        unsure: list[tuple[int, int, str]] = []  # (position, cost, stored text) to fold
+        fresh: dict[int, int] = {}
+        for d in docnums[:max_paragraphs].tolist():
+            known = verdicts.get(d)
+            if known is not None:
+                cost = known if known >= 0 else -1 - known
+                if chars + cost > max_chars:
+                    break
+                chars += cost
+                holds.append(known >= 0)
+                continue
+            cached = self._paragraphs.get(d)
+            text = (cached[0] if cached is not None else self.stored(d)).get("text", "")
+            cost = min(len(text), EXAMINED_CHARS)
+            if chars + cost > max_chars:
+                break
+            chars += cost
+            if cached is not None:  # folded already
+                found = _holds(cached[1], needle, grams, substring)
+            elif substring and needle in text[:EXAMINED_CHARS]:
+                found = True  # most paragraphs match as stored: only the others need folding
             else:
-                for d, f in zip(candidates, fold_many(texts)):
-                    if not contains_run(folded_bigrams(f), grams):
-                        mask[d] = False
-        self._phrases.put(key, mask)
-        return mask
+                unsure.append((len(holds), cost, text[:EXAMINED_CHARS]))
+                holds.append(False)
+                continue
+            holds.append(found)
+            fresh[d] = cost if found else -1 - cost
+        for (pos, cost, _text), f in zip(unsure, fold_batches([t for _p, _c, t in unsure])):
+            holds[pos] = _holds(f, needle, grams, substring)
+            fresh[int(docnums[pos])] = cost if holds[pos] else -1 - cost
+        if len(verdicts) < MAX_VERDICTS:  # a bounded cache: later verdicts are recomputed
+            verdicts.update(fresh)
+        return np.asarray(holds, dtype=bool), chars
+
+
+def fold_batches(texts: list[str]) -> list[str]:
+    """``fold_many(texts)``, in OpenCC calls of about FOLD_BATCH_CHARS characters each."""
+    out: list[str] = []
+    batch: list[str] = []
+    size = 0
+    for text in texts:
+        if batch and size + len(text) > FOLD_BATCH_CHARS:
+            out.extend(fold_many(batch))
+            batch, size = [], 0
+        batch.append(text)
+        size += len(text)
+    if batch:
+        out.extend(fold_many(batch))
+    return out
+
+
+def _holds(folded_text: str, needle: str, grams: list[str], substring: bool) -> bool:
+    if substring:
+        return needle in folded_text
+    return contains_run(folded_bigrams(folded_text), grams)
 
 
 def contains_run(tokens: list[str], run: list[str]) -> bool:

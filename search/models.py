@@ -46,6 +46,18 @@ class Release:
 
 
 @dataclass
+class ReleasePage(Release):
+    """A release with one page of its paragraphs: ``paragraphs`` is page ``page`` of
+    ``pages`` (``per_page`` paragraphs each, none past the last page) of the release's
+    ``paragraph_count`` paragraphs."""
+
+    paragraph_count: int = 0
+    page: int = 1
+    per_page: int = 1
+    pages: int = 1
+
+
+@dataclass
 class Hit:
     """One ranked paragraph."""
 

@@ -28,7 +28,8 @@ def _whole_number(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_count(name: str, value: object, maximum: int | None = None) -> None:
+def check_count(name: str, value: object, maximum: int | None = None) -> None:
+    """Raise QueryError unless ``value`` is a whole number from 1 (to ``maximum``)."""
     if not _whole_number(value):
         raise QueryError(f"{name} must be a positive integer", code=f"invalid_{name}")
     if value < 1:
@@ -71,8 +72,8 @@ class SearchParams:
         if len(self.query) > MAX_QUERY_LENGTH:
             raise QueryError(f"q must be at most {MAX_QUERY_LENGTH} characters",
                              code="query_too_long")
-        _check_count("page", self.page)
-        _check_count("per_page", self.per_page, MAX_PER_PAGE)
+        check_count("page", self.page)
+        check_count("per_page", self.per_page, MAX_PER_PAGE)
         if self.page * self.per_page > MAX_DEPTH:
             raise QueryError("page is too far: narrow the query instead", code="invalid_page")
         if self.section is not None and self.section not in SECTIONS:

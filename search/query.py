@@ -3,6 +3,13 @@
 ``parse_query`` never raises: anything it does not understand is read as plain words (an unbalanced
 quote is dropped, an unknown ``field:`` stays part of the word, a lone ``-`` or ``OR`` is ignored).
 
+A quoted phrase, and an excluded word or phrase, of more than one bigram is checked on the
+paragraphs' text (the index keeps no positions), which costs work per candidate paragraph; a
+query gets at most :data:`MAX_PHRASES` such checks, in the order it is written. Past them, a
+quoted phrase is read as plain words (its words must occur, not necessarily in a row) and an
+excluded one excludes every paragraph holding all its bigrams, in a row or not
+(:attr:`Unit.by_words`).
+
 Grammar, informally::
 
     query   := clause (WS clause)*
@@ -23,6 +30,8 @@ from .models import SECTION_LABELS, SECTIONS
 
 #: The fields a query may filter on (``section:answer``, ``speaker:田汝勇``, ``doc:<id>``).
 FILTER_FIELDS = ("section", "speaker", "doc")
+#: Most phrases (and excluded words) of a query checked on the text; see the module docstring.
+MAX_PHRASES = 8
 
 #: Chinese names accepted for sections in ``section:`` filters: the labels, and 问 / 答.
 SECTION_ALIASES = {label: name for name, label in SECTION_LABELS.items()} | {
@@ -44,6 +53,8 @@ class Unit:
     folded: str = ""
     words: list[str] = field(default_factory=list)  # jieba words of the unit (folded)
     grams: list[str] = field(default_factory=list)  # bigram-field tokens
+    #: Past MAX_PHRASES: matched by its words and bigrams, not checked on the text.
+    by_words: bool = False
 
     @property
     def concepts(self) -> list[str]:
@@ -136,4 +147,17 @@ def parse_query(text: str, lexicon: Lexicon | None = None) -> ParsedQuery:
         else:
             parsed.clauses.append(Clause(units=[unit], negated=negated))
         pending_or = False
+    _limit_checks(parsed)
     return parsed
+
+
+def _limit_checks(parsed: ParsedQuery) -> None:
+    """Past the first MAX_PHRASES checks, read phrases and exclusions by their words."""
+    checks = 0
+    for clause in parsed.clauses:
+        for unit in clause.units:
+            if len(unit.grams) > 1 and (unit.phrase or clause.negated):
+                checks += 1
+                if checks > MAX_PHRASES:
+                    unit.by_words = True
+                    unit.phrase = False

@@ -6,7 +6,9 @@ lifts paragraphs that match by themselves). Then:
 
 * with several clauses (whitespace-separated words, quoted phrases, ``OR`` groups), paragraphs
   that match every clause come first; a clause matches when all its content words occur;
-* a quoted phrase must occur (its bigrams in a row, checked on the stored text); ``-word`` and ``-field:value`` exclude;
+* a quoted phrase must occur (its bigrams in a row, checked on the stored text); ``-word`` and
+  ``-field:value`` exclude; the checks on the text are bounded per query (see
+  :func:`_check_phrases` and :data:`search.query.MAX_PHRASES`);
 * short clauses found verbatim (after folding) in a top paragraph boost it;
 * credits and boilerplate are scaled down, so body text with the same match ranks above them.
 
@@ -18,6 +20,8 @@ postings, masks and cached paragraphs; :func:`bm25` is the formula its posting c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,8 +38,26 @@ PHRASE_BOOST = 0.5
 RERANK_DEPTH = 30
 RERANK_MAX_CHARS = 16
 TIER_MIN_CLAUSES = 2
+#: The text checks of one query (quoted phrases, excluded words) look at no more than this
+#: many paragraphs, and this many characters of their text, shared equally among its checks;
+#: see :func:`_check_phrases` for what happens past them.
+MAX_CHECKED_PARAGRAPHS = 2_000
+MAX_CHECKED_CHARS = 200_000
 #: Score factor of a paragraph by its section (1 for the others).
 SECTION_FACTOR = {"credits": 0.5, "boilerplate": 0.4}
+
+
+@dataclass
+class Work:
+    """What ranking one query did, counted as it goes (pass one to ``Index.search(work=...)``:
+    tests and benchmarks count the work a query causes with it, deterministically)."""
+
+    phrases_checked: int = 0  # phrases (and excluded words) looked for in the paragraphs' text
+    paragraphs_checked: int = 0  # paragraphs a phrase was looked for in
+    chars_checked: int = 0  # characters of text those checks counted
+    paragraphs_unchecked: int = 0  # candidates past the budget (left out, or excluded)
+    #: Called before each phrase is checked (a test holds a search in progress with it).
+    on_check: Callable[[], None] | None = None
 
 
 def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
@@ -50,10 +72,13 @@ def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
     return (idf * tf * (k1 + 1) / denom).astype(np.float32)
 
 
-def rank(generation, query: ParsedQuery, limit: int) -> tuple[int, list[tuple[int, float]]]:
+def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
+         ) -> tuple[int, list[tuple[int, float]]]:
     """The number of paragraphs of ``generation`` matching ``query`` and the best ``limit`` as
     ``(document number, score)``: the tier of those matching every clause first, then by score
-    (ties by document number)."""
+    (ties by document number).
+
+    Phrases and excluded words are checked within the budget of :func:`_check_phrases`."""
     p = generation.postings
     n = p.n
     allowed = p.live.copy()
@@ -63,30 +88,53 @@ def rank(generation, query: ParsedQuery, limit: int) -> tuple[int, list[tuple[in
         allowed &= generation.field_mask(name, [value])
     for name, values in query.exclude.items():
         allowed &= ~generation.field_mask(name, values)
+    positive = query.positive
+    if not positive and not query.filters and not query.params:
+        return 0, []
+    # Scores first (whole posting lists, cheap), so that phrases are checked in the paragraphs
+    # that rank highest and only in those that could be results.
+    scored = [[(unit, unit_scores(generation, unit)) for unit in clause.units]
+              for clause in positive]
+    base = np.zeros(n, dtype=np.float32)
+    for units in scored:
+        for _unit, s in units:
+            base += s
+    base *= generation.section_factors
+    pool = allowed & (base > 0) if positive else allowed.copy()
+    candidates_of: dict[int, np.ndarray] = {}  # id(unit) -> paragraphs with all its bigrams
+    for clause in positive:
+        if all(u.phrase for u in clause.units):  # a quoted phrase is required
+            holds_one = np.zeros(n, dtype=bool)
+            for unit in clause.units:
+                candidates_of[id(unit)] = generation.all_bigrams(unit.grams)
+                holds_one |= candidates_of[id(unit)]
+            pool &= holds_one
+    found = _check_phrases(generation, query, pool, base, candidates_of, work)
     for clause in query.negative:
         for unit in clause.units:
-            allowed &= ~generation.phrase_mask(unit.folded, unit.grams)
-    positive = query.positive
+            excluded = found.get(id(unit))
+            allowed &= ~(excluded if excluded is not None else generation.all_bigrams(unit.grams))
     if not positive:
-        if not query.filters and not query.params:
-            return 0, []
         docs = np.flatnonzero(allowed)
         return len(docs), [(int(d), 0.0) for d in docs[:limit]]
 
     tiered = len(positive) >= TIER_MIN_CLAUSES
     scores = np.zeros(n, dtype=np.float32)
     tier = np.ones(n, dtype=bool)
-    for clause in positive:
+    for clause, units in zip(positive, scored):
         clause_ok = np.zeros(n, dtype=bool)
-        for unit in clause.units:
-            scores_of_unit = unit_scores(generation, unit)
+        for unit, scores_of_unit in units:
             covered = np.ones(n, dtype=bool)
             if tiered:
                 for c in unit.concepts:
                     covered &= generation.concept_mask(c)
             if unit.phrase:
-                required = generation.phrase_mask(unit.folded, unit.grams)
-                scores_of_unit *= required
+                required = found.get(id(unit))
+                if required is None:  # one bigram: its postings are exact
+                    required = candidates_of.get(id(unit))
+                    if required is None:
+                        required = generation.all_bigrams(unit.grams)
+                scores_of_unit = scores_of_unit * required
                 covered &= required
             scores += scores_of_unit
             clause_ok |= covered
@@ -105,7 +153,12 @@ def rank(generation, query: ParsedQuery, limit: int) -> tuple[int, list[tuple[in
     key[tier[candidates]] += float(key.max()) + 1.0
     want = min(total, max(limit, RERANK_DEPTH))
     if want < total:
-        top = np.argpartition(-key, want - 1)[:want]
+        # The best ``want``; of those tied with the last one, the lowest document numbers
+        # (argpartition alone picks any of them).
+        cut = np.partition(-key, want - 1)[want - 1]
+        better = np.flatnonzero(-key < cut)
+        tied = np.flatnonzero(-key == cut)  # candidates are in document order
+        top = np.concatenate([better, tied[:want - len(better)]])
     else:
         top = np.arange(total)
     top = top[np.lexsort((candidates[top], -key[top]))]
@@ -113,6 +166,69 @@ def rank(generation, query: ParsedQuery, limit: int) -> tuple[int, list[tuple[in
               for i in top]
     ranked = rerank(generation, query, ranked)
     return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]]
+
+
+def _check_phrases(generation, query: ParsedQuery, pool: np.ndarray, base: np.ndarray,
+                   candidates_of: dict[int, np.ndarray], work: Work | None
+                   ) -> dict[int, np.ndarray]:
+    """``id(unit) -> paragraphs to treat as holding it`` for each unit checked on the text:
+    the quoted phrases and the excluded words and phrases of more than one bigram (the parser
+    leaves at most MAX_PHRASES of them).
+
+    Only candidates in ``pool`` (the paragraphs that could be results) are checked, best
+    ``base`` score first (ties by document number), and all the checks of the query share
+    :data:`MAX_CHECKED_PARAGRAPHS` paragraphs and :data:`MAX_CHECKED_CHARS` characters: each
+    check in turn gets an equal share of what the checks before it left.
+    A candidate past its share is not checked: it counts as not holding a required phrase (left
+    out) and as holding an excluded one (excluded), so every hit is right and the limits only
+    ever leave paragraphs out.
+    """
+    checks = [(u, c.negated) for c in query.clauses for u in c.units
+              if len(u.grams) > 1 and not u.by_words and (u.phrase or c.negated)]
+    if not checks:
+        return {}
+    left_paragraphs, left_chars = MAX_CHECKED_PARAGRAPHS, MAX_CHECKED_CHARS
+    found: dict[int, np.ndarray] = {}
+    for i, (unit, negated) in enumerate(checks):
+        # An equal share of what is left: what one check does not use goes to the next ones.
+        share_paragraphs = left_paragraphs // (len(checks) - i)
+        share_chars = left_chars // (len(checks) - i)
+        if work is not None:
+            if work.on_check is not None:
+                work.on_check()
+            work.phrases_checked += 1
+        mask = candidates_of.get(id(unit))
+        if mask is None:
+            mask = generation.all_bigrams(unit.grams)
+        candidates = np.flatnonzero(mask & pool)
+        docs = _best(candidates, base, share_paragraphs)
+        holds, chars = generation.check_phrase(unit.folded, unit.grams, docs,
+                                               share_paragraphs, share_chars)
+        checked = docs[:len(holds)]
+        left_paragraphs -= len(holds)
+        left_chars -= chars
+        if negated:  # excluded: every candidate but those checked and found without it
+            out = mask.copy()
+            out[checked[~holds]] = False
+        else:
+            out = np.zeros(len(pool), dtype=bool)
+            out[checked[holds]] = True
+        found[id(unit)] = out
+        if work is not None:
+            work.paragraphs_checked += len(holds)
+            work.chars_checked += chars
+            work.paragraphs_unchecked += len(candidates) - len(holds)
+    return found
+
+
+def _best(docs: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` of ``docs`` (document numbers in order) by descending ``key``, ties by
+    document number, without sorting them all."""
+    if k < len(docs):
+        neg = -key[docs]
+        cut = np.partition(neg, k - 1)[k - 1]
+        docs = np.concatenate([docs[neg < cut], docs[neg == cut]])
+    return docs[np.lexsort((docs, -key[docs]))][:k]
 
 
 def unit_scores(generation, unit: Unit) -> np.ndarray:
@@ -125,10 +241,10 @@ def unit_scores(generation, unit: Unit) -> np.ndarray:
         weight = W_WORDS * (LOW_WEIGHT if w in LOW_VALUE else 1.0)
         if not weight:
             continue
-        ids, s = p.scores("words", w)
+        ids, s = generation.scores("words", w)
         out[ids] += weight * s
     for g in unit.grams:
-        ids, s = p.scores("bigrams", g)
+        ids, s = generation.scores("bigrams", g)
         out[ids] += W_BIGRAMS * s
     if W_TITLE and unit.grams:
         # The release title (on its head paragraph) lifts the release's paragraphs that
@@ -137,7 +253,7 @@ def unit_scores(generation, unit: Unit) -> np.ndarray:
         if len(matched):
             title = np.zeros(p.n, dtype=np.float32)
             for g in unit.grams:
-                ids, s = p.scores("title", g)
+                ids, s = generation.scores("title", g)
                 title[ids] += s
             out[matched] += W_TITLE * title[p.head_of[matched]]
     return out

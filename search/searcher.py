@@ -1,8 +1,11 @@
 """The search API: :class:`Index` serves the current generation of an index directory.
 
-It answers searches (ranked by :mod:`search.scoring`, shown as hits with snippets), whole
-releases and statistics, and opens the next generation (:mod:`search.generation`) when a
-reindex publishes one or commits an incremental update.
+It answers searches (ranked by :mod:`search.scoring`, shown as hits with snippets), releases
+(whole or a page of paragraphs at a time) and statistics, and opens the next generation
+(:mod:`search.generation`) when a reindex publishes one or commits an incremental update.
+
+The index lock is held only to find the generation to use (and open the next one); the work
+of a request runs outside it, so one heavy request never holds up the others.
 """
 
 from __future__ import annotations
@@ -10,18 +13,29 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import storage
 from .errors import DocumentNotFoundError
 from .generation import Generation
-from .highlight import match_spans, render, snippet
+from .highlight import Highlighter, match_spans, snippet
 from .lexicon import Lexicon
-from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, SearchResult
-from .params import MAX_QUERY_LENGTH, SearchParams
+from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult
+from .params import MAX_QUERY_LENGTH, SearchParams, check_count
 from .query import ParsedQuery, parse_query
 from .schema import ReleaseRecord
-from .scoring import rank
+from .scoring import Work, rank
+from .sources import valid_doc_id
+
+
+#: Paragraphs of a release per page (``/doc/<id>?page=N``, ``/api/documents/<id>``).
+DOC_PER_PAGE = 200
+#: Most paragraphs of a release one page may hold.
+MAX_DOC_PER_PAGE = 1_000
+#: Highest page of a release that may be asked for.
+MAX_DOC_PAGE = 1_000_000
 
 
 class Index:
@@ -29,14 +43,15 @@ class Index:
 
     Thread-safe. It notices when a reindex in another process publishes a new generation or
     commits an incremental update (checked at most every ``reload_interval`` seconds) and
-    reopens itself; searches in progress finish on the data they started with, and each query
-    is read with the dictionary of the generation it is ranked on.
+    reopens itself; searches in progress finish on the data they started with (the generation
+    they use is closed when the last of them ends), and each query is read with the
+    dictionary of the generation it is ranked on.
     """
 
     def __init__(self, index_dir: str | os.PathLike, *, reload_interval: float = 1.0):
         self.index_dir = Path(index_dir)
         self.reload_interval = reload_interval
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # which generation is current; held only to switch
         self._checked = time.monotonic()
         self._generation = self._open()
 
@@ -47,13 +62,13 @@ class Index:
 
     def _current(self) -> Generation:
         """The generation to search, reopened if a reindex published new data (call under the
-        lock: nothing else is using the old generation then, so it is closed at once)."""
+        lock; the generation replaced is retired: closed once no search uses it)."""
         gen = self._generation
         now = time.monotonic()
-        if not gen.closed and now - self._checked < self.reload_interval:
+        if not gen.retired and now - self._checked < self.reload_interval:
             return gen
         self._checked = now
-        if gen.closed:
+        if gen.retired:
             self._generation = self._open()
             return self._generation
         try:
@@ -67,8 +82,19 @@ class Index:
             except Exception:
                 return gen
             self._generation = new
-            gen.close()
+            gen.retire()
         return self._generation
+
+    @contextmanager
+    def _using(self) -> Iterator[Generation]:
+        """The current generation, counted as in use (so not closed) until the block ends."""
+        with self._lock:
+            gen = self._current()
+            gen.acquire()
+        try:
+            yield gen
+        finally:
+            gen.release()
 
     @property
     def generation(self) -> str:
@@ -83,14 +109,15 @@ class Index:
             return self._current().lexicon
 
     def close(self) -> None:
-        """Close the open files (a later call reopens them)."""
+        """Close the open files (once the searches in progress end; a later call reopens
+        them)."""
         with self._lock:
-            self._generation.close()
+            self._generation.retire()
 
     def __del__(self) -> None:
         gen = getattr(self, "_generation", None)
         if gen is not None:
-            gen.close()
+            gen.retire()
 
     def __enter__(self) -> Index:
         return self
@@ -101,16 +128,17 @@ class Index:
     # -- public API -----------------------------------------------------------------------
 
     def search(self, query: str, page: int = 1, per_page: int = 10, section: str | None = None,
-               speaker: str | None = None, doc_id: str | None = None) -> SearchResult:
-        """Rank the paragraphs matching ``query`` and return one page of hits."""
+               speaker: str | None = None, doc_id: str | None = None,
+               work: Work | None = None) -> SearchResult:
+        """Rank the paragraphs matching ``query`` and return one page of hits (``work``, if
+        given, counts what the ranking did)."""
         t0 = time.perf_counter()
         params = SearchParams(query, page, per_page, section, speaker, doc_id)
         start = (page - 1) * per_page
-        with self._lock:
-            gen = self._current()
+        with self._using() as gen:
             pq = _parse(gen.lexicon, query, section=params.section, speaker=params.speaker,
                         doc_id=params.doc_id)
-            total, ranked = rank(gen, pq, start + per_page)
+            total, ranked = rank(gen, pq, start + per_page, work)
             hits = [_hit(gen, pq, d, s) for d, s in ranked[start:start + per_page]]
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(query=query, total=total, page=page, per_page=per_page,
@@ -121,8 +149,7 @@ class Index:
         if len(query) > MAX_QUERY_LENGTH:
             query = query[:MAX_QUERY_LENGTH]
         limit = 20 * k
-        with self._lock:
-            gen = self._current()
+        with self._using() as gen:
             pq = parse_query(query, gen.lexicon)
             ids = gen.doc_ids()
             while True:
@@ -143,33 +170,50 @@ class Index:
         """``query`` read with the dictionary of the current generation."""
         return _parse(self.lexicon, query, section=section, speaker=speaker, doc_id=doc_id)
 
+    def highlighter(self, query: str) -> Highlighter:
+        """``query`` read once (with the current generation's dictionary) to highlight any
+        number of texts: ``.html(text)`` is what :meth:`highlight` returns."""
+        return Highlighter(parse_query(query[:MAX_QUERY_LENGTH], self.lexicon))
+
     def highlight(self, text: str, query: str) -> str:
         """The whole ``text`` as escaped HTML with the matches of ``query`` in ``<mark>``."""
-        lexicon = self.lexicon
-        pq = parse_query(query[:MAX_QUERY_LENGTH], lexicon)
-        return render(text, match_spans(text, pq, lexicon))
+        return self.highlighter(query).html(text)
 
-    def document(self, doc_id: str) -> Release:
-        """The release ``doc_id`` with all its paragraphs."""
-        with self._lock:
-            rows = self._current().rows(doc_id)
-        if not rows:
-            raise DocumentNotFoundError(f"no release with id {doc_id!r}")
-        head = next((r for r in rows if r.get("release")), rows[0])
-        rec = ReleaseRecord.from_stored(head.get("release")) or ReleaseRecord("", len(rows))
-        paragraphs = [Paragraph(number=r["paragraph"], text=r.get("text", ""),
-                                section=r.get("section", "body"),
-                                speaker=r.get("speaker_name"),
-                                organization=r.get("organization")) for r in rows]
-        return Release(doc_id=doc_id, title=head.get("title", ""), paragraphs=paragraphs,
-                       date=head.get("date") or None, source=rec.source,
-                       location=rec.location, url=rec.url,
-                       content_hash=rec.content_hash or "", repairs=dict(rec.repairs))
+    def document(self, doc_id: str, page: int | None = None, per_page: int | None = None
+                 ) -> Release:
+        """The release ``doc_id`` with all its paragraphs; or, given ``page`` or ``per_page``
+        (1 and :data:`DOC_PER_PAGE` by default), a :class:`~search.models.ReleasePage` with
+        that page of them (none past the last page) and the paragraph count."""
+        paged = page is not None or per_page is not None
+        if paged:
+            page = 1 if page is None else page
+            per_page = DOC_PER_PAGE if per_page is None else per_page
+            check_count("page", page, MAX_DOC_PAGE)
+            check_count("per_page", per_page, MAX_DOC_PER_PAGE)
+        with self._using() as gen:
+            count = len(gen.release_docnums(doc_id)) if valid_doc_id(doc_id) else 0
+            if not count:
+                raise DocumentNotFoundError(f"no release with id {doc_id!r}")
+            start, stop = ((page - 1) * per_page, page * per_page) if paged else (0, count)
+            rows = gen.rows(doc_id, start, stop) if start < count else []
+            head = rows[0] if start == 0 else gen.rows(doc_id, 0, 1)[0]
+        rec = ReleaseRecord.from_stored(head.get("release")) or ReleaseRecord("", count)
+        fields = dict(
+            doc_id=doc_id, title=head.get("title", ""),
+            paragraphs=[Paragraph(number=r["paragraph"], text=r.get("text", ""),
+                                  section=r.get("section", "body"),
+                                  speaker=r.get("speaker_name"),
+                                  organization=r.get("organization")) for r in rows],
+            date=head.get("date") or None, source=rec.source, location=rec.location,
+            url=rec.url, content_hash=rec.content_hash or "", repairs=dict(rec.repairs))
+        if not paged:
+            return Release(**fields)
+        return ReleasePage(**fields, paragraph_count=count, page=page, per_page=per_page,
+                           pages=-(-count // per_page))
 
     def stats(self) -> IndexStats:
         """Counts of the live releases and paragraphs, and where the index is."""
-        with self._lock:
-            gen = self._current()
+        with self._using() as gen:
             releases, paragraphs, sections = gen.counts()
         return IndexStats(releases=releases, paragraphs=paragraphs, sections=sections,
                           index_dir=str(self.index_dir), generation=gen.name,
@@ -177,8 +221,8 @@ class Index:
 
     def manifest(self) -> dict[str, ReleaseRecord]:
         """``doc_id -> release record`` (content hash, source, paragraphs...)."""
-        with self._lock:
-            return self._current().manifest()
+        with self._using() as gen:
+            return gen.manifest()
 
 
 def _hit(gen: Generation, pq: ParsedQuery, docnum: int, score: float) -> Hit:

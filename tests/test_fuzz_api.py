@@ -49,7 +49,7 @@ CASES = [
     ("GET /api/openapi.json", "positive", {}, {200}),
     ("GET /api/documents/{doc_id}", "positive", {}, {404}),
     ("GET /api/documents/{doc_id}", "positive", {"path_parameters": {"doc_id": DOC_ID}}, {200}),
-    ("GET /api/documents/{doc_id}", "negative", {}, {404}),
+    ("GET /api/documents/{doc_id}", "negative", {}, {400, 404}),  # bad page / per_page: 400
     ("GET /api/search", "positive", {}, {200}),
     ("GET /api/search", "positive", {"query": {"q": "疫情 防控"}}, {200}),
     ("GET /api/search", "negative", {}, {200, 400}),

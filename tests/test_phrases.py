@@ -1,10 +1,11 @@
-"""Quoted phrases (``Generation.phrase_mask`` in search/generation.py), on real indexes built from
-.txt sources written here.
+"""Quoted phrases (``Generation.check_phrase`` in search/generation.py), on real indexes built
+from .txt sources written here.
 
 The index keeps no positions: a phrase's candidates are the paragraphs holding all its bigrams;
 a phrase that is one run of ideographs must then occur in the paragraph's folded text as a
 substring, any other phrase (spaces, Latin, digits) as a run of consecutive bigram tokens of it.
-Masks are cached per index generation, so a reindex must never leave stale answers behind.
+Verdicts are cached per index generation, so a reindex must never leave stale answers behind.
+(How much checking a query may cause: tests/test_heavy_requests.py.)
 """
 
 from __future__ import annotations

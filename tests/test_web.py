@@ -285,6 +285,8 @@ def test_release_page_shows_every_paragraph_anchored(client: FlaskClient, index:
     assert "<mark>" not in html
     assert "hit-paragraph" not in html
     assert "<title>德州市召开统筹疫情防控和经济运行工作第十三场新闻发布会 - 新闻发布会检索</title>" in html
+    assert '<span class="paragraph-count">共 31 段</span>' in html
+    assert 'class="pagination"' not in html  # one page
 
 
 def test_release_page_question_and_answer_with_speaker(client: FlaskClient) -> None:
@@ -435,7 +437,12 @@ def test_api_document(client: FlaskClient, index: Index) -> None:
     response = client.get(f"/api/documents/{DOC_ID}")
     assert response.status_code == 200
     body = response.get_json()
-    assert body == dataclasses.asdict(index.document(DOC_ID))
+    assert body == dataclasses.asdict(index.document(DOC_ID, page=1))
+    # Today's fields, in their order, then the paging fields: a small release is one page.
+    assert list(body) == ["doc_id", "title", "paragraphs", "date", "source", "location", "url",
+                          "content_hash", "repairs", "paragraph_count", "page", "per_page", "pages"]
+    assert body["paragraphs"] == dataclasses.asdict(index.document(DOC_ID))["paragraphs"]
+    assert (body["paragraph_count"], body["page"], body["per_page"], body["pages"]) == (31, 1, 200, 1)
     assert body["title"] == "德州市召开统筹疫情防控和经济运行工作第十三场新闻发布会"
     assert body["date"] == "2022-03-23"
     assert len(body["paragraphs"]) == 31
@@ -446,6 +453,36 @@ def test_api_document(client: FlaskClient, index: Index) -> None:
         "speaker": "田汝勇",
         "organization": "市工信局",
     }
+
+
+def test_api_document_pages(client: FlaskClient, index: Index) -> None:
+    body = client.get(f"/api/documents/{DOC_ID}?page=2&per_page=10").get_json()
+    assert [p["number"] for p in body["paragraphs"]] == list(range(11, 21))
+    assert (body["paragraph_count"], body["page"], body["per_page"], body["pages"]) == (31, 2, 10, 4)
+    assert body["paragraphs"] == dataclasses.asdict(index.document(DOC_ID))["paragraphs"][10:20]
+    last = client.get(f"/api/documents/{DOC_ID}?page=4&per_page=10").get_json()
+    assert [p["number"] for p in last["paragraphs"]] == [31]
+    past = client.get(f"/api/documents/{DOC_ID}?page=5&per_page=10").get_json()
+    assert (past["paragraphs"], past["pages"], past["title"]) == ([], 4, body["title"])
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "message"),
+    [
+        ("page=0", "invalid_page", "page must be at least 1"),
+        ("page=", "invalid_page", "page must be a positive integer"),
+        ("page=%201", "invalid_page", "page must be a positive integer"),
+        ("page=1000001", "invalid_page", "page must be at most 1000000"),
+        ("per_page=0", "invalid_per_page", "per_page must be at least 1"),
+        ("per_page=1001", "invalid_per_page", "per_page must be at most 1000"),
+        ("per_page=x", "invalid_per_page", "per_page must be a positive integer"),
+        ("page=1&page=2", "repeated_parameter", "page must be given at most once"),
+    ],
+)
+def test_api_document_bad_paging_is_400_json(client: FlaskClient, query: str, code: str, message: str) -> None:
+    response = client.get(f"/api/documents/{DOC_ID}?{query}")
+    assert response.status_code == 400
+    assert response.get_json() == {"error": {"code": code, "message": message}}
 
 
 def test_api_unknown_document_and_route_are_404_json(client: FlaskClient) -> None:
@@ -505,6 +542,10 @@ def test_openapi_document_validates_and_describes_the_responses(client: FlaskCli
 
     validator("SearchResult").validate(client.get("/api/search?q=疫情&per_page=100").get_json())
     validator("Release").validate(client.get(f"/api/documents/{DOC_ID}").get_json())
+    validator("Release").validate(client.get(f"/api/documents/{DOC_ID}?page=9&per_page=5").get_json())
+    document = spec["paths"]["/api/documents/{doc_id}"]["get"]
+    assert [p["name"] for p in document["parameters"]] == ["doc_id", "page", "per_page"]
+    assert sorted(document["responses"]) == ["200", "400", "404", "503"]
     validator("Health").validate(client.get("/api/health").get_json())
     validator("Error").validate(client.get("/api/search?page=0").get_json())
     assert not validator("SearchResult").is_valid({"query": "x"})

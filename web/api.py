@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import Blueprint, Response, abort, jsonify
+from flask import Blueprint, Response, abort, jsonify, request
 
-from search.errors import IndexCorruptError, IndexNotFoundError
+from search import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE
+from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
 from web.index_holder import current_index
 from web.openapi import openapi_document
-from web.params import is_acceptable_doc_id, request_search_params, run_search
+from web.params import is_acceptable_doc_id, parse_positive_int, request_search_params, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -23,10 +24,22 @@ def search() -> Response:
 
 @bp.get("/documents/<path:doc_id>")
 def document(doc_id: str) -> Response:
-    """One release with its paragraphs (``dataclasses.asdict(Release)``)."""
+    """A page of a release's paragraphs (``page``, ``per_page``: 1 and ``DOC_PER_PAGE`` by
+    default) with the release's fields, then ``paragraph_count``, ``page``, ``per_page`` and
+    ``pages`` (``dataclasses.asdict(ReleasePage)``); a page past the last has no paragraphs."""
     if not is_acceptable_doc_id(doc_id):
         abort(404)
-    return jsonify(dataclasses.asdict(current_index().document(doc_id)))
+    for name in ("page", "per_page"):
+        if len(request.args.getlist(name)) > 1:
+            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
+        raw = request.args.get(name)
+        if raw is not None and not (raw.isascii() and raw.isdigit()):  # strict, as /api/search
+            raise QueryError(f"{name} must be a positive integer", code=f"invalid_{name}")
+    page = parse_positive_int(request.args.get("page"), "page", 1, MAX_DOC_PAGE)
+    per_page = parse_positive_int(request.args.get("per_page"), "per_page", DOC_PER_PAGE,
+                                  MAX_DOC_PER_PAGE)
+    return jsonify(dataclasses.asdict(current_index().document(doc_id, page=page,
+                                                               per_page=per_page)))
 
 
 @bp.get("/health")

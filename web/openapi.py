@@ -5,7 +5,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from search import MAX_DOC_ID_LENGTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SECTIONS
+from search import (
+    DOC_PER_PAGE,
+    MAX_DOC_ID_LENGTH,
+    MAX_DOC_PAGE,
+    MAX_DOC_PER_PAGE,
+    MAX_FILTER_LENGTH,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    SECTIONS,
+)
 from web.config import DEFAULTS
 from web.params import DOC_ID_PATTERN
 
@@ -64,18 +73,26 @@ SCHEMAS: dict[str, Any] = {
     "Release": {
         "type": "object",
         "required": ["doc_id", "title", "paragraphs", "date", "source", "location", "url", "content_hash",
-                     "repairs"],
+                     "repairs", "paragraph_count", "page", "per_page", "pages"],
         "additionalProperties": False,
         "properties": {
             "doc_id": {"type": "string"},
             "title": {"type": "string"},
-            "paragraphs": {"type": "array", "items": {"$ref": "#/components/schemas/Paragraph"}},
+            "paragraphs": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Paragraph"},
+                "description": "The paragraphs of page `page` (none past the last page).",
+            },
             "date": _NULLABLE_STRING,
             "source": _NULLABLE_STRING,
             "location": _NULLABLE_STRING,
             "url": _NULLABLE_STRING,
             "content_hash": {"type": "string"},
             "repairs": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "paragraph_count": {"type": "integer", "minimum": 1, "description": "Paragraphs in the release."},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_DOC_PAGE},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_DOC_PER_PAGE},
+            "pages": {"type": "integer", "minimum": 1, "description": "Pages of `per_page` paragraphs."},
         },
     },
     "Health": {
@@ -169,10 +186,23 @@ def openapi_document() -> dict[str, Any]:
             "/api/documents/{doc_id}": {
                 "get": {
                     "operationId": "getDocument",
-                    "summary": "One release with all its paragraphs",
-                    "parameters": [doc_id_parameter],
+                    "summary": "One release with a page of its paragraphs",
+                    "parameters": [
+                        doc_id_parameter,
+                        _query_parameter(
+                            "page",
+                            "1-based page of paragraphs.",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_DOC_PAGE, "default": 1},
+                        ),
+                        _query_parameter(
+                            "per_page",
+                            "Paragraphs per page.",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_DOC_PER_PAGE, "default": DOC_PER_PAGE},
+                        ),
+                    ],
                     "responses": {
-                        "200": {"description": "The release.", "content": json_of("Release")},
+                        "200": {"description": "The release and a page of its paragraphs.", "content": json_of("Release")},
+                        "400": _error_response("Invalid parameters."),
                         "404": _error_response("No release with this id."),
                         "503": _error_response("No index has been built."),
                     },

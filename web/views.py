@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_from_directory, url_for
 from markupsafe import Markup
 
-from search import MAX_QUERY_LENGTH, SECTIONS
+from search import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_QUERY_LENGTH, SECTIONS
 from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
 from search.models import IndexStats, Paragraph
 from web.config import HOST_RE
@@ -19,6 +19,8 @@ bp = Blueprint("pages", __name__)
 
 #: Queries offered on the empty page.
 EXAMPLE_QUERIES = ("统筹", "核酸检测", "外贸企业", "疫情防控", "復工復產")
+#: Highest paragraph number (``hl``) taken from a URL.
+MAX_PARAGRAPH = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,7 @@ def search_page() -> str:
             "hit": hit,
             "label": section_label(hit.section),
             "snippet": marked_html(hit.snippet),
-            "url": url_for("pages.document_page", doc_id=hit.doc_id, q=params.query, hl=hit.paragraph)
-            + f"#p{hit.paragraph}",
+            "url": _paragraph_url(hit.doc_id, params.query, hit.paragraph),
         }
         for hit in result.hits
     ]
@@ -114,28 +115,59 @@ def _shown(paragraph: Paragraph, html: Markup, hl: int | None) -> ShownParagraph
     )
 
 
+def page_of(paragraph: int) -> int:
+    """The page of a release page (:data:`search.DOC_PER_PAGE` paragraphs each) holding
+    ``paragraph`` (paragraphs are numbered from 1 in order)."""
+    return (paragraph - 1) // DOC_PER_PAGE + 1
+
+
+def _paragraph_url(doc_id: str, query: str, paragraph: int) -> str:
+    """The release page holding ``paragraph``, the query highlighted, scrolled to it."""
+    page = page_of(paragraph)
+    return url_for("pages.document_page", doc_id=doc_id, q=query, hl=paragraph,
+                   page=page if page > 1 else None) + f"#p{paragraph}"
+
+
 @bp.get("/doc/<path:doc_id>")
 def document_page(doc_id: str) -> str:
-    """A whole release, paragraphs anchored ``#pN``, the query highlighted, paragraph ``hl`` marked."""
+    """A page of a release (:data:`search.DOC_PER_PAGE` paragraphs, ``page``: by default the
+    one holding ``hl``), paragraphs anchored ``#pN``, the query highlighted, paragraph ``hl``
+    marked, links to the other pages."""
     if not is_acceptable_doc_id(doc_id):
         abort(404)
     query = request.args.get("q", "")
     if len(query) > MAX_QUERY_LENGTH:
         query = ""
     try:
-        hl: int | None = parse_positive_int(request.args.get("hl"), "hl", 0, 1_000_000) or None
+        hl: int | None = parse_positive_int(request.args.get("hl"), "hl", 0, MAX_PARAGRAPH) or None
     except QueryError:
         hl = None
+    asked = parse_positive_int(request.args.get("page"), "page", 0, MAX_DOC_PAGE)  # 400 if bad
+    page = asked or (page_of(hl) if hl else 1)
     index = current_index()
-    release = index.document(doc_id)
+    release = index.document(doc_id, page=page, per_page=DOC_PER_PAGE)
+    if page > release.pages:
+        if asked:
+            abort(404)
+        page = 1  # hl past the last paragraph
+        release = index.document(doc_id, page=page, per_page=DOC_PER_PAGE)
+    # The query is read once for the whole page.
+    highlighter = index.highlighter(query) if query.strip() else None
 
     def render(text: str) -> Markup:
-        if query.strip():
-            return marked_html(index.highlight(text, query))
+        if highlighter is not None:
+            return marked_html(highlighter.html(text))
         return Markup.escape(text)
 
+    def page_url(number: int) -> str:
+        # With hl, page 1 is named too: without it, hl would pick its own page.
+        return url_for("pages.document_page", doc_id=doc_id, q=query or None, hl=hl,
+                       page=number if number > 1 or hl else None)
+
     paragraphs = [_shown(p, render(p.text), hl) for p in release.paragraphs]
+    # The title paragraph is paragraph 1: on page 1 only (the heading shows the title elsewhere).
     has_title_paragraph = any(p.section == "title" for p in release.paragraphs)
+    first = (page - 1) * DOC_PER_PAGE + 1
     return render_template(
         "document.html",
         release=release,
@@ -145,6 +177,13 @@ def document_page(doc_id: str) -> str:
         query=query,
         back_url=_search_url(query) if query.strip() else url_for("pages.search_page"),
         within_url=url_for("pages.search_page"),
+        page=page,
+        first_number=first,
+        last_number=first + len(release.paragraphs) - 1,
+        page_links=[(n, page_url(n) if n is not None else None)
+                    for n in page_window(page, release.pages)],
+        prev_url=page_url(page - 1) if page > 1 else None,
+        next_url=page_url(page + 1) if page < release.pages else None,
     )
 
 
