@@ -116,8 +116,11 @@ class Generation:
 
     def column(self, name: str) -> list:
         """The values of a sortable field, by document number."""
+        reader = self.searcher.reader()
+        if not reader.doc_count_all():  # no segment yet (zero releases): nothing to read
+            return []
         try:
-            return list(self.searcher.reader().column_reader(name))
+            return list(reader.column_reader(name))
         except Exception as exc:  # damaged column file
             raise IndexCorruptError.unreadable(
                 f"read the {name} column in {self.path}", self.path, exc) from None
@@ -159,10 +162,15 @@ class Generation:
                 self._paragraphs.put(d, found[d])
         return [found[d] for d in docnums]
 
+    def head(self, docnum: int) -> dict:
+        """The stored fields of the head paragraph (title, release record) of the release of
+        paragraph ``docnum``."""
+        head = int(self.postings.head_of[docnum]) if self.postings.n else docnum
+        return self.paragraphs([head])[0][0]
+
     def title(self, docnum: int) -> str:
         """The title of the release of paragraph ``docnum``."""
-        head = int(self.postings.head_of[docnum]) if self.postings.n else docnum
-        return self.paragraphs([head])[0][0].get("title", "")
+        return self.head(docnum).get("title", "")
 
     def rows(self, doc_id: str) -> list[dict]:
         """The stored fields of every paragraph of release ``doc_id``, in paragraph order."""
