@@ -143,28 +143,117 @@ def _release(raw: RawRelease, problems: list[Problem]) -> Release:
     return release
 
 
+#: Releases a parsing worker has queued ahead of the one the caller waits for: enough to keep
+#: the workers busy, few enough that a crawl is never held in memory.
+PARSE_AHEAD = 32
+
+
+def _parse_one(raw: RawRelease) -> tuple[Release | None, list[Problem], str | None]:
+    """``raw`` parsed in a worker process: (release or None, its problems, why it has none)."""
+    problems: list[Problem] = []
+    try:
+        return _release(raw, problems), problems, None
+    except SourceError as error:
+        return None, problems, error.reason
+
+
+class _Parsing:
+    """Where releases are parsed (web pages extracted, text repaired and split): in this
+    process, or in ``procs`` forked worker processes (started at once, so before the bulk
+    writer forks its own; :meth:`close` stops them).  Iterating gives, in source order,
+    ``(record, release or None, problems, reason)``."""
+
+    def __init__(self, records: Iterator[RawRelease | Unchanged], procs: int):
+        self.records = records
+        self.pool = None
+        if procs > 1:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(procs)
+        self.ahead = PARSE_AHEAD * procs
+
+    def __iter__(self):
+        if self.pool is None:
+            for record in self.records:
+                if isinstance(record, Unchanged):
+                    yield record, record, [], None
+                    continue
+                problems: list[Problem] = []
+                try:
+                    yield record, _release(record, problems), problems, None
+                except SourceError as error:
+                    yield record, None, problems, error.reason
+            return
+        from collections import deque
+
+        pending: deque = deque()
+        for record in self.records:
+            pending.append((record, None if isinstance(record, Unchanged)
+                            else self.pool.apply_async(_parse_one, (record,))))
+            while len(pending) > self.ahead:
+                yield self._result(*pending.popleft())
+        while pending:
+            yield self._result(*pending.popleft())
+
+    @staticmethod
+    def _result(record, job):
+        if job is None:
+            return record, record, [], None
+        return (record, *job.get())
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+
 def _releases(
     files: list[Path], problems: list[Problem], skip: Skip | None,
-    max_release_bytes: int | None, tally: Counter | None,
+    max_release_bytes: int | None, tally: Counter | None, procs: int = 1,
 ) -> Iterator[Release | Unchanged]:
+    records = read_sources(files, problems, skip, max_release_bytes=max_release_bytes,
+                           tally=tally)
+    parsing = _Parsing(records, procs)
+    return _Releases(_checked(parsing, problems), parsing)
+
+
+class _Releases:
+    """The iterator :func:`read_releases` returns: closing it stops the parsing workers, even
+    before it was started (a generator's ``finally`` would not run then)."""
+
+    def __init__(self, releases: Iterator[Release | Unchanged], parsing: _Parsing):
+        self._releases = releases
+        self._parsing = parsing
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Release | Unchanged:
+        return next(self._releases)
+
+    def close(self) -> None:
+        self._releases.close()
+        self._parsing.close()
+
+
+def _checked(parsing: _Parsing, problems: list[Problem]) -> Iterator[Release | Unchanged]:
     seen: dict[str, str] = {}  # doc_id -> where it was first read
-    for record in read_sources(files, problems, skip, max_release_bytes=max_release_bytes,
-                               tally=tally):
-        if isinstance(record, RawRelease):
-            try:
-                release = _release(record, problems)
-            except SourceError as error:  # e.g. a text of whitespace only after repair
-                problems.append(Problem(record.location, error.reason, skipped=True))
+    try:
+        for record, release, found, reason in parsing:
+            problems.extend(found)
+            if release is None:  # e.g. a text of whitespace only after repair, no article
+                problems.append(Problem(record.location, reason, skipped=True))
                 continue
-        else:
-            release = record
-        first = seen.get(release.doc_id)
-        if first is not None:
-            message = f"duplicate id {release.doc_id!r} (first in {first})"
-            problems.append(Problem(release.location, message, skipped=True))
-            continue
-        seen[release.doc_id] = release.location
-        yield release
+            first = seen.get(release.doc_id)
+            if first is not None:
+                message = f"duplicate id {release.doc_id!r} (first in {first})"
+                problems.append(Problem(release.location, message, skipped=True))
+                continue
+            seen[release.doc_id] = release.location
+            yield release
+    finally:
+        parsing.close()
 
 
 def read_releases(
@@ -175,6 +264,7 @@ def read_releases(
     follow_links: bool = False,
     max_release_bytes: int | None = None,
     tally: Counter | None = None,
+    procs: int = 1,
 ) -> Iterator[Release | Unchanged]:
     """The releases of the source files under ``paths``, in file order.
 
@@ -193,6 +283,11 @@ def read_releases(
 
     Web crawl records that are not read (not HTML, redirects, error responses, older copies of
     a URL) are counted by kind in ``tally`` (:data:`search.warc.SKIPPED_KINDS`).
+
+    With ``procs`` > 1, releases are parsed (web pages extracted, text repaired and split) in
+    that many forked worker processes, started by this call, while this process reads the
+    sources; the result is the same, in the same order.  Close the iterator (or exhaust it)
+    to stop them.
     """
     files = iter_source_files(paths, problems, follow_links=follow_links)
-    return _releases(files, problems, skip, max_release_bytes, tally)
+    return _releases(files, problems, skip, max_release_bytes, tally, procs)

@@ -235,17 +235,23 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
     repairs: Counter = Counter()
     tally: Counter = Counter()
+    # A parallel build parses (extracts web pages, repairs) in workers of its own, started
+    # here before the bulk writer forks its analysers.
+    source = read_releases(files, problems, tally=tally, procs=procs)
 
     def releases():
-        for rel in _progress_iter(read_releases(files, problems, tally=tally), files, progress):
+        for rel in _progress_iter(source, files, progress):
             report.added += 1
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
             checkpoint("full-reading")
             yield list(paragraph_docs(rel))
 
-    segments = write_segment(releases(), str(gen), schema, storage.INDEX_NAME, lexicon,
-                              procs=procs)
+    try:
+        segments = write_segment(releases(), str(gen), schema, storage.INDEX_NAME, lexicon,
+                                  procs=procs)
+    finally:
+        source.close()
     commit_segments(str(gen), schema, storage.INDEX_NAME, segments)
     report.releases = report.added
     report.repairs = dict(repairs)

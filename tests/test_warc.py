@@ -189,6 +189,12 @@ def test_parallel_full_reindex_of_a_crawl_matches_the_serial_one(tmp_path) -> No
     one = build_index([src], tmp_path / "one", full=True, procs=1)
     two = build_index([src], tmp_path / "two", full=True, procs=2)
     assert (one.releases, one.paragraphs) == (two.releases, two.paragraphs) == (2, 11)
+    # The pages were parsed in worker processes: their problems and counts come back.
+    assert [str(p) for p in two.problems] == [str(p) for p in one.problems] == [
+        f"{src / 'site.warc.gz'}#{LIST_URL}: no article text in the page (a list or index "
+        "page?) (skipped)"]
+    assert one.skipped_records == two.skipped_records == {
+        "not_html": 1, "redirect": 1, "error": 1, "older_copy": 1}
     with open_index(tmp_path / "one") as a, open_index(tmp_path / "two") as b:
         assert a.manifest() == b.manifest()
         for doc_id in a.manifest():
