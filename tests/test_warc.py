@@ -84,6 +84,7 @@ def site_crawl(path: Path) -> Path:
 
 def test_ids_come_from_urls_stably() -> None:
     assert warc_id(GOV_URL) == expected_id("www.dezhou.gov.cn", GOV_URL)
+    assert warc_id(GOV_URL) == "www.dezhou.gov.cn-69ab5c5b903ef3d6"  # the README's example
     assert warc_id(GOV_URL) == "www.dezhou.gov.cn-" + hashlib.sha256(
         b"http://www.dezhou.gov.cn/n1/art/2023/5/6/art_3401_12345.html").hexdigest()[:16]
     # WARC 1.0's <...>, a fragment, the default port and upper-case host are the same URL.
