@@ -128,7 +128,8 @@ def write_crawl(path: Path, pages: int, seed: int = 1) -> int:
 
 def measure_extraction(path: Path) -> dict:
     """Decode and extract every page of the crawl in this process."""
-    from search.html import charset_of_content_type, decode_html, extract_article
+    from search.html import charset_of_content_type, extract_article
+    from search.sources import decode_html
     from search.warc import _kind, _records
 
     import trafilatura  # noqa: F401  (imported before the clock starts)

@@ -1,12 +1,9 @@
 """Web pages as releases: decoding an HTML page, and extracting its article and metadata.
 
-* :func:`decode_html` -- a page's bytes as text.  A page that is valid UTF-8 is UTF-8 (pages
-  copied from an old template often keep a stale ``charset=gb2312``); otherwise the charset
-  of the HTTP header (WARC records), then the page's own (``<meta charset>``, ``<meta
-  http-equiv="Content-Type">``, an XML declaration), else detection as for text files
-  (:func:`search.sources.decode_bytes`).  GB2312 and GBK are read as their superset GB18030;
-  Big5 as Windows Big5 (cp950), or Big5-HKSCS when the page needs it (Hong Kong place names
-  such as 深水埗).  Numeric character references (``&#38229;``) are decoded by the parser.
+* charsets: what a page declares (:func:`declared_charset`: ``<meta charset>``, ``<meta
+  http-equiv="Content-Type">``, an XML declaration; :func:`charset_of_content_type` for an
+  HTTP header) and the codec to read it with (:func:`charset_codec`: GB2312 and GBK as their
+  superset GB18030, Latin-1 as Windows-1252); :func:`search.sources.decode_html` decides.
 * :func:`extract_article` -- trafilatura's main-text extraction (precision mode): the
   article's paragraphs in order, without navigation, breadcrumbs, related-article and ranking
   lists, share bars, font-size widgets, print links, QR-code lines, scripts and footers (what
@@ -31,8 +28,8 @@ __all__ = [
     "CHROME_RE",
     "MIN_ARTICLE_CHARS",
     "Article",
+    "charset_codec",
     "charset_of_content_type",
-    "decode_html",
     "declared_charset",
     "extract_article",
     "is_html_content_type",
@@ -67,7 +64,7 @@ _CONTENT_TYPE_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:-]
 
 #: Declared charsets read with another codec: GB2312/GBK with their superset GB18030, Latin-1
 #: and ASCII as Windows-1252 (as browsers do), UTF-16 (impossible in an ASCII meta tag) as
-#: UTF-8.  Big5 is decided by :func:`_decode_big5`.
+#: UTF-8.  Big5 (cp950 or Big5-HKSCS) is decided on the data by search.sources.
 _CODEC_OF = {
     "gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "hz": "gb18030",
     "latin_1": "cp1252", "ascii": "cp1252", "cp1252": "cp1252",
@@ -101,8 +98,9 @@ def declared_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def _codec(label: str | None) -> str | None:
-    """The Python codec for a declared charset label (None: unknown label)."""
+def charset_codec(label: str | None) -> str | None:
+    """The Python codec to read a page declaring charset ``label`` with (``"big5"`` for the
+    Big5 family, decided on the data; None: unknown label)."""
     if not label:
         return None
     label = label.strip().lower()
@@ -113,45 +111,6 @@ def _codec(label: str | None) -> str | None:
     if name in _BIG5_FAMILY:
         return "big5"
     return _CODEC_OF.get(name, name)
-
-
-def _decode_big5(data: bytes) -> tuple[str, int]:
-    """Big5 data: cp950 (what Big5 pages are in practice) when it decodes the page strictly,
-    else Big5-HKSCS (Hong Kong characters), else whichever replaces fewer bytes."""
-    from search.sources import _decode_with
-
-    for codec in ("cp950", "big5hkscs"):
-        try:
-            return data.decode(codec), 0
-        except UnicodeDecodeError:
-            pass
-    return min((_decode_with(data, codec) for codec in ("cp950", "big5hkscs")),
-               key=lambda pair: pair[1])
-
-
-def decode_html(data: bytes, source: str, header_charset: str | None = None) -> tuple[str, int]:
-    """A page's bytes as text; (text, bytes replaced by U+FFFD).  See the module's doc for the
-    order; raises :class:`SourceError` for binary or undecodable data."""
-    from search.sources import MAX_BAD_UTF8_SHARE, _ASCII_BYTES, _BOM, _decode_with, decode_bytes
-
-    if b"\x00" in data:
-        raise SourceError("binary file (contains NUL bytes)", source)
-    if data.startswith(_BOM):
-        return _decode_with(data[len(_BOM):], "utf-8")
-    try:
-        return data.decode("utf-8"), 0
-    except UnicodeDecodeError:
-        pass
-    text, bad = _decode_with(data, "utf-8")
-    if bad <= len(data.translate(None, _ASCII_BYTES)) * MAX_BAD_UTF8_SHARE:
-        return text, bad  # UTF-8 with a few damaged bytes
-    for label in (header_charset, declared_charset(data)):
-        codec = _codec(label)
-        if codec == "big5":
-            return _decode_big5(data)
-        if codec is not None and codec != "utf-8":
-            return _decode_with(data, codec)
-    return decode_bytes(data, source)
 
 
 # ---------------------------------------------------------------------------- metadata

@@ -125,12 +125,12 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     found: list[Problem] = []  # by the walk of the source folders
     files = [f for f in iter_source_files(sources, found, follow_links=follow_links)
              if f.name != USERDICT_NAME]
-    if not files:  # an empty index would look like a search that finds nothing
-        raise SourceError(f"no source files (reindex reads {', '.join(SOURCE_SUFFIXES)} files)",
-                          ", ".join(display_path(s)[0] for s in sources))
     udpath = Path(userdict) if userdict else find_userdict(sources)
     if udpath is not None and not udpath.is_file():
         raise SourceError("user dictionary not found", str(udpath))
+    if not files:  # an empty index would look like a search that finds nothing
+        raise SourceError(f"no source files (reindex reads {', '.join(SOURCE_SUFFIXES)} files)",
+                          ", ".join(display_path(s)[0] for s in sources))
     lexicon = Lexicon.from_file(udpath) if udpath else Lexicon()
     fingerprint = _fingerprint(lexicon)
     if procs is None:

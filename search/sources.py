@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import SourceError
+from search.html import charset_codec, charset_of_content_type, declared_charset
 
 __all__ = [
     "MAX_BAD_UTF8_SHARE",
@@ -55,6 +56,7 @@ __all__ = [
     "Skip",
     "Unchanged",
     "decode_bytes",
+    "decode_html",
     "display_path",
     "iter_source_files",
     "read_sources",
@@ -257,6 +259,48 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, int]:
     return text, bad
 
 
+def _decode_big5(data: bytes) -> tuple[str, int]:
+    """Big5 data: cp950 (what Big5 pages are in practice) when it decodes the page strictly,
+    else Big5-HKSCS (Hong Kong characters: 深水埗), else whichever replaces fewer bytes."""
+    for codec in ("cp950", "big5hkscs"):
+        try:
+            return data.decode(codec), 0
+        except UnicodeDecodeError:
+            pass
+    return min((_decode_with(data, codec) for codec in ("cp950", "big5hkscs")),
+               key=lambda pair: pair[1])
+
+
+def decode_html(data: bytes, source: str, header_charset: str | None = None) -> tuple[str, int]:
+    """A web page's bytes as text; (text, bytes replaced by U+FFFD).
+
+    Valid UTF-8 (or UTF-8 with a few bad bytes, as for text files) is UTF-8, whatever the page
+    declares (pages copied from an old template keep a stale ``charset=gb2312``); otherwise
+    the charset of the HTTP header (``header_charset``: a WARC record's), then the page's own
+    (:func:`search.html.declared_charset`), else detection (:func:`decode_bytes`).  GB2312 and
+    GBK are read as GB18030; Big5 as cp950, or Big5-HKSCS where the page needs it.  Raises
+    :class:`SourceError` for binary or undecodable data.
+    """
+    if b"\x00" in data:
+        raise SourceError("binary file (contains NUL bytes)", source)
+    if data.startswith(_BOM):
+        return _decode_with(data[len(_BOM):], "utf-8")
+    try:
+        return data.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        pass
+    text, bad = _decode_with(data, "utf-8")
+    if bad <= len(data.translate(None, _ASCII_BYTES)) * MAX_BAD_UTF8_SHARE:
+        return text, bad  # UTF-8 with a few damaged bytes
+    for label in (header_charset, declared_charset(data)):
+        codec = charset_codec(label)
+        if codec == "big5":
+            return _decode_big5(data)
+        if codec is not None and codec != "utf-8":
+            return _decode_with(data, codec)
+    return decode_bytes(data, source)
+
+
 def _mtime_year(path: Path) -> int | None:
     try:
         return _dt.datetime.fromtimestamp(path.stat().st_mtime).year
@@ -346,9 +390,7 @@ def _read_html_file(
     max_bytes: int = MAX_RELEASE_BYTES,
 ) -> Iterator[RawRelease | Unchanged]:
     """An ``.html`` / ``.htm`` file (a saved page): one release, its id the file name without
-    extension; decoded by :func:`search.html.decode_html`, its article extracted later."""
-    from search.html import decode_html
-
+    extension; decoded by :func:`decode_html`, its article extracted later."""
     source = _shown(path)
     _check_file_id(path, source)
     data = _read_bounded(path, max_bytes)
@@ -373,10 +415,38 @@ def _read_warc_file(
     path: Path, problems: list[Problem], skip: Skip | None = None,
     max_bytes: int = MAX_RELEASE_BYTES, *, plan=None, tally: Counter | None = None,
 ) -> Iterator[RawRelease | Unchanged]:
-    """A ``.warc`` / ``.warc.gz`` file: one release per HTML page (:mod:`search.warc`)."""
-    from search.warc import read_warc
+    """A ``.warc`` / ``.warc.gz`` file: one release per HTML page (:mod:`search.warc`), read
+    from ``FILE#URL``, its id from its URL."""
+    from search.warc import iter_pages
 
-    yield from read_warc(path, problems, skip, max_bytes, plan=plan, tally=tally)
+    where = _shown(path)
+    for page in iter_pages(path, max_bytes, plan=plan, tally=tally):
+        uri = _shown(page.uri)
+        location = f"{where}#{uri}"
+        if page.payload is None:
+            problems.append(Problem(location, page.problem or "not read", skipped=True))
+            continue
+        digest = page.digest
+        if skip is not None and skip(page.doc_id, digest, location):
+            yield Unchanged(page.doc_id, digest, location)
+            continue
+        try:
+            html, bad = decode_html(page.payload, location,
+                                    charset_of_content_type(page.content_type))
+        except SourceError as error:
+            problems.append(Problem(location, error.reason, skipped=True))
+            continue
+        yield RawRelease(
+            doc_id=page.doc_id,
+            text="",
+            location=location,
+            content_hash=digest,
+            source=where,
+            default_year=int(page.date[:4]) if page.date[:4].isdigit() else None,
+            replaced_bytes=bad,
+            html=html,
+            page_url=uri,
+        )
 
 
 # --------------------------------------------------------------------------- JSONL
@@ -768,7 +838,7 @@ def read_sources(
     if warcs:
         from search.warc import plan_warcs
 
-        plan = plan_warcs(warcs, problems)
+        plan = plan_warcs(warcs)
     for path in files:
         where, bad = display_path(path)
         reader = READERS[source_suffix(path)]

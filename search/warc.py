@@ -26,7 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from search.errors import SourceError
 
-__all__ = ["SKIPPED_KINDS", "WarcPlan", "normalize_url", "plan_warcs", "read_warc", "warc_id"]
+__all__ = ["SKIPPED_KINDS", "WarcPage", "WarcPlan", "iter_pages", "normalize_url", "plan_warcs",
+           "warc_id"]
 
 #: The kinds of skipped crawl records counted in a reindex report, with how the summary
 #: names them.
@@ -140,7 +141,7 @@ def _target(record) -> str:
     return normalize_url(record.rec_headers.get_header("WARC-Target-URI") or "")
 
 
-def plan_warcs(paths: list[Path], problems: list) -> WarcPlan:
+def plan_warcs(paths: list[Path]) -> WarcPlan:
     """A first pass over the WARC files ``paths`` (headers only): the newest page record of
     each URL.  A file that cannot be read here is left to the reading pass to report."""
     files = {path: number for number, path in enumerate(paths)}
@@ -169,20 +170,39 @@ def plan_warcs(paths: list[Path], problems: list) -> WarcPlan:
     return WarcPlan(files, {url: (p.file, p.record) for url, p in pages.items()}, truncated)
 
 
-def read_warc(path: Path, problems: list, skip=None, max_bytes: int | None = None, *,
-              plan: WarcPlan | None = None, tally: Counter | None = None) -> Iterator:
-    """The releases of the WARC file ``path``: one :class:`~search.sources.RawRelease` (or
-    :class:`~search.sources.Unchanged`) per newest HTML page record of a URL (``plan``, from
-    :func:`plan_warcs`; made for this file alone when not given).  Skipped records are counted
-    in ``tally``; a page over ``max_bytes`` is reported and skipped."""
-    from search.html import charset_of_content_type, decode_html
-    from search.sources import MAX_RELEASE_BYTES, Problem, RawRelease, Unchanged, display_path
+@dataclass
+class WarcPage:
+    """One page record of a crawl, as :func:`iter_pages` gives it."""
 
-    limit = MAX_RELEASE_BYTES if max_bytes is None else max_bytes
+    uri: str  # normalised (normalize_url)
+    date: str  # WARC-Date, as recorded
+    content_type: str  # the HTTP Content-Type ("" when none)
+    payload: bytes | None  # the HTTP body, decoded from any transfer or content encoding
+    problem: str | None = None  # why it is not read (payload None)
+
+    @property
+    def doc_id(self) -> str:
+        return warc_id(self.uri)
+
+    @property
+    def digest(self) -> str:
+        """sha256 of what makes the release: URL, Content-Type (its charset) and payload."""
+        return hashlib.sha256(
+            self.uri.encode("utf-8", "surrogatepass") + b"\n"
+            + self.content_type.encode("latin-1", "replace") + b"\n" + (self.payload or b"")
+        ).hexdigest()
+
+
+def iter_pages(path: Path, limit: int, *, plan: WarcPlan | None = None,
+               tally: Counter | None = None) -> Iterator[WarcPage]:
+    """The pages of the WARC file ``path`` to read: the newest HTML page record of each URL
+    (``plan``, from :func:`plan_warcs`; made for this file alone when not given).  Skipped
+    records are counted in ``tally``; a page over ``limit`` bytes or cut off by the end of the
+    file comes with its ``problem``.  Raises :class:`SourceError` for a file that is no WARC
+    or is damaged."""
     if plan is None or path not in plan.files:
-        plan = plan_warcs([path], problems)
+        plan = plan_warcs([path])
     tally = Counter() if tally is None else tally
-    where = display_path(path)[0]
     for index, record in enumerate(_records(path)):
         kind = _kind(record)
         if kind is None:
@@ -191,10 +211,11 @@ def read_warc(path: Path, problems: list, skip=None, max_bytes: int | None = Non
             tally[kind] += 1
             continue
         uri = _target(record)
-        location = f"{where}#{display_path(uri)[0]}"
+        date = record.rec_headers.get_header("WARC-Date") or ""
+        content_type = record.http_headers.get_header("Content-Type") or ""
         if (plan.files[path], index) in plan.truncated:
-            problems.append(Problem(location, "truncated record (the file ends inside it)",
-                                    skipped=True))
+            yield WarcPage(uri, date, content_type, None,
+                           "truncated record (the file ends inside it)")
             continue
         if not plan.is_newest(path, index, uri):
             tally["older_copy"] += 1
@@ -202,34 +223,10 @@ def read_warc(path: Path, problems: list, skip=None, max_bytes: int | None = Non
         size = record.length or 0
         payload = record.content_stream().read(limit + 1)
         if len(payload) > limit or size > limit + 64 * 1024:  # HTTP headers come on top
-            problems.append(Problem(location, f"page too large (over the limit of {limit:,} "
-                                    "bytes per release)", skipped=True))
+            yield WarcPage(uri, date, content_type, None,
+                           f"page too large (over the limit of {limit:,} bytes per release)")
             continue
         if kind == "maybe" and not _HTML_START_RE.match(payload[:4096]):
             tally["not_html"] += 1
             continue
-        content_type = record.http_headers.get_header("Content-Type") or ""
-        digest = hashlib.sha256(
-            uri.encode("utf-8", "surrogatepass") + b"\n" + content_type.encode("latin-1", "replace")
-            + b"\n" + payload).hexdigest()
-        doc_id = warc_id(uri)
-        if skip is not None and skip(doc_id, digest, location):
-            yield Unchanged(doc_id, digest, location)
-            continue
-        try:
-            html, bad = decode_html(payload, location, charset_of_content_type(content_type))
-        except SourceError as error:
-            problems.append(Problem(location, error.reason, skipped=True))
-            continue
-        date = record.rec_headers.get_header("WARC-Date") or ""
-        yield RawRelease(
-            doc_id=doc_id,
-            text="",
-            location=location,
-            content_hash=digest,
-            source=where,
-            default_year=int(date[:4]) if date[:4].isdigit() else None,
-            replaced_bytes=bad,
-            html=html,
-            page_url=display_path(uri)[0],
-        )
+        yield WarcPage(uri, date, content_type, payload)

@@ -12,7 +12,8 @@ import pytest
 from search import build_index, open_index
 from search.documents import read_releases
 from search.errors import SourceError
-from search.html import declared_charset, decode_html, extract_article
+from search.html import declared_charset, extract_article
+from search.sources import decode_html
 from search.sources import Problem
 
 HTML = Path(__file__).resolve().parent / "data" / "html"
