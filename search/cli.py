@@ -182,10 +182,13 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
     for i, h in enumerate(result.hits, first + 1):
         who = f" · {printable(h.speaker)}" if h.speaker else ""
         date = f" · {printable(h.date)}" if h.date else ""
-        click.echo(f"\n{i}. {printable(h.title)}{date}")
+        publisher = f" · {printable(h.publisher)}" if h.publisher else ""
+        click.echo(f"\n{i}. {printable(h.title)}{date}{publisher}")
         click.echo(f"   {printable(h.doc_id)} ¶{h.paragraph} [{printable(h.section)}{who}] "
                    f"score {h.score:.2f}")
         click.echo("   " + _emphasise(h.snippet))
+        if h.url:
+            click.echo(f"   {printable(h.url)}")
 
 
 @main.command()
@@ -210,6 +213,9 @@ def show(doc_id, index_dir, as_json):
     click.echo(click.style(printable(rel.title), bold=True))
     click.echo(f"{printable(rel.doc_id)} · {printable(rel.date or 'no date')} · "
                f"{printable(rel.source or '')}")
+    origin = [value for value in (rel.publisher, rel.url) if value]
+    if origin:  # a web page's site and address
+        click.echo(" · ".join(printable(value) for value in origin))
     for p in rel.paragraphs:
         who = f" {printable(p.speaker)}" if p.speaker else ""
         org = f" / {printable(p.organization)}" if p.organization else ""

@@ -1,7 +1,8 @@
 """Source files to :class:`~search.models.Release` objects: the façade over sources, repair
 and sections.
 
-* :func:`parse_release` -- one release's text: :func:`search.repair.repair_text`, then one
+* :func:`parse_release` -- one release's text (a web page's: the article
+  :func:`search.html.extract_article` finds in it, with its title, date, publisher, URL): :func:`search.repair.repair_text`, then one
   paragraph per non-empty line, each given its section
   (:func:`search.sections.classify_paragraphs`), and the release date
   (:func:`search.sections.extract_date`).
@@ -16,6 +17,7 @@ re-exported here.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -64,6 +66,7 @@ def parse_release(
     url: str | None = None,
     content_hash: str = "",
     title: str | None = None,
+    publisher: str | None = None,
 ) -> Release:
     """Repair ``text`` and split it into a :class:`Release`.
 
@@ -96,24 +99,39 @@ def parse_release(
         url=url,
         content_hash=content_hash,
         repairs=dict(repaired.counts),
+        publisher=publisher,
     )
 
 
 def _release(raw: RawRelease, problems: list[Problem]) -> Release:
     """``raw`` parsed, its source's problems reported; raises :class:`SourceError` when it
-    has no text."""
-    if raw.date is not None and raw.date.strip() and parse_iso_date(raw.date) is None:
+    has no text (a web page: no article)."""
+    date = raw.date
+    if date is not None and date.strip() and parse_iso_date(date) is None:
         problems.append(Problem(
-            raw.location, f'ignored invalid "date" {raw.date!r} (expected YYYY-MM-DD)', False))
+            raw.location, f'ignored invalid "date" {date!r} (expected YYYY-MM-DD)', False))
+        date = None
+    text, title, url, publisher = raw.text, raw.title, raw.url, raw.publisher
+    if raw.html is not None:
+        from search.html import extract_article
+
+        # What the source states apart from the page (JSONL fields) wins over the page.
+        article = extract_article(raw.html, raw.location, raw.url or raw.page_url)
+        text = "\n".join(article.paragraphs)
+        title = title if title and title.strip() else article.title
+        date = date if date and date.strip() else article.date
+        url = url or article.url
+        publisher = publisher or article.publisher
     release = parse_release(
-        raw.text,
+        text,
         raw.doc_id,
         source=raw.source,
         default_year=raw.default_year,
-        date=raw.date,
-        url=raw.url,
+        date=date,
+        url=url,
         content_hash=raw.content_hash,
-        title=raw.title,
+        title=title,
+        publisher=publisher,
     )
     release.location = raw.location
     if raw.replaced_bytes:
@@ -127,10 +145,11 @@ def _release(raw: RawRelease, problems: list[Problem]) -> Release:
 
 def _releases(
     files: list[Path], problems: list[Problem], skip: Skip | None,
-    max_release_bytes: int | None,
+    max_release_bytes: int | None, tally: Counter | None,
 ) -> Iterator[Release | Unchanged]:
     seen: dict[str, str] = {}  # doc_id -> where it was first read
-    for record in read_sources(files, problems, skip, max_release_bytes=max_release_bytes):
+    for record in read_sources(files, problems, skip, max_release_bytes=max_release_bytes,
+                               tally=tally):
         if isinstance(record, RawRelease):
             try:
                 release = _release(record, problems)
@@ -155,6 +174,7 @@ def read_releases(
     skip: Skip | None = None,
     follow_links: bool = False,
     max_release_bytes: int | None = None,
+    tally: Counter | None = None,
 ) -> Iterator[Release | Unchanged]:
     """The releases of the source files under ``paths``, in file order.
 
@@ -170,6 +190,9 @@ def read_releases(
 
     With ``skip``, a release for which ``skip(doc_id, content_hash, location)`` is true is
     yielded as :class:`Unchanged` without being decoded or parsed (incremental reindexing).
+
+    Web crawl records that are not read (not HTML, redirects, error responses, older copies of
+    a URL) are counted by kind in ``tally`` (:data:`search.warc.SKIPPED_KINDS`).
     """
     files = iter_source_files(paths, problems, follow_links=follow_links)
-    return _releases(files, problems, skip, max_release_bytes)
+    return _releases(files, problems, skip, max_release_bytes, tally)

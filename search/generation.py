@@ -178,9 +178,12 @@ class Generation:
 
     def column(self, name: str) -> list:
         """The values of a sortable field, by document number."""
+        reader = self.searcher.reader()
+        if not reader.doc_count_all():  # no segment yet (zero releases): nothing to read
+            return []
         try:
             with self._io:
-                return list(self.searcher.reader().column_reader(name))
+                return list(reader.column_reader(name))
         except Exception as exc:  # damaged column file
             raise IndexCorruptError.unreadable(
                 f"read the {name} column in {self.path}", self.path, exc) from None
@@ -224,10 +227,15 @@ class Generation:
                 self._paragraphs.put(d, found[d])
         return [found[d] for d in docnums]
 
+    def head(self, docnum: int) -> dict:
+        """The stored fields of the head paragraph (title, release record) of the release of
+        paragraph ``docnum``."""
+        head = int(self.postings.head_of[docnum]) if self.postings.n else docnum
+        return self.paragraphs([head])[0][0]
+
     def title(self, docnum: int) -> str:
         """The title of the release of paragraph ``docnum``."""
-        head = int(self.postings.head_of[docnum]) if self.postings.n else docnum
-        return self.paragraphs([head])[0][0].get("title", "")
+        return self.head(docnum).get("title", "")
 
     def release_docnums(self, doc_id: str) -> np.ndarray:
         """The document numbers of release ``doc_id``'s live paragraphs, head first (they are

@@ -26,7 +26,7 @@ import whoosh.index
 
 from . import storage
 from .analysis import ANALYZER_VERSION
-from .documents import Problem, Unchanged, iter_source_files, read_releases
+from .documents import SOURCE_SUFFIXES, Problem, Unchanged, iter_source_files, read_releases
 from .sources import display_path
 from .errors import IndexCorruptError, IndexNotFoundError, SourceError
 from .faults import checkpoint
@@ -38,7 +38,7 @@ from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
-FORMAT = 3
+FORMAT = 4  # 4: the release record stores its publisher
 
 
 def _writer_options(limitmb: int) -> dict:
@@ -67,15 +67,27 @@ class ReindexReport:
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     reason: str = ""
+    #: Web crawl records not read, by kind (search.warc.SKIPPED_KINDS): not HTML, redirects...
+    skipped_records: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         repairs = ", ".join(f"{k} {v}" for k, v in sorted(self.repairs.items())) or "none"
         kind = "full" if self.full else "incremental"
         skipped = sum(1 for p in self.problems if p.skipped)
+        records = ""
+        if self.skipped_records:
+            from .warc import SKIPPED_KINDS
+
+            records = "; crawl records skipped: " + ", ".join(
+                f"{self.skipped_records[k]} {name}" for k, name in SKIPPED_KINDS.items()
+                if self.skipped_records.get(k))
+            if self.skipped_records.get("older_copy"):
+                records += " (the newest record of a URL is read)"
         return (f"{kind} reindex: {self.added} added, {self.updated} updated, "
                 f"{self.removed} removed, {self.unchanged} unchanged; "
-                f"{self.releases} releases, {self.paragraphs} paragraphs; repairs: {repairs}; "
-                f"{len(self.problems)} problems ({skipped} skipped); {self.seconds:.1f} s")
+                f"{self.releases} releases, {self.paragraphs} paragraphs; repairs: {repairs}"
+                f"{records}; {len(self.problems)} problems ({skipped} skipped); "
+                f"{self.seconds:.1f} s")
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
@@ -104,14 +116,14 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     """Bring the index in ``index_dir`` in line with ``sources`` (files or folders).
 
     Raises ReindexLockedError if another reindex is running, SourceError if a source path does
-    not exist, IndexAccessError if the index cannot be written (a full disk: what was
-    half-written is removed, the previous index stays as it was). Unreadable files, malformed
-    JSONL lines and skipped links are listed in ``report.problems``; everything else is
-    indexed. Symbolic links out of the source folders are followed only with
-    ``follow_links`` (see :func:`search.sources.iter_source_files`). SIGTERM, in the main
-    thread, cleans up as SIGINT does (see :func:`_sigterm_interrupts`). ``procs`` worker
-    processes write a full rebuild (default: every core when the sources exceed a few
-    megabytes, else one).
+    not exist or the sources hold no source file (then nothing is published), IndexAccessError
+    if the index cannot be written (a full disk: what was half-written is removed, the
+    previous index stays as it was). Unreadable files, malformed JSONL lines and skipped
+    links are listed in ``report.problems``; everything else is indexed. Symbolic links out of
+    the source folders are followed only with ``follow_links`` (see
+    :func:`search.sources.iter_source_files`). SIGTERM, in the main thread, cleans up as
+    SIGINT does (see :func:`_sigterm_interrupts`). ``procs`` worker processes write a full
+    rebuild (default: every core when the sources exceed a few megabytes, else one).
     """
     t0 = time.perf_counter()
     sources = [Path(s) for s in sources]
@@ -122,6 +134,9 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     udpath = Path(userdict) if userdict else find_userdict(sources)
     if udpath is not None and not udpath.is_file():
         raise SourceError("user dictionary not found", str(udpath))
+    if not files:  # an empty index would look like a search that finds nothing
+        raise SourceError(f"no source files (reindex reads {', '.join(SOURCE_SUFFIXES)} files)",
+                          ", ".join(display_path(s)[0] for s in sources))
     lexicon = Lexicon.from_file(udpath) if udpath else Lexicon()
     fingerprint = _fingerprint(lexicon)
     if procs is None:
@@ -183,8 +198,13 @@ def _sigterm_interrupts() -> Iterator[None]:
         yield
         return
     came = []
+    owner = os.getpid()
 
     def handler(signum, frame):
+        if os.getpid() != owner:  # a forked worker inherited it: die of SIGTERM, as by default
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
         if not came:  # once: a second SIGTERM must not cut the clean-up short
             came.append(signum)
             raise Terminated()
@@ -275,9 +295,10 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     whoosh.index.create_in(str(gen), schema, indexname=storage.INDEX_NAME)
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
     repairs: Counter = Counter()
+    tally: Counter = Counter()
 
     def releases():
-        for rel in _progress_iter(read_releases(files, problems), files, progress):
+        for rel in _progress_iter(read_releases(files, problems, tally=tally), files, progress):
             report.added += 1
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
@@ -289,6 +310,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     commit_segments(str(gen), schema, storage.INDEX_NAME, segments)
     report.releases = report.added
     report.repairs = dict(repairs)
+    report.skipped_records = dict(tally)
     # meta.json last: a generation that has one is complete (storage.prune keeps no other).
     storage.write_meta(gen, {
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
@@ -324,8 +346,9 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
     repairs: Counter = Counter()
     seen: set[str] = set()
     changed: list[Release] = []
+    tally: Counter = Counter()
     releases = read_releases(
-        files, problems,
+        files, problems, tally=tally,
         skip=lambda doc_id, digest, where: known.get(doc_id) == (digest, where))
     for rel in _progress_iter(releases, files, progress):
         seen.add(rel.doc_id)
@@ -385,4 +408,5 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         raise
     storage.replace_meta(staged)
     report.repairs = dict(repairs)
+    report.skipped_records = dict(tally)
     return report

@@ -43,6 +43,7 @@ class Release:
     url: str | None = None
     content_hash: str = ""  # sha256 of the raw input bytes (or JSONL line)
     repairs: dict[str, int] = field(default_factory=dict)  # repair kind -> count
+    publisher: str | None = None  # who published it: a web page's site, JSONL "publisher"
 
 
 @dataclass
@@ -70,13 +71,16 @@ class Hit:
     score: float
     text: str  # the displayed paragraph
     snippet: str  # HTML: text escaped, matches in <mark>
+    publisher: str | None = None  # the release's
+    url: str | None = None  # the release's original (its web page)
 
     def to_dict(self) -> dict:
         """``dataclasses.asdict(self)``, without its deep copies (every field is a plain
         value)."""
         return {"doc_id": self.doc_id, "title": self.title, "paragraph": self.paragraph,
                 "section": self.section, "speaker": self.speaker, "date": self.date,
-                "score": self.score, "text": self.text, "snippet": self.snippet}
+                "score": self.score, "text": self.text, "snippet": self.snippet,
+                "publisher": self.publisher, "url": self.url}
 
 
 @dataclass

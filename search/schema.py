@@ -102,17 +102,19 @@ class ReleaseRecord:
     location: str | None = None  # where it was read: the file, or "file:LINE" for JSONL
     url: str | None = None
     repairs: dict[str, int] = field(default_factory=dict)
+    publisher: str | None = None
 
     @classmethod
     def of(cls, rel: Release) -> ReleaseRecord:
         return cls(content_hash=rel.content_hash, paragraphs=len(rel.paragraphs),
                    title=rel.title, date=rel.date, source=rel.source, location=rel.location,
-                   url=rel.url, repairs=dict(rel.repairs))
+                   url=rel.url, repairs=dict(rel.repairs), publisher=rel.publisher)
 
     def to_stored(self) -> dict:
         return {"hash": self.content_hash, "source": self.source, "location": self.location,
                 "url": self.url, "title": self.title, "date": self.date,
-                "paragraphs": self.paragraphs, "repairs": dict(self.repairs)}
+                "paragraphs": self.paragraphs, "repairs": dict(self.repairs),
+                "publisher": self.publisher}
 
     @classmethod
     def from_stored(cls, stored: object) -> ReleaseRecord | None:
@@ -122,7 +124,8 @@ class ReleaseRecord:
         return cls(content_hash=stored.get("hash"), paragraphs=stored.get("paragraphs"),
                    title=stored.get("title") or "", date=stored.get("date"),
                    source=stored.get("source"), location=stored.get("location"),
-                   url=stored.get("url"), repairs=dict(stored.get("repairs") or {}))
+                   url=stored.get("url"), repairs=dict(stored.get("repairs") or {}),
+                   publisher=stored.get("publisher"))
 
 
 def paragraph_docs(rel: Release) -> Iterator[dict]:

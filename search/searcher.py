@@ -205,7 +205,8 @@ class Index:
                                   speaker=r.get("speaker_name"),
                                   organization=r.get("organization")) for r in rows],
             date=head.get("date") or None, source=rec.source, location=rec.location,
-            url=rec.url, content_hash=rec.content_hash or "", repairs=dict(rec.repairs))
+            url=rec.url, content_hash=rec.content_hash or "", repairs=dict(rec.repairs),
+            publisher=rec.publisher)
         if not paged:
             return Release(**fields)
         return ReleasePage(**fields, paragraph_count=count, page=page, per_page=per_page,
@@ -230,10 +231,14 @@ def _hit(gen: Generation, pq: ParsedQuery, docnum: int, score: float) -> Hit:
     f, folded = gen.paragraphs([docnum])[0]
     text = f.get("text", "")
     spans = match_spans(text, pq, gen.lexicon, folded=folded)
-    return Hit(doc_id=f["doc_id"], title=gen.title(docnum), paragraph=f["paragraph"],
+    head = gen.head(docnum)
+    record = head.get("release")
+    record = record if isinstance(record, dict) else {}
+    return Hit(doc_id=f["doc_id"], title=head.get("title", ""), paragraph=f["paragraph"],
                section=f.get("section", "body"), speaker=f.get("speaker_name"),
                date=f.get("date") or None, score=score, text=text,
-               snippet=snippet(text, spans))
+               snippet=snippet(text, spans), publisher=record.get("publisher"),
+               url=record.get("url"))
 
 
 def _parse(lexicon: Lexicon, query: str, section: str | None = None, speaker: str | None = None,

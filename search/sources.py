@@ -1,11 +1,14 @@
 """Reading source files into raw release records: finding the files, decoding, JSONL.
 
 Sources are plain-text releases (one per ``.txt`` / ``.md`` file, the file name without its
-extension being the release id) and JSONL corpora (``.jsonl``, one release per line:
-``{"id", "title", "text", optional "date", "source", "url"}``).  Each suffix has its reader in
+extension being the release id), web pages (one per ``.html`` / ``.htm`` file, id likewise:
+see :mod:`search.html`), web crawls (``.warc`` / ``.warc.gz``, one release per HTML page:
+see :mod:`search.warc`) and JSONL corpora (``.jsonl``, one release per line:
+``{"id", "title", "text" or "html", optional "date", "source", "url", "publisher"}``).  Each suffix has its reader in
 :data:`READERS`; a reader yields, for each release in its file, a :class:`RawRelease` (the
-text as the source gives it, not yet repaired or split) or, when the caller already has that
-release, :class:`Unchanged`.
+text as the source gives it, not yet repaired or split; for a web page its HTML, whose
+article is extracted with the release) or, when the caller already has that release,
+:class:`Unchanged`.
 
 Decoding (:func:`decode_bytes`): strict UTF-8 (with or without BOM) first; a mostly-UTF-8 file
 with a few bad bytes gets them replaced by U+FFFD; anything else is handed to
@@ -32,11 +35,13 @@ import re
 import stat
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import SourceError
+from search.html import charset_codec, charset_of_content_type, declared_charset
 
 __all__ = [
     "MAX_BAD_UTF8_SHARE",
@@ -51,9 +56,11 @@ __all__ = [
     "Skip",
     "Unchanged",
     "decode_bytes",
+    "decode_html",
     "display_path",
     "iter_source_files",
     "read_sources",
+    "source_suffix",
     "valid_doc_id",
 ]
 
@@ -115,6 +122,9 @@ class RawRelease:
     default_year: int | None = None  # year of a date written without one (file's mtime)
     replaced_bytes: int = 0  # undecodable bytes replaced by U+FFFD (not yet reported)
     replaced_surrogates: int = 0  # lone surrogates replaced by U+FFFD (not yet reported)
+    publisher: str | None = None  # given apart from the page (JSONL "publisher")
+    html: str | None = None  # a web page (``text`` is then empty): its article is the text
+    page_url: str | None = None  # where the page was fetched from (a WARC record's URI)
 
 
 @dataclass
@@ -249,6 +259,48 @@ def decode_bytes(data: bytes, source: str) -> tuple[str, int]:
     return text, bad
 
 
+def _decode_big5(data: bytes) -> tuple[str, int]:
+    """Big5 data: cp950 (what Big5 pages are in practice) when it decodes the page strictly,
+    else Big5-HKSCS (Hong Kong characters: 深水埗), else whichever replaces fewer bytes."""
+    for codec in ("cp950", "big5hkscs"):
+        try:
+            return data.decode(codec), 0
+        except UnicodeDecodeError:
+            pass
+    return min((_decode_with(data, codec) for codec in ("cp950", "big5hkscs")),
+               key=lambda pair: pair[1])
+
+
+def decode_html(data: bytes, source: str, header_charset: str | None = None) -> tuple[str, int]:
+    """A web page's bytes as text; (text, bytes replaced by U+FFFD).
+
+    Valid UTF-8 (or UTF-8 with a few bad bytes, as for text files) is UTF-8, whatever the page
+    declares (pages copied from an old template keep a stale ``charset=gb2312``); otherwise
+    the charset of the HTTP header (``header_charset``: a WARC record's), then the page's own
+    (:func:`search.html.declared_charset`), else detection (:func:`decode_bytes`).  GB2312 and
+    GBK are read as GB18030; Big5 as cp950, or Big5-HKSCS where the page needs it.  Raises
+    :class:`SourceError` for binary or undecodable data.
+    """
+    if b"\x00" in data:
+        raise SourceError("binary file (contains NUL bytes)", source)
+    if data.startswith(_BOM):
+        return _decode_with(data[len(_BOM):], "utf-8")
+    try:
+        return data.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        pass
+    text, bad = _decode_with(data, "utf-8")
+    if bad <= len(data.translate(None, _ASCII_BYTES)) * MAX_BAD_UTF8_SHARE:
+        return text, bad  # UTF-8 with a few damaged bytes
+    for label in (header_charset, declared_charset(data)):
+        codec = charset_codec(label)
+        if codec == "big5":
+            return _decode_big5(data)
+        if codec is not None and codec != "utf-8":
+            return _decode_with(data, codec)
+    return decode_bytes(data, source)
+
+
 def _mtime_year(path: Path) -> int | None:
     try:
         return _dt.datetime.fromtimestamp(path.stat().st_mtime).year
@@ -283,16 +335,7 @@ def _read_text_file(
 ) -> Iterator[RawRelease | Unchanged]:
     """A ``.txt`` file: one release, its id the file name without extension."""
     source = _shown(path)
-    if _SURROGATE_RE.search(path.stem):
-        # An id must be exactly what the source says: two names differing in their bad bytes
-        # would both become the same U+FFFD id.
-        raise SourceError(
-            "file name is not valid UTF-8, so it cannot be a release id (rename the file)",
-            source)
-    if not valid_doc_id(path.stem):
-        raise SourceError(
-            f"unusable id {path.stem[:40]!r}: ids must be 1-{MAX_DOC_ID_LENGTH} characters, "
-            "without slashes, a leading dot or control characters", path.stem[:40])
+    _check_file_id(path, source)
     data = _read_bounded(path, max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     if skip is not None and skip(path.stem, digest, source):
@@ -310,6 +353,20 @@ def _read_text_file(
     )
 
 
+def _check_file_id(path: Path, source: str) -> None:
+    """Raise :class:`SourceError` unless the file's name (without extension) can be an id."""
+    if _SURROGATE_RE.search(path.stem):
+        # An id must be exactly what the source says: two names differing in their bad bytes
+        # would both become the same U+FFFD id.
+        raise SourceError(
+            "file name is not valid UTF-8, so it cannot be a release id (rename the file)",
+            source)
+    if not valid_doc_id(path.stem):
+        raise SourceError(
+            f"unusable id {path.stem[:40]!r}: ids must be 1-{MAX_DOC_ID_LENGTH} characters, "
+            "without slashes, a leading dot or control characters", path.stem[:40])
+
+
 # Markdown ATX heading markers ("# 标题") are not part of the text.
 _MD_HEADING_RE = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 
@@ -323,6 +380,73 @@ def _read_markdown_file(
         if isinstance(record, RawRelease):
             record.text = _MD_HEADING_RE.sub("", record.text)
         yield record
+
+
+# ------------------------------------------------------------------------- web pages
+
+
+def _read_html_file(
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES,
+) -> Iterator[RawRelease | Unchanged]:
+    """An ``.html`` / ``.htm`` file (a saved page): one release, its id the file name without
+    extension; decoded by :func:`decode_html`, its article extracted later."""
+    source = _shown(path)
+    _check_file_id(path, source)
+    data = _read_bounded(path, max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    if skip is not None and skip(path.stem, digest, source):
+        yield Unchanged(path.stem, digest, source)
+        return
+    html, bad = decode_html(data, source)
+    yield RawRelease(
+        doc_id=path.stem,
+        text="",
+        location=source,
+        content_hash=digest,
+        source=source,
+        default_year=_mtime_year(path),
+        replaced_bytes=bad,
+        html=html,
+    )
+
+
+def _read_warc_file(
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES, *, plan=None, tally: Counter | None = None,
+) -> Iterator[RawRelease | Unchanged]:
+    """A ``.warc`` / ``.warc.gz`` file: one release per HTML page (:mod:`search.warc`), read
+    from ``FILE#URL``, its id from its URL."""
+    from search.warc import iter_pages
+
+    where = _shown(path)
+    for page in iter_pages(path, max_bytes, plan=plan, tally=tally):
+        uri = _shown(page.uri)
+        location = f"{where}#{uri}"
+        if page.payload is None:
+            problems.append(Problem(location, page.problem or "not read", skipped=True))
+            continue
+        digest = page.digest
+        if skip is not None and skip(page.doc_id, digest, location):
+            yield Unchanged(page.doc_id, digest, location)
+            continue
+        try:
+            html, bad = decode_html(page.payload, location,
+                                    charset_of_content_type(page.content_type))
+        except SourceError as error:
+            problems.append(Problem(location, error.reason, skipped=True))
+            continue
+        yield RawRelease(
+            doc_id=page.doc_id,
+            text="",
+            location=location,
+            content_hash=digest,
+            source=where,
+            default_year=int(page.date[:4]) if page.date[:4].isdigit() else None,
+            replaced_bytes=bad,
+            html=html,
+            page_url=uri,
+        )
 
 
 # --------------------------------------------------------------------------- JSONL
@@ -384,13 +508,23 @@ def _jsonl_record(
             f'unusable "id" {doc_id[:40]!r} (at most {MAX_DOC_ID_LENGTH} characters, '
             "no slashes, leading dot or control characters)", source)
     body = record.get("text")
-    if not isinstance(body, str):
-        raise SourceError('missing or invalid "text" (a string)', source)
-    if not body.strip():
-        raise SourceError('empty "text"', source)
-    body, surrogates = _replace_surrogates(body)
+    html = None
+    if body is None and "html" in record:  # a page: its article is the text
+        html = record["html"]
+        if not isinstance(html, str):
+            raise SourceError('invalid "html" (a string)', source)
+        if not html.strip():
+            raise SourceError('empty "html"', source)
+        html, surrogates = _replace_surrogates(html)
+        body = ""
+    else:
+        if not isinstance(body, str):
+            raise SourceError('missing or invalid "text" (a string)', source)
+        if not body.strip():
+            raise SourceError('empty "text"', source)
+        body, surrogates = _replace_surrogates(body)
     fields: dict[str, str | None] = {}
-    for key in ("title", "date", "source", "url"):
+    for key in ("title", "date", "source", "url", "publisher"):
         value = _optional_string(record, key, source)
         if value is not None:
             value, count = _replace_surrogates(value)
@@ -417,6 +551,8 @@ def _jsonl_record(
         default_year=default_year,
         replaced_bytes=bad,
         replaced_surrogates=surrogates,
+        publisher=fields["publisher"],
+        html=html,
     )
 
 
@@ -521,17 +657,30 @@ READERS: dict[str, Reader] = {
     ".txt": _read_text_file,
     ".md": _read_markdown_file,
     ".jsonl": _read_jsonl_file,
+    ".html": _read_html_file,
+    ".htm": _read_html_file,
+    ".warc": _read_warc_file,
+    ".warc.gz": _read_warc_file,
 }
 
 #: File suffixes read as sources (compared case-insensitively).
 SOURCE_SUFFIXES = tuple(READERS)
+
+_DOUBLE_SUFFIXES = tuple(s for s in READERS if s.count(".") > 1)
+
+
+def source_suffix(path: Path) -> str:
+    """The suffix of ``path`` that picks its reader (``.warc.gz`` counts as one), lower case."""
+    name = path.name.lower()
+    return next((s for s in _DOUBLE_SUFFIXES if name.endswith(s) and len(name) > len(s)),
+                path.suffix.lower())
 
 
 # --------------------------------------------------------------------------- files
 
 
 def _is_source(path: Path) -> bool:
-    return path.suffix.lower() in READERS
+    return source_suffix(path) in READERS
 
 
 def _folder_key(path: str | os.PathLike) -> tuple[int, int]:
@@ -667,7 +816,7 @@ def iter_source_files(
 
 def read_sources(
     files: Iterable[Path], problems: list[Problem], skip: Skip | None = None, *,
-    max_release_bytes: int | None = None,
+    max_release_bytes: int | None = None, tally: Counter | None = None,
 ) -> Iterator[RawRelease | Unchanged]:
     """The records of ``files`` (from :func:`iter_source_files`), in order, each file read by
     its suffix's reader.
@@ -676,11 +825,26 @@ def read_sources(
     ``max_release_bytes``, default :data:`MAX_RELEASE_BYTES`) is appended to ``problems`` as
     skipped, and reading goes on with the next file.  A file whose path is not valid UTF-8 is
     read, its path stored with U+FFFD for the bad bytes, and that is reported.
+
+    Web crawls: the WARC files are first scanned together, so that of the pages of one URL
+    only the newest is read, whichever file holds it (:func:`search.warc.plan_warcs`).  The
+    records a crawl holds that are not read (not HTML, redirects, error responses, older
+    copies of a URL) are counted in ``tally`` by kind (see :data:`search.warc.SKIPPED_KINDS`).
     """
     limit = MAX_RELEASE_BYTES if max_release_bytes is None else max_release_bytes
+    files = list(files)
+    plan = None
+    warcs = [path for path in files if READERS[source_suffix(path)] is _read_warc_file]
+    if warcs:
+        from search.warc import plan_warcs
+
+        plan = plan_warcs(warcs)
     for path in files:
         where, bad = display_path(path)
-        reader = READERS[path.suffix.lower()]
+        reader = READERS[source_suffix(path)]
+        if reader is _read_warc_file:
+            def reader(path, problems, skip, limit, _read=reader):  # noqa: E306
+                return _read(path, problems, skip, limit, plan=plan, tally=tally)
         try:
             for count, record in enumerate(reader(path, problems, skip, limit)):
                 if count == 0 and bad:  # its releases store the path: not the real one

@@ -15,7 +15,7 @@ from search.cli import main
 from conftest import ROOT, SAMPLE_ID, SEEDS, write_release
 
 HIT_KEYS = ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text",
-            "snippet"]
+            "snippet", "publisher", "url"]
 
 
 def ok(result) -> None:
@@ -178,7 +178,7 @@ def test_show_json(runner, sample_index):
     ok(result)
     data = json.loads(result.stdout)
     assert list(data) == ["doc_id", "title", "paragraphs", "date", "source", "location", "url",
-                          "content_hash", "repairs"]
+                          "content_hash", "repairs", "publisher"]
     assert data["location"] == data["source"] == str(ROOT / "seeds" / f"{SAMPLE_ID}.txt")
     assert data["repairs"] == {"annotations": 483, "restored": 1, "script": 871}
     assert len(data["paragraphs"]) == 31

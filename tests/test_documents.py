@@ -435,7 +435,7 @@ def test_folder_expansion_is_recursive_sorted_and_filtered(tmp_path: Path) -> No
     ):  # fmt: skip
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("标题\n", encoding="utf-8")
-    assert SOURCE_SUFFIXES == (".txt", ".md", ".jsonl")
+    assert SOURCE_SUFFIXES == (".txt", ".md", ".jsonl", ".html", ".htm", ".warc", ".warc.gz")
     assert iter_source_files([tmp_path]) == [
         tmp_path / "a" / "deep" / "x.TXT",
         tmp_path / "a" / "deep" / "y.jsonl",

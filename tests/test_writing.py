@@ -513,14 +513,19 @@ def test_a_signalled_full_reindex_stops_its_workers_and_removes_its_generation(
     mark = tmp_path.name
     with open_index(ix_dir, reload_interval=0) as live:
         proc = _start_paused("full-reading", small, ix_dir, mark, "--full", "--procs", "2")
-        # Paused at the first release: the workers run, the new generation is begun.
-        assert len(_marked(mark)) == 3
-        assert [g.name for g in storage.generations(ix_dir)] == ["g000001", "g000002"]
-        if group:
-            os.killpg(proc.pid, signum)
-        else:
-            proc.send_signal(signum)
-        assert _finish(proc) == (status, "", stderr)
+        try:
+            # Paused at the first release: the workers run, the new generation is begun.
+            assert len(_marked(mark)) == 3
+            assert [g.name for g in storage.generations(ix_dir)] == ["g000001", "g000002"]
+            if group:
+                os.killpg(proc.pid, signum)
+            else:
+                proc.send_signal(signum)
+            assert _finish(proc) == (status, "", stderr)
+        finally:  # a failed assertion must not leave the paused reindex behind
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
         assert _marked(mark) == []  # stopped and reaped before it exited
         assert [g.name for g in storage.generations(ix_dir)] == ["g000001"]
         assert (ix_dir / storage.CURRENT).read_text(encoding="utf-8") == "g000001\n"

@@ -31,7 +31,8 @@ def _error_response(description: str) -> dict[str, Any]:
 SCHEMAS: dict[str, Any] = {
     "Hit": {
         "type": "object",
-        "required": ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet"],
+        "required": ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet",
+                     "publisher", "url"],
         "additionalProperties": False,
         "properties": {
             "doc_id": {"type": "string"},
@@ -43,6 +44,8 @@ SCHEMAS: dict[str, Any] = {
             "score": {"type": "number"},
             "text": {"type": "string", "description": "The displayed paragraph (plain text)."},
             "snippet": {"type": "string", "description": "HTML: text escaped, query matches in <mark>."},
+            "publisher": {"type": ["string", "null"], "description": "Who published the release (a web page's site)."},
+            "url": {"type": ["string", "null"], "description": "The release's original (its web page), when known."},
         },
     },
     "SearchResult": {
@@ -73,7 +76,7 @@ SCHEMAS: dict[str, Any] = {
     "Release": {
         "type": "object",
         "required": ["doc_id", "title", "paragraphs", "date", "source", "location", "url", "content_hash",
-                     "repairs", "paragraph_count", "page", "per_page", "pages"],
+                     "repairs", "publisher", "paragraph_count", "page", "per_page", "pages"],
         "additionalProperties": False,
         "properties": {
             "doc_id": {"type": "string"},
@@ -89,6 +92,7 @@ SCHEMAS: dict[str, Any] = {
             "url": _NULLABLE_STRING,
             "content_hash": {"type": "string"},
             "repairs": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "publisher": {"type": ["string", "null"], "description": "Who published the release (a web page's site)."},
             "paragraph_count": {"type": "integer", "minimum": 1, "description": "Paragraphs in the release."},
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_DOC_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_DOC_PER_PAGE},
