@@ -95,6 +95,18 @@ def test_hits_and_api_show_publisher_and_source_link(saved: Path) -> None:
     assert client.get("/api/health").get_json()["releases"] == 4
 
 
+def test_the_release_page_shows_publisher_and_source_link(saved: Path) -> None:
+    client = create_app({"INDEX_DIR": str(saved), "TESTING": True}).test_client()
+    hit = client.get("/api/search", query_string={"q": "稳就业", "per_page": 1}).get_json()
+    html = client.get(f"/doc/{hit['hits'][0]['doc_id']}").get_data(as_text=True)
+    assert '<span class="publisher">来源：德州市人民政府</span>' in html
+    assert (f'<a class="source-link" href="{GOV_URL}" rel="noopener noreferrer nofollow">'
+            "原文链接</a>") in html
+    html = client.get("/doc/stats-table").get_data(as_text=True)  # no known URL: no link
+    assert '<span class="publisher">来源：德州市统计局</span>' in html
+    assert "source-link" not in html
+
+
 def test_a_hit_url_that_is_no_web_address_is_not_a_link(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
