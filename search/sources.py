@@ -329,11 +329,11 @@ def _read_bounded(path: Path, limit: int) -> bytes:
     raise SourceError(_too_large("too large", size, limit), _shown(path))
 
 
-def _read_text_file(
-    path: Path, problems: list[Problem], skip: Skip | None = None,
-    max_bytes: int = MAX_RELEASE_BYTES,
-) -> Iterator[RawRelease | Unchanged]:
-    """A ``.txt`` file: one release, its id the file name without extension."""
+def _read_one_release(path: Path, skip: Skip | None, max_bytes: int,
+                      decode: Callable[[bytes, str], tuple[str, int]], field: str
+                      ) -> Iterator[RawRelease | Unchanged]:
+    """A file that is one release, its id the file name without extension: its bytes
+    ``decode``d into the record's ``field`` (``text`` or ``html``)."""
     source = _shown(path)
     _check_file_id(path, source)
     data = _read_bounded(path, max_bytes)
@@ -341,16 +341,18 @@ def _read_text_file(
     if skip is not None and skip(path.stem, digest, source):
         yield Unchanged(path.stem, digest, source)
         return
-    text, bad = decode_bytes(data, source)
-    yield RawRelease(
-        doc_id=path.stem,
-        text=text,
-        location=source,
-        content_hash=digest,
-        source=source,
-        default_year=_mtime_year(path),
-        replaced_bytes=bad,
-    )
+    decoded, bad = decode(data, source)
+    content = {"text": "", field: decoded}
+    yield RawRelease(doc_id=path.stem, location=source, content_hash=digest, source=source,
+                     default_year=_mtime_year(path), replaced_bytes=bad, **content)
+
+
+def _read_text_file(
+    path: Path, problems: list[Problem], skip: Skip | None = None,
+    max_bytes: int = MAX_RELEASE_BYTES,
+) -> Iterator[RawRelease | Unchanged]:
+    """A ``.txt`` file: one release, its id the file name without extension."""
+    return _read_one_release(path, skip, max_bytes, decode_bytes, "text")
 
 
 def _check_file_id(path: Path, source: str) -> None:
@@ -391,24 +393,7 @@ def _read_html_file(
 ) -> Iterator[RawRelease | Unchanged]:
     """An ``.html`` / ``.htm`` file (a saved page): one release, its id the file name without
     extension; decoded by :func:`decode_html`, its article extracted later."""
-    source = _shown(path)
-    _check_file_id(path, source)
-    data = _read_bounded(path, max_bytes)
-    digest = hashlib.sha256(data).hexdigest()
-    if skip is not None and skip(path.stem, digest, source):
-        yield Unchanged(path.stem, digest, source)
-        return
-    html, bad = decode_html(data, source)
-    yield RawRelease(
-        doc_id=path.stem,
-        text="",
-        location=source,
-        content_hash=digest,
-        source=source,
-        default_year=_mtime_year(path),
-        replaced_bytes=bad,
-        html=html,
-    )
+    return _read_one_release(path, skip, max_bytes, decode_html, "html")
 
 
 def _read_warc_file(
