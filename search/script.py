@@ -173,3 +173,36 @@ def fold_many(texts: list[str]) -> list[str]:
         return [fold(t) for t in texts]
     parts = _fold_width_and_case(canon).split("\n")
     return parts if len(parts) == len(texts) else [fold(t) for t in texts]
+
+
+# --- which script a text is written in ------------------------------------------------------
+
+
+def script_counts(text: str) -> tuple[int, int]:
+    """(characters of ``text`` that only traditional script writes so -- t2s changes them --,
+    characters that only simplified script writes so -- s2t changes them)."""
+    trad = sum(1 for a, b in zip(text, convert("t2s", text)) if a != b)
+    simp = sum(1 for a, b in zip(text, convert("s2t", text)) if a != b)
+    return trad, simp
+
+
+def script_of(text: str) -> str | None:
+    """``"traditional"`` or ``"simplified"`` when one script's own characters outnumber the
+    other's at least three to one (and there are at least three of them), else None."""
+    trad, simp = script_counts(text)
+    if trad >= 3 and trad >= 3 * simp:
+        return "traditional"
+    if simp >= 3 and simp >= 3 * trad:
+        return "simplified"
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def fits_script(ch: str, script: str | None) -> bool:
+    """False when ``ch`` is written so only in the other script than ``script``: a simplified-
+    only character in a traditional text (s2t changes it), or the reverse."""
+    if script == "traditional":
+        return convert("s2t", ch) == ch
+    if script == "simplified":
+        return convert("t2s", ch) == ch
+    return True
