@@ -40,9 +40,9 @@ COMMON_PUNCTUATION = frozenset(_PUNCT_SHARE)
 _ASCII_PUNCT = str.maketrans(",:;!?()", "，：；！？（）")
 _LONGEST_WORD = 6
 #: The least count a word of two or more characters is given: jieba lists many real compounds
-#: with a count of 1 to 5 (配套率 2), and that a word is listed at all is what tells a repair
-#: that its characters belong together.
-_WORD_FLOOR = 100
+#: with a count of 1 to 5, and that a word is listed at all is evidence that its characters
+#: belong together.
+_WORD_FLOOR = 20
 _TOKEN_RE = re.compile(f"([{CJK_CLASS}]+)|([0-9]+(?:\\.[0-9]+)?)|([A-Za-z]+)|(\\s+)|(.)", re.S)
 # Log-probabilities of what is not a dictionary word, relative to the dictionary's total.
 _UNKNOWN_CJK = math.log(0.5)  # an ideograph the dictionary lacks: less than a count of one

@@ -421,8 +421,13 @@ def _utf8_run(text: str, i: int) -> Edit | None:
         rare_end = rare_end or end
         break
     if found is None:
-        return Edit(i, rare_end, None, "unrepaired_mojibake") if rare_end else None
+        if rare_end and sum(not is_common(c) for c in text[i:rare_end]) >= 2:
+            return Edit(i, rare_end, None, "unrepaired_mojibake")
+        return None
     end, chars = found
+    script = script_of(text)
+    if not any(not is_common(c) or not fits_script(c, script) for c in text[i:end] if c != "?"):
+        return None  # nothing shows mojibake: common characters of the text's own script
     left, right = _left_context(text, i), _right_context(text, end)
     decided: list[str] = []
     for t, cands in enumerate(chars):
