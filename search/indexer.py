@@ -34,7 +34,7 @@ from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
-FORMAT = 3
+FORMAT = 4  # 4: repair of mojibake, punctuation and script (issue 12)
 
 
 def _writer_options(limitmb: int) -> dict:

@@ -102,17 +102,21 @@ class ReleaseRecord:
     location: str | None = None  # where it was read: the file, or "file:LINE" for JSONL
     url: str | None = None
     repairs: dict[str, int] = field(default_factory=dict)
+    # unprovable spans left as they are: (paragraph, start, end, kind), see Release.flagged
+    flagged: tuple[tuple[int, int, int, str], ...] = ()
 
     @classmethod
     def of(cls, rel: Release) -> ReleaseRecord:
         return cls(content_hash=rel.content_hash, paragraphs=len(rel.paragraphs),
                    title=rel.title, date=rel.date, source=rel.source, location=rel.location,
-                   url=rel.url, repairs=dict(rel.repairs))
+                   url=rel.url, repairs=dict(rel.repairs),
+                   flagged=tuple(tuple(f) for f in rel.flagged))
 
     def to_stored(self) -> dict:
         return {"hash": self.content_hash, "source": self.source, "location": self.location,
                 "url": self.url, "title": self.title, "date": self.date,
-                "paragraphs": self.paragraphs, "repairs": dict(self.repairs)}
+                "paragraphs": self.paragraphs, "repairs": dict(self.repairs),
+                "flagged": [list(f) for f in self.flagged]}
 
     @classmethod
     def from_stored(cls, stored: object) -> ReleaseRecord | None:
@@ -122,7 +126,21 @@ class ReleaseRecord:
         return cls(content_hash=stored.get("hash"), paragraphs=stored.get("paragraphs"),
                    title=stored.get("title") or "", date=stored.get("date"),
                    source=stored.get("source"), location=stored.get("location"),
-                   url=stored.get("url"), repairs=dict(stored.get("repairs") or {}))
+                   url=stored.get("url"), repairs=dict(stored.get("repairs") or {}),
+                   flagged=_flagged(stored.get("flagged")))
+
+
+def _flagged(stored: object) -> tuple[tuple[int, int, int, str], ...]:
+    """The stored flagged spans, those well formed only (an index written before they were
+    stored has none)."""
+    if not isinstance(stored, list):
+        return ()
+    out = []
+    for f in stored:
+        if (isinstance(f, list) and len(f) == 4 and all(isinstance(x, int) for x in f[:3])
+                and isinstance(f[3], str)):
+            out.append((f[0], f[1], f[2], f[3]))
+    return tuple(out)
 
 
 def paragraph_docs(rel: Release) -> Iterator[dict]:
