@@ -35,7 +35,8 @@ def texts(data: Path, name: str) -> list[tuple[str, str]]:
     """(id, text) of one set of clean texts."""
     if name == "releases":
         return [(p.stem, p.read_text(encoding="utf-8")) for p in sorted((data / name).glob("*.txt"))]
-    rows = [json.loads(line) for line in (data / f"{name}.jsonl").open(encoding="utf-8")]
+    with (data / f"{name}.jsonl").open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
     return [(r["id"], r["text"]) for r in rows]
 
 

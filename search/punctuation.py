@@ -10,7 +10,7 @@ left as it is).
   become ``，：；！？（）``: beside a Chinese character, never between digits (``1,000``,
   ``18:30``), in a URL or e-mail address, or between Latin letters; parentheses in pairs, when
   they hold Chinese (``(非德州新闻网)``) or nothing, never around Latin text or codes alone
-  (``(PM2.5)``, ``(RCEP)``).
+  (``(PM2.5)``, ``(RCEP)``) nor around code (``alert("核酸检测")``).
 * ``spaces`` (:func:`space_edits`) -- spaces between a Chinese punctuation mark and a Chinese
   character (``来源： 德州``) are removed.
 """
@@ -128,7 +128,9 @@ def _paren_pairs(text: str) -> dict[int, bool]:
             start = stack.pop()
             inner = text[start + 1:i]
             outside = _chinese(_neighbour(text, start, -1)) or _chinese(_neighbour(text, i, 1))
-            chinese = _CJK_RE.search(inner) is not None or (not inner.strip() and outside)
+            code = re.search(r"[\"'=;{}<>]", inner) is not None  # alert("...") is code
+            chinese = not code and (_CJK_RE.search(inner) is not None
+                                    or (not inner.strip() and outside))
             out[start] = out[i] = chinese
     return out
 

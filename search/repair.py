@@ -352,10 +352,14 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
         left, right = _context(text, m.start(), m.end())
         if not (left and CJK_RE.match(left[-1])) and not (right and CJK_RE.match(right[0])):
             continue
-        groups: dict[str, str] = {}
+        members: dict[str, set[str]] = {}  # simplified form -> candidates written so
         for ch in chars_read(syllable):
             if is_common(ch) and fits_script(ch, script):
-                groups.setdefault(to_simplified(ch), ch)
+                members.setdefault(to_simplified(ch), set()).add(ch)
+        groups = {}  # each written as the text's script writes it (當, not 噹, for 当)
+        for simple, chars in members.items():
+            usual = convert("s2t", simple) if script == "traditional" else simple
+            groups[simple] = usual if usual in chars else min(chars)
         scored = sorted(((log_likelihood(left + ch + right), ch) for ch in groups.values()),
                         reverse=True)
         if scored and (len(scored) == 1 or scored[0][0] - scored[1][0] >= MARGIN):
@@ -370,8 +374,9 @@ def restore_lost_characters(text: str) -> tuple[str, int]:
     and how many."""
     from .edits import apply_edits
 
-    edits = [e for e in lost_character_edits(text, is_annotated(text), script=script_of(text))
-             if not e.is_flag]
+    annotated = is_annotated(text)
+    script = "traditional" if annotated else script_of(text)
+    edits = [e for e in lost_character_edits(text, annotated, script=script) if not e.is_flag]
     return apply_edits(text, edits), len(edits)
 
 

@@ -117,6 +117,10 @@ def _fold_char(c: str) -> str:
 
 _FOLD_TABLE = {o: _fold_char(chr(o)) for o in range(0xFF01, 0xFF5F)}
 _FOLD_TABLE[0x3000] = " "
+#: Variants OpenCC leaves that pages write for the common character: 巿 (fú, a radical
+#: scrapers and old fonts put for 市) and 陜 (the traditional 陝's variant, for 陕).
+VARIANTS = {"巿": "市", "陜": "陕"}
+_FOLD_TABLE.update({ord(a): b for a, b in VARIANTS.items()})
 
 
 def _fold_width_and_case(simple: str) -> str:
