@@ -88,6 +88,12 @@ def _two_bytes(ch: str) -> tuple[int, int] | None:
     return _gbk()[1].get(ch)
 
 
+def _plain_char(ch: str, script: str | None) -> bool:
+    """A character plain text holds: a common one of the text's script, or ASCII (a full-width
+    sign the page folded, or the text's own)."""
+    return ch.isascii() or (is_common(ch) and fits_script(ch, script))
+
+
 def _decode(a: int, b: int) -> str | None:
     return _gbk()[0].get(a << 8 | b)
 
@@ -210,14 +216,18 @@ def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
         shown = text[k:run_end]
         if not script:
             script.append(script_of(text))
-        evidence = (s_b is not None or s_e is not None
-                    or any(not is_common(ch) or not fits_script(ch, script[0]) for ch in shown))
+        # the characters shown are mojibake (rare, or of the other script): a run that cannot
+        # be proven is flagged; annotation fragments alone (``?chóu)`` is also a lost
+        # character) let a run be repaired but do not flag it
+        shows = any(not _plain_char(ch, script[0]) for ch in shown)
+        evidence = shows or s_b is not None or s_e is not None
         if not evidence:
             if not shown and end_byte is None and end < len(text) and re.match(
                     f"[{CJK_CLASS}]", text[end]):
                 flagged_end = flagged_end or end  # "??" between characters: one lost
             continue
-        flagged_end = flagged_end or end
+        if shows:
+            flagged_end = flagged_end or end
         decoded = _decode_run(run_bytes, end_byte, s_b, p2, s_e, left,
                               _right_context(text, end), script[0])
         if decoded is None:
@@ -231,11 +241,9 @@ def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
         return Edit(i, flagged_end, None, "unrepaired_mojibake") if flagged_end else None
     results.sort(key=lambda r: -r[0])
     score, repaired, end = results[0]
-    if len(results) > 1 and score - results[1][0] < MARGIN:
-        return Edit(i, max(r[2] for r in results), None, "unrepaired_mojibake")
     as_is = _score(left + _strip_annotations(text[i:far]) + _right_context(text, far))
-    if score - as_is < MARGIN:
-        return Edit(i, end, None, "unrepaired_mojibake")
+    if (len(results) > 1 and score - results[1][0] < MARGIN) or score - as_is < MARGIN:
+        return Edit(i, flagged_end, None, "unrepaired_mojibake") if flagged_end else None
     return Edit(i, end, repaired, "mojibake")
 
 

@@ -8,7 +8,8 @@ left as it is).
   (``,,`` ``,、`` ``,。``) is removed.
 * ``punctuation`` (:func:`ascii_edits`) -- ASCII ``, : ; ! ? ( )`` used as Chinese punctuation
   become ``，：；！？（）``: beside a Chinese character, never between digits (``1,000``,
-  ``18:30``), in a URL or e-mail address, or between Latin letters; parentheses in pairs, when
+  ``18:30``), in a URL or e-mail address, at the end of an HTML entity (``&amp;``), or between
+  Latin letters; parentheses in pairs, when
   they hold Chinese (``(非德州新闻网)``) or nothing, never around Latin text or codes alone
   (``(PM2.5)``, ``(RCEP)``) nor around code (``alert("核酸检测")``).
 * ``spaces`` (:func:`space_edits`) -- spaces between a Chinese punctuation mark and a Chinese
@@ -38,6 +39,7 @@ _URL_RE = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s\u3000-\u303f\uff
 _SPACE_RE = re.compile(f"(?<=[{CHINESE_MARKS}])[ \\t]+(?=[{CJK_CLASS}{CHINESE_MARKS}])"
                        f"|(?<=[{CJK_CLASS}{CHINESE_MARKS}])[ \\t]+(?=[{CHINESE_MARKS}])")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_ENTITY_END_RE = re.compile(r"&(?:[A-Za-z]{2,8}|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6})$")
 
 
 def _inside(ranges: Sequence[tuple[int, int]], start: int, end: int) -> bool:
@@ -104,6 +106,8 @@ def ascii_edits(text: str, protected: Sequence[tuple[int, int]] = ()) -> list[Ed
         if _chinese(left) or _chinese(right):
             if ch == ":" and adjacent_right == "/":
                 continue
+            if ch == ";" and _ENTITY_END_RE.search(text, max(0, i - 10), i):
+                continue  # the end of an HTML entity: &amp;
             edits.append(Edit(i, i + 1, full, "punctuation"))
     return edits
 
