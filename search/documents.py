@@ -101,8 +101,8 @@ def parse_release(
     )
 
 
-def paragraph_flags(repaired: RepairResult) -> list[tuple[int, int, int, str]]:
-    """The flagged spans of ``repaired`` as ``(paragraph, start, end, kind)``: paragraphs are
+def paragraph_flags(repaired: RepairResult) -> list[list]:
+    """The flagged spans of ``repaired`` as ``[paragraph, start, end, kind]``: paragraphs are
     its non-empty lines, stripped, numbered from 1 as :func:`parse_release` numbers them;
     offsets are in the paragraph's text (a span is clipped to its line)."""
     if not repaired.flagged:
@@ -122,7 +122,7 @@ def paragraph_flags(repaired: RepairResult) -> list[tuple[int, int, int, str]]:
                     start = max(s.out_start, lead) - lead
                     stop = min(s.out_end, lead + len(stripped)) - lead
                     if stop > start:
-                        out.append((number, start, stop, s.kind))
+                        out.append([number, start, stop, s.kind])
         at = end + 1
     return out
 

@@ -89,10 +89,24 @@ def is_toned(text: str) -> bool:
     return nfc(text) in _inventory()[0]
 
 
+@functools.lru_cache(maxsize=65536)
+def _readings_of(char: str) -> frozenset[str]:
+    """The readings of ``char`` and of its simplified form: a converter reads the simplified
+    text (績 is read jī, its simplified 绩 jì)."""
+    from .script import to_simplified
+
+    table = _tables()[0]
+    readings = table.get(char, frozenset())
+    simple = to_simplified(char)
+    if simple != char:
+        readings = readings | table.get(simple, frozenset())
+    return readings
+
+
 def is_reading(syllable: str, char: str) -> bool:
-    """True when ``syllable`` (toned, or without tone mark) is one of the readings of ``char``."""
-    readings = _tables()[0].get(char)
-    return readings is not None and nfc(syllable) in readings
+    """True when ``syllable`` (toned, or without tone mark) is one of the readings of ``char``
+    or of its simplified form."""
+    return nfc(syllable) in _readings_of(char)
 
 
 def chars_read(syllable: str) -> frozenset[str]:

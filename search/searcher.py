@@ -164,7 +164,8 @@ class Index:
         return Release(doc_id=doc_id, title=head.get("title", ""), paragraphs=paragraphs,
                        date=head.get("date") or None, source=rec.source,
                        location=rec.location, url=rec.url,
-                       content_hash=rec.content_hash or "", repairs=dict(rec.repairs))
+                       content_hash=rec.content_hash or "", repairs=dict(rec.repairs),
+                       flagged=[list(f) for f in rec.flagged])
 
     def stats(self) -> IndexStats:
         """Counts of the live releases and paragraphs, and where the index is."""

@@ -97,3 +97,11 @@ def test_release_records_the_flagged_span() -> None:
     assert kind == "unrepaired_mojibake"
     assert release.paragraphs[number - 1].text[start:end] == "?shù)嘏涮茁?"
     assert release.repairs["unrepaired_mojibake"] == 1
+
+
+def test_index_keeps_the_flagged_span(sample_ix) -> None:
+    release = sample_ix.document("dezhou-press-conference-13")
+    assert len(release.flagged) == 1
+    number, start, end, kind = release.flagged[0]
+    assert (kind, release.paragraphs[number - 1].text[start:end]) == (
+        "unrepaired_mojibake", "?shù)嘏涮茁?")

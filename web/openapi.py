@@ -76,6 +76,12 @@ SCHEMAS: dict[str, Any] = {
             "url": _NULLABLE_STRING,
             "content_hash": {"type": "string"},
             "repairs": {"type": "object", "additionalProperties": {"type": "integer"}},
+            # spans left unrepaired: [paragraph, start, end, kind], offsets in the paragraph
+            "flagged": {"type": "array", "items": {
+                "type": "array", "minItems": 4, "maxItems": 4,
+                "prefixItems": [{"type": "integer", "minimum": 1},
+                                {"type": "integer", "minimum": 0},
+                                {"type": "integer", "minimum": 0}, {"type": "string"}]}},
         },
     },
     "Health": {
