@@ -366,6 +366,24 @@ def _utf8_chars(data: list[int | None]) -> list[list[str]] | None:
     return out
 
 
+def _utf8_prefix(data: list[int | None]) -> int:
+    """How many of ``data``'s bytes the UTF-8 structure holds for: whole characters whose lead
+    byte is known and whose other bytes are continuation bytes (or lost)."""
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if b is not None and b < 0x80:
+            i += 1
+            continue
+        n = _UTF8_LENGTHS.get(b) if b is not None else None
+        if n is None or i + n > len(data):
+            return i
+        if any(x is not None and not 0x80 <= x <= 0xBF for x in data[i + 1:i + n]):
+            return i
+        i += n
+    return i
+
+
 def utf8_as_gbk_edits(text: str) -> list[Edit]:
     """Edits (kind ``mojibake_utf8``) undoing runs of UTF-8 read as GBK (``銆傗€?`` for
     ``。”``), or flagging them (``unrepaired_mojibake``).
@@ -410,6 +428,10 @@ def _utf8_run(text: str, i: int) -> Edit | None:
             break
         j += 1
         bounds.append((j, len(data)))
+    # how far the bytes can be UTF-8 at all (lost bytes taken as continuation bytes): plain
+    # text fails within its first characters
+    valid = _utf8_prefix(data)
+    bounds = [(e, n) for e, n in bounds if n <= valid]
     # the longest stretch (not ending in ASCII) that is UTF-8 of common characters only, lost
     # bytes included; a stretch that is UTF-8 but holds a rare character is flagged
     found: tuple[int, list[list[str]]] | None = None

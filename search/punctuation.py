@@ -39,6 +39,8 @@ _URL_RE = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s\u3000-\u303f\uff
 _SPACE_RE = re.compile(f"(?<=[{CHINESE_MARKS}])[ \\t]+(?=[{CJK_CLASS}{CHINESE_MARKS}])"
                        f"|(?<=[{CJK_CLASS}{CHINESE_MARKS}])[ \\t]+(?=[{CHINESE_MARKS}])")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_ASCII_MARKS_RE = re.compile(r"[,:;!?()]")
+_PARENS_RE = re.compile(r"[()\n]")
 _ENTITY_END_RE = re.compile(r"&(?:[A-Za-z]{2,8}|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6})$")
 
 
@@ -79,12 +81,16 @@ def ascii_edits(text: str, protected: Sequence[tuple[int, int]] = ()) -> list[Ed
         return []
     if not _CJK_RE.search(text):
         return []
-    skip = list(protected) + [(m.start(), m.end()) for m in _URL_RE.finditer(text)]
+    skip = list(protected)
+    if "/" in text or "@" in text or "www." in text:
+        skip += [(m.start(), m.end()) for m in _URL_RE.finditer(text)]
     edits: list[Edit] = []
-    pairs = _paren_pairs(text)
-    for i, ch in enumerate(text):
-        full = _FULL.get(ch)
-        if full is None or _inside(skip, i, i + 1):
+    pairs = _paren_pairs(text) if "(" in text else {}
+    for m in _ASCII_MARKS_RE.finditer(text):
+        i = m.start()
+        ch = m.group()
+        full = _FULL[ch]
+        if skip and _inside(skip, i, i + 1):
             continue
         if ch in "()":
             if pairs.get(i):
@@ -123,7 +129,8 @@ def _paren_pairs(text: str) -> dict[int, bool]:
     """ASCII parenthesis offset -> whether its pair is Chinese punctuation (see the module)."""
     out: dict[int, bool] = {}
     stack: list[int] = []
-    for i, ch in enumerate(text):
+    for m in _PARENS_RE.finditer(text):
+        i, ch = m.start(), m.group()
         if ch == "\n":
             stack.clear()
         elif ch == "(":

@@ -28,6 +28,7 @@ repaired text, and counted by kind; a flagged span (``unrepaired_*``) is one lef
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -162,13 +163,14 @@ class _Trace:
     def _split(self, cuts: set[int]) -> None:
         pieces: list[_Piece] = []
         at = 0
+        ordered = sorted(cuts)
         for p in self.pieces:
             end = at + len(p.text)
             if p.kinds:  # a repaired piece is never cut
                 pieces.append(p)
                 at = end
                 continue
-            inside = sorted(c for c in cuts if at < c < end)
+            inside = ordered[bisect.bisect_right(ordered, at):bisect.bisect_left(ordered, end)]
             start = at
             for c in inside + [end]:
                 if c > start or not p.text:
@@ -181,6 +183,10 @@ class _Trace:
 
     def apply(self, edits: list[Edit]) -> None:
         if not edits:
+            return
+        if len(self.pieces) == 1 and not self.pieces[0].kinds and not any(
+                e.is_flag for e in edits):
+            self._apply_to_source(sorted(edits, key=lambda e: (e.start, e.end)))
             return
         self._split({x for e in edits for x in (e.start, e.end)})
         starts = []
@@ -239,6 +245,24 @@ class _Trace:
         out.extend(self.pieces[done:])
         self.pieces = [p for p in out if p.text or p.kinds or p.src_end > p.src_start]
         self.text = "".join(p.text for p in self.pieces)
+
+    def _apply_to_source(self, edits: list[Edit]) -> None:
+        """:meth:`apply` on the text as given (one unchanged piece): one pass."""
+        text = self.source
+        pieces: list[_Piece] = []
+        done = 0
+        for e in edits:
+            if e.start < done:
+                raise ValueError(f"overlapping edits at {e.start}")
+            if e.start > done:
+                pieces.append(_Piece(done, e.start, text[done:e.start]))
+            pieces.append(_Piece(e.start, e.end, e.text or "", (e.kind,)))
+            self.counts[e.kind] = self.counts.get(e.kind, 0) + 1
+            done = e.end
+        if done < len(text):
+            pieces.append(_Piece(done, len(text), text[done:]))
+        self.pieces = pieces
+        self.text = "".join(p.text for p in pieces)
 
     def result(self, annotated: bool) -> RepairResult:
         spans = []
