@@ -7,7 +7,8 @@ left as it is).
 * ``doubled_punctuation`` (:func:`doubled_edits`) -- an ASCII comma doubling a Chinese mark
   (``,,`` ``,、`` ``,。``) is removed.
 * ``punctuation`` (:func:`ascii_edits`) -- ASCII ``, : ; ! ? ( )`` used as Chinese punctuation
-  become ``，：；！？（）``: beside a Chinese character, never between digits (``1,000``,
+  become ``，：；！？（）``: beside a Chinese character (a ``?`` between two only after a
+  question word such as 吗: elsewhere it is more often a lost byte), never between digits (``1,000``,
   ``18:30``), in a URL or e-mail address, at the end of an HTML entity (``&amp;``), or between
   Latin letters; parentheses in pairs, when
   they hold Chinese (``(非德州新闻网)``) or nothing, never around Latin text or codes alone
@@ -41,6 +42,8 @@ _SPACE_RE = re.compile(f"(?<=[{CHINESE_MARKS}])[ \\t]+(?=[{CJK_CLASS}{CHINESE_MA
 _LATIN_RE = re.compile(r"[A-Za-z]")
 _ASCII_MARKS_RE = re.compile(r"[,:;!?()]")
 _PARENS_RE = re.compile(r"[()\n]")
+#: Characters a question ends with; a "?" between two ideographs after anything else is left.
+_QUESTION_ENDS = "吗嗎呢么麼吧啊嘛谁誰哪几幾怎样樣何"
 _ENTITY_END_RE = re.compile(r"&(?:[A-Za-z]{2,8}|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6})$")
 
 
@@ -104,6 +107,8 @@ def ascii_edits(text: str, protected: Sequence[tuple[int, int]] = ()) -> list[Ed
         if ch == "?" and ("?" in (adjacent_left, adjacent_right) or not (
                 _plain(adjacent_left) and _plain(adjacent_right))):
             continue  # a lost byte beside mojibake, not a question mark
+        if ch == "?" and _CJK_RE.match(adjacent_right) and adjacent_left not in _QUESTION_ENDS:
+            continue  # between characters, not after a question word: more often a lost byte
         if ch in "!?":
             # after Chinese; or before Chinese when not closing a Latin sentence
             if _chinese(left) or (_chinese(right) and not _LATIN_RE.match(left or " ")):

@@ -34,7 +34,13 @@ from dataclasses import dataclass, field
 
 from .edits import Edit
 from .likelihood import is_common, log_likelihood
-from .mojibake import MARGIN, gbk_shift_edits, latin1_edits, utf8_as_gbk_edits
+from .mojibake import (
+    MARGIN,
+    UNCONVERTED_ANNOTATION,
+    gbk_shift_edits,
+    latin1_edits,
+    utf8_as_gbk_edits,
+)
 from .pinyin import LETTERS, chars_read, is_reading, is_syllable, is_toned, nfc
 from .punctuation import ascii_edits, doubled_edits, indent_edits, space_edits
 from .script import CJK_CLASS, CJK_RE, convert, fits_script, script_of, to_simplified
@@ -83,6 +89,9 @@ _LOST_RE = re.compile(f"\\?([{LETTERS}]{{1,8}})\\)")
 _MARKERS_RE = re.compile(f"[{MAINLAND_MARKERS}]")
 # Characters of context read on each side of a lost character.
 _CONTEXT = 6
+# How far before a lost character a lost byte marks a run of GBK one byte off it ends.
+_RUN_BEFORE = 12
+_MARKS = "，。、；：？！“”（）,.;:!()\\s"
 
 
 @dataclass(frozen=True)
@@ -373,7 +382,22 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
         syllable = nfc(m.group(1))
         if not is_toned(syllable) and not (annotated and is_syllable(syllable)):
             continue
-        left, right = _context(text, m.start(), m.end())
+        start = m.start()
+        if start and text[start - 1] == "?":
+            # "??dāng)": a character both of whose bytes were lost, the first with the byte
+            # before it (GBK one byte off over one character): the same lost character
+            start -= 1
+        else:
+            line_before = text[max(0, start - _RUN_BEFORE):start].rsplit("\n", 1)[-1]
+            if "?" in line_before and not re.search(f"[{_MARKS}]", line_before[
+                    line_before.rindex("?"):]):
+                # a lost byte a few characters before, no punctuation between: the last byte
+                # of a run of GBK one byte off, which could not be proven
+                flag_start = start - len(line_before) + line_before.rindex("?")
+                if not (protected and any(s < m.end() and flag_start < e for s, e in protected)):
+                    edits.append(Edit(flag_start, m.end(), None, "unrepaired_mojibake"))
+                continue
+        left, right = _context(text, start, m.end())
         if not (left and CJK_RE.match(left[-1])) and not (right and CJK_RE.match(right[0])):
             continue
         members: dict[str, set[str]] = {}  # simplified form -> candidates written so
@@ -384,12 +408,13 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
         for simple, chars in members.items():
             usual = convert("s2t", simple) if script == "traditional" else simple
             groups[simple] = usual if usual in chars else min(chars)
-        scored = sorted(((log_likelihood(left + ch + right), ch) for ch in groups.values()),
-                        reverse=True)
+        scored = sorted(((log_likelihood(left + ch + right)
+                          + (UNCONVERTED_ANNOTATION if annotated and to_simplified(ch) == ch
+                             else 0.0), ch) for ch in groups.values()), reverse=True)
         if scored and (len(scored) == 1 or scored[0][0] - scored[1][0] >= MARGIN):
-            edits.append(Edit(m.start(), m.end(), scored[0][1], "restored"))
+            edits.append(Edit(start, m.end(), scored[0][1], "restored"))
         else:
-            edits.append(Edit(m.start(), m.end(), None, "unrepaired_lost"))
+            edits.append(Edit(start, m.end(), None, "unrepaired_lost"))
     return edits
 
 
