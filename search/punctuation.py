@@ -37,8 +37,7 @@ _INDENT_RE = re.compile("(?m)^[ \\t]*((?:\\?\\?){1,3})(?=[^\\s?])")
 _DOUBLED_RE = re.compile(f"(?<=[{CJK_CLASS}{CHINESE_MARKS}a-zA-Z0-9]),+(?=[,，、。；：？！])")
 _URL_RE = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s\u3000-\u303f\uff01-\uff5e"
                      f"{CJK_CLASS}]+|[\\w.+-]+@[\\w-]+\\.[\\w.-]+", re.ASCII)
-_SPACE_RE = re.compile(f"(?<=[{CHINESE_MARKS}])[ \\t]+(?=[{CJK_CLASS}{CHINESE_MARKS}])"
-                       f"|(?<=[{CJK_CLASS}{CHINESE_MARKS}])[ \\t]+(?=[{CHINESE_MARKS}])")
+_BLANKS_RE = re.compile("[ \\t]+")
 _LATIN_RE = re.compile(r"[A-Za-z]")
 _ASCII_MARKS_RE = re.compile(r"[,:;!?()]")
 _PARENS_RE = re.compile(r"[()\n]")
@@ -154,5 +153,13 @@ def _paren_pairs(text: str) -> dict[int, bool]:
 def space_edits(text: str, protected: Sequence[tuple[int, int]] = ()) -> list[Edit]:
     if " " not in text and "\t" not in text:
         return []
-    return [Edit(m.start(), m.end(), "", "spaces") for m in _SPACE_RE.finditer(text)
-            if not _inside(protected, m.start(), m.end())]
+    edits = []
+    for m in _BLANKS_RE.finditer(text):
+        start, end = m.start(), m.end()
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if ((before in CHINESE_MARKS and before and _chinese(after))
+                or (after in CHINESE_MARKS and after and _chinese(before))) and not _inside(
+                    protected, start, end):
+            edits.append(Edit(start, end, "", "spaces"))
+    return edits

@@ -81,12 +81,11 @@ CONVERTED_MIN_MARKERS = 3
 #: ... making at least this share of its traditional-only characters.
 CONVERTED_MIN_RATIO = 0.02
 
-_ANNOTATION_RUN_RE = re.compile(
-    f"(?<=([{CJK_CLASS}]))((?:\\([{LETTERS}]{{1,8}}\\)|\uff08[{LETTERS}]{{1,8}}\uff09)+)"
-)
 _ONE_ANNOTATION_RE = re.compile(f"[\\(\uff08]([{LETTERS}]{{1,8}})[\\)\uff09]")
 _LOST_RE = re.compile(f"\\?([{LETTERS}]{{1,8}})\\)")
 _MARKERS_RE = re.compile(f"[{MAINLAND_MARKERS}]")
+# Frequent characters only traditional script writes so: a text without them is not traditional.
+_COMMON_TRADITIONAL_RE = re.compile("[們個說時來國會為與對開後發這產經過進動還體點長關現無種問]")
 # Characters of context read on each side of a lost character.
 _CONTEXT = 6
 # How far before a lost character a lost byte marks a run of GBK one byte off it ends.
@@ -298,18 +297,23 @@ class _Trace:
 
 def _annotations(text: str, accept_plain: bool, protected=()) -> list[Edit]:
     edits: list[Edit] = []
-    for run in _ANNOTATION_RUN_RE.finditer(text):
-        char = run.group(1)
-        if protected and any(s < run.end() and run.start() < e for s, e in protected):
+    char = ""  # the character the annotations at hand follow
+    end = -1  # where the last annotation of the run at hand ends
+    for m in _ONE_ANNOTATION_RE.finditer(text):
+        start = m.start()
+        if start != end:  # a new run: after a CJK character?
+            char = text[start - 1] if start and CJK_RE.match(text[start - 1]) else ""
+        end = m.end()
+        if not char:
             continue
-        for m in _ONE_ANNOTATION_RE.finditer(run.group(2)):
-            syllable = nfc(m.group(1))
-            if not is_syllable(syllable, toned_only=not accept_plain):
-                break
-            if not is_reading(syllable, char):
-                break
-            start = run.start(2) + m.start()
-            edits.append(Edit(start, start + len(m.group(0)), "", "annotations"))
+        if protected and any(s < end and start < e for s, e in protected):
+            char = ""
+            continue
+        syllable = nfc(m.group(1))
+        if not is_syllable(syllable, toned_only=not accept_plain) or not is_reading(syllable, char):
+            char = ""  # the run stops at the first one that is no reading
+            continue
+        edits.append(Edit(start, end, "", "annotations"))
     return edits
 
 
@@ -439,6 +443,8 @@ def is_machine_converted(text: str) -> bool:
     markers = len(_MARKERS_RE.findall(text))
     if markers < CONVERTED_MIN_MARKERS:
         return False
+    if len(_COMMON_TRADITIONAL_RE.findall(text)) < CONVERTED_MIN_MARKERS:
+        return False  # hardly a traditional character: simplified text (no OpenCC pass)
     traditional = sum(1 for a, b in zip(text, convert("t2s", text)) if a != b)
     return traditional >= 10 and markers >= CONVERTED_MIN_RATIO * traditional
 
