@@ -29,7 +29,7 @@ import functools
 import re
 
 from .edits import Edit
-from .likelihood import is_common, log_likelihood
+from .likelihood import COMMON_PUNCTUATION, is_common, log_likelihood
 from .pinyin import LETTERS, is_reading, is_syllable
 from .script import CJK_CLASS, convert, fits_script, script_of
 
@@ -50,6 +50,10 @@ CONTEXT = 6
 #: Most (first, last) character pairs scored together for a run of one or two characters.
 MAX_JOINT = 4000
 
+#: Log weight of a "?" inside a run read as a full-width question mark the page folded (rare
+#: in the middle of a sentence) rather than the run's lost last byte.
+INNER_QUESTION = -4.0
+_LOST_MARK_RE = re.compile(f"\\?(?:[{LETTERS}]{{1,8}}\\))?")
 _TRAILS = tuple(range(0x40, 0x7F)) + tuple(range(0x80, 0xFF))
 _LEADS = tuple(range(0x81, 0xFF))
 _FRAGMENT_RE = re.compile(f"([{LETTERS}]{{1,8}})\\)")
@@ -235,8 +239,12 @@ def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
         repaired, certain = decoded
         if not certain:
             continue
-        tail = _strip_annotations(text[end:far]) + _right_context(text, far)
-        results.append((_score(left + repaired + tail), repaired, end))
+        # what follows the span up to the longest hypothesis' end, lost characters and bytes
+        # left out (another step restores them): hypotheses are compared on the same text
+        tail = _LOST_MARK_RE.sub("", _strip_annotations(text[end:far])) + _right_context(text, far)
+        inner_marks = text.count("?", k, run_end)  # "?" read as a full-width question mark
+        results.append((_score(left + repaired + tail) + inner_marks * INNER_QUESTION,
+                        repaired, end))
     if not results:
         return Edit(i, flagged_end, None, "unrepaired_mojibake") if flagged_end else None
     results.sort(key=lambda r: -r[0])
@@ -507,8 +515,10 @@ _CP1252_SPECIALS = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™
 # A run begins with a Latin-1 character a lead byte shows as (never a CP1252 special such as
 # the quotes Chinese text is full of) and goes on over what bytes above 0x7F show as, and ASCII
 # letters (a GBK trail byte below 0x80).
+# CP1252 signs Chinese text itself uses (quotes, ellipsis, dashes) never begin a run.
+_CP1252_STARTS = "".join(c for c in _CP1252_SPECIALS if c not in "‘’“”…–—•")
 _LATIN1_RUN_RE = re.compile(
-    f"[\u0081-\u00ff][\u0080-\u00ff{_CP1252_SPECIALS}\x40-\x7e]*")
+    f"[\u0081-\u00ff{_CP1252_STARTS}][\u0080-\u00ff{_CP1252_SPECIALS}\x40-\x7e]*")
 
 
 def _bytes_of(text: str) -> bytes | None:
@@ -581,7 +591,9 @@ def _latin1_run(text: str, start: int, stop: int, script: str | None) -> Edit | 
         out.append(ch)
         both_high += data[t + 1] >= 0x80
         t += 2
-    if out and (len(out) >= 2 or both_high) and _all_common("".join(out), script):
+    decoded = "".join(out)
+    if out and ((len(out) >= 2 or both_high) and _all_common(decoded, script) or (
+            both_high == len(out) and all(c in COMMON_PUNCTUATION for c in decoded))):
         candidates.append((start + t, "".join(out)))
     if not candidates:
         return None
