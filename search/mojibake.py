@@ -515,8 +515,8 @@ _CP1252_SPECIALS = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™
 # A run begins with a Latin-1 character a lead byte shows as (never a CP1252 special such as
 # the quotes Chinese text is full of) and goes on over what bytes above 0x7F show as, and ASCII
 # letters (a GBK trail byte below 0x80).
-# CP1252 signs Chinese text itself uses (quotes, ellipsis, dashes) never begin a run.
-_CP1252_STARTS = "".join(c for c in _CP1252_SPECIALS if c not in "‘’“”…–—•")
+# CP1252 signs Chinese text itself uses (quotes, dashes) never begin a run.
+_CP1252_STARTS = "".join(c for c in _CP1252_SPECIALS if c not in "‘’“”–—•")
 _LATIN1_RUN_RE = re.compile(
     f"[\u0081-\u00ff{_CP1252_STARTS}][\u0080-\u00ff{_CP1252_SPECIALS}\x40-\x7e]*")
 
@@ -550,19 +550,21 @@ def latin1_edits(text: str) -> list[Edit]:
             continue
         if not script:
             script.append(script_of(text))
-        edit = _latin1_run(text, m.start(), m.end(), script[0])
-        if edit is not None:
+        found = _latin1_run(text, m.start(), m.end(), script[0])
+        for edit in [found] if isinstance(found, Edit) else found or ():
             edits.append(edit)
             done = edit.end
     return edits
 
 
 def _all_common(text: str, script: str | None) -> bool:
-    return bool(text) and all(is_common(c) and fits_script(c, script) for c in text) and any(
-        re.match(f"[{CJK_CLASS}]", c) for c in text)
+    """Common characters of ``script`` only, at least one of them an ideograph or a Chinese
+    punctuation mark (a run never gives ASCII alone)."""
+    return bool(text) and all(is_common(c) and fits_script(c, script) for c in text)
 
 
-def _latin1_run(text: str, start: int, stop: int, script: str | None) -> Edit | None:
+def _latin1_run(text: str, start: int, stop: int,
+                script: str | None) -> Edit | list[Edit] | None:
     candidates: list[tuple[int, str]] = []
     # UTF-8: the longest stretch of the run's characters above 0x7F that is UTF-8
     end = start
@@ -591,10 +593,14 @@ def _latin1_run(text: str, start: int, stop: int, script: str | None) -> Edit | 
         out.append(ch)
         both_high += data[t + 1] >= 0x80
         t += 2
+    gbk_end = start + t
+    while out and not _all_common("".join(out), script):  # the common stretch before a rare one
+        out.pop()
+        t -= 2
     decoded = "".join(out)
     if out and ((len(out) >= 2 or both_high) and _all_common(decoded, script) or (
             both_high == len(out) and all(c in COMMON_PUNCTUATION for c in decoded))):
-        candidates.append((start + t, "".join(out)))
+        candidates.append((start + t, decoded))
     if not candidates:
         return None
     left = _left_context(text, start)
@@ -607,4 +613,7 @@ def _latin1_run(text: str, start: int, stop: int, script: str | None) -> Edit | 
     as_is = _score(left + text[start:end] + _right_context(text, end))
     if score - as_is < MARGIN:
         return None
+    if end < gbk_end and repaired == decoded:  # the rest of the run gives a rare character
+        return [Edit(start, end, repaired, "mojibake_latin1"),
+                Edit(end, gbk_end, None, "unrepaired_mojibake")]
     return Edit(start, end, repaired, "mojibake_latin1")
