@@ -32,7 +32,9 @@ MIN_NEUTRAL_LEN = 2
 
 
 def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    """NFC, with ``v`` for ``ü`` as ASCII pinyin writes it (``lv`` for ``lü``)."""
+    text = unicodedata.normalize("NFC", text)
+    return text.replace("v", "ü") if "v" in text else text
 
 
 @functools.cache

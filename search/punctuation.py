@@ -10,9 +10,9 @@ left as it is).
   become ``，：；！？（）``: beside a Chinese character (a ``?`` between two only after a
   question word such as 吗: elsewhere it is more often a lost byte), never between digits (``1,000``,
   ``18:30``), in a URL or e-mail address, at the end of an HTML entity (``&amp;``), or between
-  Latin letters; parentheses in pairs, when
-  they hold Chinese (``(非德州新闻网)``) or nothing, never around Latin text or codes alone
-  (``(PM2.5)``, ``(RCEP)``) nor around code (``alert("核酸检测")``).
+  Latin letters; parentheses in pairs, when they hold Chinese (``(非德州新闻网)``) or follow a
+  Chinese character or mark (``空气质量(PM2.5)``), never inside Latin text (``Apple (Inc.)``)
+  nor around code (``alert("核酸检测")``).
 * ``spaces`` (:func:`space_edits`) -- spaces between a Chinese punctuation mark and a Chinese
   character (``来源： 德州``) are removed.
 """
@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from .edits import Edit
 from .likelihood import is_common
+from .pinyin import is_reading
 from .script import CJK_CLASS
 
 __all__ = ["ascii_edits", "doubled_edits", "indent_edits", "space_edits"]
@@ -129,6 +130,11 @@ def _plain(ch: str) -> bool:
     return is_common(ch)
 
 
+def _is_gloss(char: str, inner: str) -> bool:
+    """``char(inner)`` glosses the reading of ``char``: 犇(bēn) keeps its parentheses."""
+    return inner.isalpha() and is_reading(inner, char)
+
+
 def _paren_pairs(text: str) -> dict[int, bool]:
     """ASCII parenthesis offset -> whether its pair is Chinese punctuation (see the module)."""
     out: dict[int, bool] = {}
@@ -144,7 +150,10 @@ def _paren_pairs(text: str) -> dict[int, bool]:
             inner = text[start + 1:i]
             outside = _chinese(_neighbour(text, start, -1)) or _chinese(_neighbour(text, i, 1))
             code = re.search(r"[\"'=;{}<>]", inner) is not None  # alert("...") is code
-            chinese = not code and (_CJK_RE.search(inner) is not None
+            # right after a Chinese character or mark: Chinese typography, whatever it holds
+            after_chinese = start > 0 and _chinese(text[start - 1]) and not _is_gloss(
+                text[start - 1], inner)
+            chinese = not code and (_CJK_RE.search(inner) is not None or after_chinese
                                     or (not inner.strip() and outside))
             out[start] = out[i] = chinese
     return out

@@ -72,14 +72,17 @@ ANNOTATED_MIN_COUNT = 2
 #: e.g. ``犇(bēn)``, does so once or twice in thousands of characters.
 ANNOTATED_MIN_RATIO = 0.01
 
-#: Mainland characters a crude converter to traditional leaves as they are (their traditional
-#: forms depend on the word), which genuinely traditional text almost never writes: 431,445
-#: characters of DRCD (Taiwan) hold 于 9 times, 并 5, 么 and 复 never.
-MAINLAND_MARKERS = "于并么复这"
+#: Signs of a machine conversion to traditional that genuinely traditional text almost never
+#: shows: mainland characters a crude converter leaves as they are (their traditional forms
+#: depend on the word), and the variants OpenCC's standard writes where Taiwan and Hong Kong
+#: write others (爲 for 為, 衆 for 眾, 着 for 著).  431,445 characters of DRCD (Taiwan) hold
+#: 于 9 times, 并 5, 爲 7, 么 复 这 衆 僞 峯 羣 牀 着 麪 never; CMRC2018 through OpenCC s2t
+#: holds 爲 3,327 times in 432,093 characters.
+MAINLAND_MARKERS = "于并么复这爲衆僞峯羣牀着麪"
 #: A traditional text is machine-converted when it has at least this many markers ...
-CONVERTED_MIN_MARKERS = 3
+CONVERTED_MIN_MARKERS = 2
 #: ... making at least this share of its traditional-only characters.
-CONVERTED_MIN_RATIO = 0.02
+CONVERTED_MIN_RATIO = 0.01
 
 _ONE_ANNOTATION_RE = re.compile(f"[\\(\uff08]([{LETTERS}]{{1,8}})[\\)\uff09]")
 _LOST_RE = re.compile(f"\\?([{LETTERS}]{{1,8}})\\)")

@@ -217,9 +217,8 @@ def test_annotation_shapes(text: str, expected: str) -> None:
 
 def test_traditional_release_keeps_its_script() -> None:
     result = repair_text(TAIWAN_RELEASE)
-    # only its ASCII commas beside Chinese become Chinese ones; "(15)", "(2022)" stay
-    assert result.text == TAIWAN_RELEASE.replace(",", "，").replace(
-        "(含特別預算)", "（含特別預算）").replace("(詳見附件一)", "（詳見附件一）")
+    # only its ASCII punctuation beside Chinese becomes Chinese
+    assert result.text == TAIWAN_RELEASE.replace(",", "，").replace("(", "（").replace(")", "）")
     assert set(result.counts) == {"punctuation"}
     assert strip_annotations(TAIWAN_RELEASE) == (TAIWAN_RELEASE, 0)
     assert restore_lost_characters(TAIWAN_RELEASE) == (TAIWAN_RELEASE, 0)
@@ -236,8 +235,8 @@ def test_small_annotated_text() -> None:
     text = "德州市召開統(tǒng)籌疫情防控新聞發(fā)布會(huì)(2022)"
     result = repair_text(text)
     assert result == RepairResult(
-        text="德州市召开统筹疫情防控新闻发布会(2022)",
-        counts={"annotations": 3, "script": 6},
+        text="德州市召开统筹疫情防控新闻发布会（2022）",
+        counts={"annotations": 3, "script": 6, "punctuation": 2},
         annotated=True,
         spans=result.spans,
     )
