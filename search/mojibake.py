@@ -229,7 +229,9 @@ def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
             if not shown and end_byte is None and end < len(text) and re.match(
                     f"[{CJK_CLASS}]", text[end]):
                 flagged_end = flagged_end or end  # "??" between characters: one lost
-            continue
+            if not shown:
+                continue
+            # nothing shown is rare: a repair must then be proven all the more (see below)
         if shows:
             flagged_end = flagged_end or end
         decoded = _decode_run(run_bytes, end_byte, s_b, p2, s_e, left,

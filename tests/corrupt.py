@@ -335,6 +335,19 @@ def corrupt(text: str, profile: str | dict, rng: random.Random) -> Corrupted:
 # ---------------------------------------------------------------------------- measure
 
 
+def _part_of(repair, damage: Damage) -> bool:
+    """``repair`` covers the start or the end of ``damage`` only and gives that much of its
+    original (compared in simplified script)."""
+    after, original = to_simplified(repair.after), to_simplified(damage.original)
+    if not after:
+        return False
+    if repair.start == damage.start and repair.end < damage.end:
+        return original.startswith(after)
+    if repair.end == damage.end and repair.start > damage.start:
+        return original.endswith(after)
+    return False
+
+
 @dataclass
 class Tally:
     damages: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -412,10 +425,14 @@ def measure(corrupted: Corrupted, result, source: str = "") -> Tally:
                 tally.damages[k] += 1
                 tally.restored[k] += right if k == "script" else right_in_script
         for r in reps:
+            # a repair of part of a damage (the rest flagged: a rare character) is right when
+            # it gives that part of the original
+            part = (not right_in_script and len(dmg) == 1 and len(reps) == 1
+                    and _part_of(r, dmg[0]))
             for k in r.kinds:
                 tally.repairs[k] += 1
-                tally.correct[k] += right if k == "script" else right_in_script
-        if not right:
+                tally.correct[k] += (right if k == "script" else right_in_script) or part
+        if not right_in_script:
             ctx = (source, text[max(0, start - 8):stop + 8], "".join(want), "".join(got),
                    [d.kinds for d in dmg], [r.kinds for r in reps])
             (tally.wrong_examples if reps else tally.missed_examples).append(ctx)
