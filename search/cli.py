@@ -259,7 +259,8 @@ def repair(files, as_diff, as_json):
             for line in diff:
                 click.echo(printable(line.rstrip("\n")))
         else:
-            many = many if many is not None else len(files) > 1 or record.location.count(":")
+            if many is None:  # several files, or a JSONL file ("file:LINE"): say which
+                many = len(files) > 1 or record.location.rsplit(":", 1)[-1].isdigit()
             if many:
                 click.echo(f"==> {printable(record.location)} <==")
             for line in result.text.split("\n"):

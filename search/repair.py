@@ -43,7 +43,7 @@ from .mojibake import (
 )
 from .pinyin import LETTERS, chars_read, is_reading, is_syllable, is_toned, nfc
 from .punctuation import ascii_edits, doubled_edits, indent_edits, space_edits
-from .script import CJK_CLASS, CJK_RE, convert, fits_script, script_of, to_simplified
+from .script import CJK_RE, convert, fits_script, script_of, to_simplified
 
 __all__ = [
     "ANNOTATED_MIN_COUNT",

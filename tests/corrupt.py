@@ -20,7 +20,6 @@ a Chinese mark), ``indents`` (``????`` at the start of a line).
 from __future__ import annotations
 
 import random
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
