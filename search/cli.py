@@ -241,6 +241,44 @@ def stats(index_dir, as_json):
 
 
 @main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--diff", "as_diff", is_flag=True,
+              help="Print a unified diff of the original and the repaired text.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print, per release, each repaired or flagged span as JSON.")
+def repair(files, as_diff, as_json):
+    """Print the text of FILES as the engine repairs it, without indexing anything."""
+    import difflib
+
+    from .documents import repair_sources
+
+    problems: list = []
+    many = None
+    for record, text, result in repair_sources(files, problems):
+        if as_json:
+            spans = sorted((s.to_dict() for s in result.spans + result.flagged),
+                           key=lambda s: (s["start"], s["end"]))
+            _dump({"id": record.doc_id, "location": record.location, "counts": result.counts,
+                   "spans": spans})
+        elif as_diff:
+            diff = difflib.unified_diff(
+                text.splitlines(keepends=True), result.text.splitlines(keepends=True),
+                fromfile=f"{record.location} (original)", tofile=f"{record.location} (repaired)")
+            for line in diff:
+                click.echo(printable(line.rstrip("\n")))
+        else:
+            if many is None:  # several files, or a JSONL file ("file:LINE"): say which
+                many = len(files) > 1 or record.location.rsplit(":", 1)[-1].isdigit()
+            if many:
+                click.echo(f"==> {printable(record.location)} <==")
+            for line in result.text.split("\n"):
+                click.echo(printable(line))
+    for p in problems:
+        click.echo(f"{'skipped' if p.skipped else 'warning'}: {printable(p.source)}: "
+                   f"{printable(p.message)}", err=True)
+
+
+@main.command()
 @INDEX_DIR
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from search.errors import SourceError
 from search.models import Release
-from search.repair import repair_text
+from search.repair import RepairResult, repair_text
 from search.sections import classify_paragraphs, extract_date, parse_iso_date
 from search.sources import (
     MAX_DOC_ID_LENGTH,
@@ -50,8 +50,11 @@ __all__ = [
     "decode_bytes",
     "extract_date",
     "iter_source_files",
+    "flagged_segments",
+    "paragraph_flags",
     "parse_release",
     "read_releases",
+    "repair_sources",
     "valid_doc_id",
 ]
 
@@ -84,6 +87,7 @@ def parse_release(
     lines = [
         stripped for line in repaired.text.split("\n") if (stripped := line.strip())
     ]
+    flagged = paragraph_flags(repaired)
     if not lines:
         raise SourceError("empty release (no text)", source or doc_id)
     paragraphs = classify_paragraphs(lines)
@@ -100,7 +104,68 @@ def parse_release(
         content_hash=content_hash,
         repairs=dict(repaired.counts),
         publisher=publisher,
+        flagged=flagged,
     )
+
+
+def paragraph_flags(repaired: RepairResult) -> list[list]:
+    """The flagged spans of ``repaired`` as ``[paragraph, start, end, kind]``: paragraphs are
+    its non-empty lines, stripped, numbered from 1 as :func:`parse_release` numbers them;
+    offsets are in the paragraph's text (a span is clipped to its line)."""
+    if not repaired.flagged:
+        return []
+    out = []
+    number = 0
+    at = 0
+    spans = sorted(repaired.flagged, key=lambda s: s.out_start)
+    for line in repaired.text.split("\n"):
+        stripped = line.strip()
+        end = at + len(line)
+        if stripped:
+            number += 1
+            lead = at + len(line) - len(line.lstrip())
+            for s in spans:
+                if s.out_start < end and s.out_end > at and s.out_end > s.out_start:
+                    start = max(s.out_start, lead) - lead
+                    stop = min(s.out_end, lead + len(stripped)) - lead
+                    if stop > start:
+                        out.append([number, start, stop, s.kind])
+        at = end + 1
+    return out
+
+
+def flagged_segments(text: str, number: int, flagged: Iterable) -> list[tuple[str, str | None]]:
+    """Paragraph ``number``'s ``text`` cut into ``(piece, kind)``: ``kind`` is the flag of an
+    unrepaired span (``Release.flagged``) to mark, None for the text around them.  What a
+    release page shows: ``"".join(piece for piece, _ in segments) == text``."""
+    spans = sorted((s, e, k) for n, s, e, k in flagged if n == number and 0 <= s < e <= len(text))
+    out: list[tuple[str, str | None]] = []
+    at = 0
+    for start, end, kind in spans:
+        if start < at:
+            continue
+        if start > at:
+            out.append((text[at:start], None))
+        out.append((text[start:end], kind))
+        at = end
+    if at < len(text) or not out:
+        out.append((text[at:], None))
+    return out
+
+
+def repair_sources(
+    paths: Iterable[str | os.PathLike], problems: list[Problem]
+) -> Iterator[tuple[RawRelease, str, RepairResult]]:
+    """Each release of the source files under ``paths`` (as :func:`read_releases` reads them)
+    with the text it is repaired as (title line first, as :func:`parse_release` does) and its
+    repair: what the engine would index, without indexing anything."""
+    for record in read_sources(iter_source_files(paths), problems):
+        if not isinstance(record, RawRelease):
+            continue
+        text = record.text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+        if record.title is not None and record.title.strip():
+            text = " ".join(record.title.split()) + "\n" + text
+        yield record, text, repair_text(text)
 
 
 def _release(raw: RawRelease, problems: list[Problem]) -> Release:

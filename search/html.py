@@ -8,7 +8,7 @@
   article's paragraphs in order, without navigation, breadcrumbs, related-article and ranking
   lists, share bars, font-size widgets, print links, QR-code lines, scripts and footers (what
   trafilatura keeps of these is dropped by :data:`CHROME_RE`); a table becomes one paragraph
-  per row, its cells separated by spaces.  Metadata: the title without its site suffix, the
+  per row, its cells separated by ideographic spaces.  Metadata: the title without its site suffix, the
   publication date, the publisher and the page's URL (see :func:`extract_article`).
 
 trafilatura is imported on first use: searching never needs it.
@@ -262,13 +262,15 @@ def _lines(element) -> list[str]:
 def _paragraphs(body) -> list[str]:
     """The extracted body (trafilatura's XML: ``head``, ``p``, ``list``/``item``,
     ``table``/``row``/``cell``, ``quote``...) as paragraphs in order: one per item and one per
-    table row (cells separated by spaces)."""
+    table row (cells separated by ideographic spaces, U+3000)."""
     out: list[str] = []
     for element in body:
         if element.tag == "table":
             for row in element.iter("row"):
                 cells = [_clean(" ".join(cell.itertext())) for cell in row.iter("cell")]
-                line = " ".join(c for c in cells if c)
+                # U+3000, the Chinese typographic gap: repair removes ASCII spaces beside
+                # Chinese punctuation, which would glue cells like "县（市、区）" to the next.
+                line = "\u3000".join(c for c in cells if c)
                 if line:
                     out.append(line)
         elif element.tag == "list":

@@ -38,7 +38,7 @@ from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
-FORMAT = 4  # 4: the release record stores its publisher
+FORMAT = 5  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script
 
 
 def _writer_options(limitmb: int) -> dict:

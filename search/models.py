@@ -44,6 +44,9 @@ class Release:
     content_hash: str = ""  # sha256 of the raw input bytes (or JSONL line)
     repairs: dict[str, int] = field(default_factory=dict)  # repair kind -> count
     publisher: str | None = None  # who published it: a web page's site, JSONL "publisher"
+    # spans left as they are because their repair could not be proven, for a page to mark:
+    # [paragraph number, start, end, kind], offsets in that paragraph's text (lists, as JSON)
+    flagged: list[list] = field(default_factory=list)
 
 
 @dataclass

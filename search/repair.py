@@ -1,72 +1,120 @@
-"""Repair of scraped release text: pinyin annotations, lost characters and script.
+"""Repair of scraped release text: the pipeline, and the pinyin-annotation and lost-character
+steps.
 
 Some scraped releases went through a broken converter that turned simplified text into
-traditional script and appended the Hanyu pinyin reading of every converted character in
-ASCII parentheses: ``統(tǒng)籌`` for ``统筹``.  Where the page was also garbled, a lost
-character shows as ``?`` and its annotation lost its opening parenthesis: ``在?dāng)前``.
+traditional script and appended the Hanyu pinyin reading of some converted characters in
+ASCII parentheses: ``統(tǒng)籌`` for ``统筹``; their bytes were then decoded one byte off in
+places (``?shù)嘏涮茁?`` for ``地配套率``), a character lost with the ``(`` of its annotation
+(``在?dāng)前``), and the page's full-width punctuation folded to ASCII.
 
-This module undoes that, in this order (see :func:`repair_text`):
+:func:`repair_text` undoes that, step by step, each step a module of its own:
 
-1. :func:`restore_lost_characters` -- ``?reading)`` becomes the character when exactly one
-   character with that reading forms a known word with its neighbours; otherwise the text is
-   left as it is (nothing is ever invented);
-2. :func:`strip_annotations` -- removes the annotations and nothing else;
-3. :func:`search.script.to_simplified` -- OpenCC ``t2s``, length preserving, only for
-   annotated releases.
+1. mojibake (:mod:`search.mojibake`): Latin-1/CP1252 readings, UTF-8 read as GBK, GBK
+   decoded one byte off -- repaired where provable, else flagged and left as it is;
+2. lost characters (:func:`lost_character_edits`): ``?reading)`` becomes the character when
+   one character with that reading is far more likely than any other in its words;
+3. annotations (:func:`annotation_edits`): a pinyin syllable in parentheses after a character
+   it is a reading of (all readings, with or without tone mark, repeated), in an annotated
+   text only; real parentheses are never touched;
+4. punctuation (:mod:`search.punctuation`): lost indents, doubled commas, ASCII punctuation
+   used as Chinese, spaces around Chinese punctuation;
+5. script: a machine-converted release (annotated, or traditional with the mainland
+   characters its converter left) is converted back to simplified (OpenCC ``t2s``, length
+   kept).  Genuinely traditional releases keep their script.
 
-Genuinely traditional releases (without the artifact) are returned unchanged.
-
-The syllable inventory and the reverse reading map are built lazily,
-once per process.
+Every change is recorded as a :class:`RepairSpan` with offsets in the text given and in the
+repaired text, and counted by kind; a flagged span (``unrepaired_*``) is one left as it is.
 """
 
 from __future__ import annotations
 
-import functools
+import bisect
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
-from .lexicon import Lexicon
-from .script import CJK_CLASS, CJK_RE, to_simplified
+from .edits import Edit
+from .likelihood import is_common, log_likelihood
+from .mojibake import (
+    MARGIN,
+    UNCONVERTED_ANNOTATION,
+    gbk_shift_edits,
+    latin1_edits,
+    utf8_as_gbk_edits,
+)
+from .pinyin import LETTERS, chars_read, is_reading, is_syllable, is_toned, nfc
+from .punctuation import ascii_edits, doubled_edits, indent_edits, space_edits
+from .script import CJK_RE, convert, fits_script, script_of, to_simplified
 
 __all__ = [
     "ANNOTATED_MIN_COUNT",
     "ANNOTATED_MIN_RATIO",
+    "REPAIR_VERSION",
     "RepairResult",
+    "RepairSpan",
+    "annotation_edits",
     "is_annotated",
+    "is_machine_converted",
+    "lost_character_edits",
     "repair_text",
     "restore_lost_characters",
     "strip_annotations",
 ]
 
-#: A text carries the artifact when it has at least this many (toned) annotations ...
+#: Changes whenever what repair does to a text changes: indexes built before are rebuilt.
+REPAIR_VERSION = 2
+
+#: A text carries the artifact when it has at least this many annotations (a reading of the
+#: character before them) ...
 ANNOTATED_MIN_COUNT = 2
 #: ... and they make at least this share of its CJK characters.  The broken converter
-#: annotates every character it converted (about a quarter of ordinary text; 483 of the
-#: sample's ~3,700 CJK characters), while a genuine release that glosses a rare character's
-#: reading, e.g. ``犇(bēn)``, does so once or twice in thousands of characters.
+#: annotates converted characters (about a quarter of ordinary text; 483 of the sample's
+#: ~3,700 CJK characters), while a genuine release that glosses a rare character's reading,
+#: e.g. ``犇(bēn)``, does so once or twice in thousands of characters.
 ANNOTATED_MIN_RATIO = 0.01
 
-# Letters a pinyin syllable can be written with: ASCII, Latin-1/Extended-A/B accented vowels
-# (ā, ǎ, ü, ǜ ...), Latin Extended Additional (ḿ, ế) and combining marks (m̄).  The candidate
-# is then validated against the real syllable inventory.
-_PY = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f"
-_ANNOTATION_RE = re.compile(
-    f"(?<=[{CJK_CLASS}A-Za-z])(?:\\(([{_PY}]{{1,8}})\\)|\uff08([{_PY}]{{1,8}})\uff09)"
-)
-_LOST_RE = re.compile(f"\\?([{_PY}]{{1,8}})\\)")
-# Tone marks (macron, acute, caron, grave) in decomposed form; the diaeresis of ü and the
-# circumflex of ê are part of the letter, not a tone.
-_TONE_MARKS = "\u0304\u0301\u030c\u0300"
-# A one-letter syllable without tone mark ("a", "e", "o", "n", "m") is far more often a list
-# marker like "(a)" than a neutral-tone reading: never taken as an annotation.
-_MIN_NEUTRAL_LEN = 2
-# Neighbouring characters considered on each side of a lost character, and the longest word.
-_CONTEXT = 3
-_MAX_WORD = 4
-# Characters of raw text read on each side to find that context (annotations included).
-_WINDOW = _CONTEXT * 12
+#: Signs of a machine conversion to traditional that genuinely traditional text almost never
+#: shows: mainland characters a crude converter leaves as they are (their traditional forms
+#: depend on the word), and the variants OpenCC's standard writes where Taiwan and Hong Kong
+#: write others (爲 for 為, 衆 for 眾, 着 for 著).  431,445 characters of DRCD (Taiwan) hold
+#: 于 9 times, 并 5, 爲 7, 么 复 这 衆 僞 峯 羣 牀 着 麪 never; CMRC2018 through OpenCC s2t
+#: holds 爲 3,327 times in 432,093 characters.
+MAINLAND_MARKERS = "于并么复这爲衆僞峯羣牀着麪"
+#: A traditional text is machine-converted when it has at least this many markers ...
+CONVERTED_MIN_MARKERS = 2
+#: ... making at least this share of its traditional-only characters.
+CONVERTED_MIN_RATIO = 0.01
+
+_ONE_ANNOTATION_RE = re.compile(f"[\\(\uff08]([{LETTERS}]{{1,8}})[\\)\uff09]")
+_LOST_RE = re.compile(f"\\?([{LETTERS}]{{1,8}})\\)")
+_MARKERS_RE = re.compile(f"[{MAINLAND_MARKERS}]")
+# Frequent characters only traditional script writes so: a text without them is not traditional.
+_COMMON_TRADITIONAL_RE = re.compile("[們個說時來國會為與對開後發這產經過進動還體點長關現無種問]")
+# Characters of context read on each side of a lost character.
+_CONTEXT = 6
+# How far before a lost character a lost byte marks a run of GBK one byte off it ends.
+_RUN_BEFORE = 12
+_MARKS = "，。、；：？！“”（）,.;:!()\\s"
+
+
+@dataclass(frozen=True)
+class RepairSpan:
+    """One repaired (or flagged) span: ``before`` at ``[start, end)`` of the text given became
+    ``after`` at ``[out_start, out_end)`` of the repaired text.  ``kinds`` are the repairs that
+    made it, first ``kind``; a flagged span (``unrepaired_*``) has ``after == before``."""
+
+    kind: str
+    start: int
+    end: int
+    before: str
+    after: str
+    out_start: int
+    out_end: int
+    kinds: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "kinds": list(self.kinds or (self.kind,)),
+                "start": self.start, "end": self.end, "before": self.before,
+                "after": self.after, "out_start": self.out_start, "out_end": self.out_end}
 
 
 @dataclass
@@ -74,235 +122,366 @@ class RepairResult:
     """The outcome of :func:`repair_text` for one release's full text."""
 
     text: str  # repaired text
-    # per kind, only non-zero kinds: "annotations" (pinyin annotations removed),
-    # "restored" (lost characters restored), "script" (characters changed by t2s conversion)
+    # per kind, only non-zero kinds: "annotations", "restored", "script", "mojibake", ...
+    # (see docs/repair.md), and the flagged "unrepaired_mojibake", "unrepaired_lost"
     counts: dict[str, int] = field(default_factory=dict)
     annotated: bool = False  # the text carried the pinyin-annotation artifact
+    spans: list[RepairSpan] = field(default_factory=list)  # what was repaired
+    flagged: list[RepairSpan] = field(default_factory=list)  # what was left, unprovable
 
 
-# --------------------------------------------------------------------------- caches
+# ------------------------------------------------------------------------ the trace
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+@dataclass
+class _Piece:
+    src_start: int
+    src_end: int
+    text: str
+    kinds: tuple[str, ...] = ()
 
 
-def _strip_tone(syllable: str) -> str:
-    decomposed = unicodedata.normalize("NFD", syllable)
-    return _nfc("".join(ch for ch in decomposed if ch not in _TONE_MARKS))
+class _Trace:
+    """The text being repaired as pieces of the original: unchanged ones, and changed ones
+    that remember the original span they replace, so every step's edits are traced back."""
 
+    def __init__(self, text: str):
+        self.source = text
+        self.pieces = [_Piece(0, len(text), text)]
+        self.text = text
+        self.flags: list[tuple[int, int, str]] = []  # source spans left as they are
+        self.counts: dict[str, int] = {}
 
-@functools.cache
-def _readings() -> dict[str, list[str]]:
-    """Toned syllable (NFC) -> characters having it among their readings (pypinyin data)."""
-    from pypinyin.pinyin_dict import pinyin_dict
+    def protected(self) -> list[tuple[int, int]]:
+        """The flagged spans, in offsets of the current text."""
+        if not self.flags:
+            return []
+        out = []
+        for s, e, _ in self.flags:
+            out.append((self._to_current(s), self._to_current(e)))
+        return out
 
-    reverse: dict[str, list[str]] = {}
-    for code, value in pinyin_dict.items():
-        char = chr(code)
-        for reading in value.split(","):
-            reverse.setdefault(_nfc(reading.strip()), []).append(char)
-    return reverse
+    def _to_current(self, src: int) -> int:
+        at = 0
+        for p in self.pieces:
+            if p.src_start <= src <= p.src_end and not p.kinds:
+                return at + (src - p.src_start)
+            if src < p.src_start:
+                return at
+            at += len(p.text)
+        return at
 
+    def _split(self, cuts: set[int]) -> None:
+        pieces: list[_Piece] = []
+        at = 0
+        ordered = sorted(cuts)
+        for p in self.pieces:
+            end = at + len(p.text)
+            if p.kinds:  # a repaired piece is never cut
+                pieces.append(p)
+                at = end
+                continue
+            inside = ordered[bisect.bisect_right(ordered, at):bisect.bisect_left(ordered, end)]
+            start = at
+            for c in inside + [end]:
+                if c > start or not p.text:
+                    off = start - at
+                    pieces.append(_Piece(p.src_start + off, p.src_start + (c - at),
+                                         p.text[off:c - at], p.kinds))
+                start = c
+            at = end
+        self.pieces = pieces
 
-@functools.cache
-def _syllables() -> tuple[frozenset[str], frozenset[str]]:
-    """(syllables with a tone mark, syllables without one) of the Hanyu pinyin inventory.
+    def apply(self, edits: list[Edit]) -> None:
+        if not edits:
+            return
+        if len(self.pieces) == 1 and not self.pieces[0].kinds and not any(
+                e.is_flag for e in edits):
+            self._apply_to_source(sorted(edits, key=lambda e: (e.start, e.end)))
+            return
+        self._split({x for e in edits for x in (e.start, e.end)})
+        starts = []
+        at = 0
+        for p in self.pieces:
+            starts.append(at)
+            at += len(p.text)
+        real = sorted((e for e in edits if not e.is_flag), key=lambda e: (e.start, e.end))
+        for e in edits:
+            if e.is_flag:
+                covered = [p for p, s in zip(self.pieces, starts)
+                           if s < e.end and e.start < s + len(p.text)]
+                if covered:
+                    self.flags.append((covered[0].src_start, covered[-1].src_end, e.kind))
+                    self.counts[e.kind] = self.counts.get(e.kind, 0) + 1
+        if not real:
+            return
+        # Each edit covers whole pieces (unchanged ones were cut at its ends); edits covering
+        # a common piece (two repairs inside one mojibake span) are applied together.
+        groups: list[tuple[int, int, list[Edit]]] = []  # first piece, last piece, edits
+        i = 0
+        n = len(self.pieces)
+        for e in real:
+            self.counts[e.kind] = self.counts.get(e.kind, 0) + 1
+            while i < n and starts[i] + len(self.pieces[i].text) <= e.start and not (
+                    starts[i] == e.start and not self.pieces[i].text and False):
+                i += 1
+            j = i
+            while j + 1 < n and starts[j + 1] < e.end:
+                j += 1
+            if groups and groups[-1][1] >= i:
+                first, _, group = groups[-1]
+                groups[-1] = (first, max(j, groups[-1][1]), group + [e])
+            else:
+                groups.append((i, j, [e]))
+        out: list[_Piece] = []
+        done = 0
+        for first, last, group in groups:
+            out.extend(self.pieces[done:first])
+            base = starts[first]
+            old = "".join(p.text for p in self.pieces[first:last + 1])
+            parts, at = [], 0
+            kinds: list[str] = []
+            for p in self.pieces[first:last + 1]:
+                kinds.extend(k for k in p.kinds if k not in kinds)
+            for e in group:
+                parts.append(old[at:e.start - base])
+                parts.append(e.text or "")
+                at = e.end - base
+                if e.kind not in kinds:
+                    kinds.append(e.kind)
+            parts.append(old[at:])
+            out.append(_Piece(self.pieces[first].src_start, self.pieces[last].src_end,
+                              "".join(parts), tuple(kinds)))
+            done = last + 1
+        out.extend(self.pieces[done:])
+        self.pieces = [p for p in out if p.text or p.kinds or p.src_end > p.src_start]
+        self.text = "".join(p.text for p in self.pieces)
 
-    The unmarked set is every syllable with its tone mark removed: the neutral tone is written
-    without a mark.
-    """
-    toned: set[str] = set()
-    plain: set[str] = set()
-    for reading in _readings():
-        if not reading:
-            continue
-        bare = _strip_tone(reading)
-        plain.add(bare)
-        if bare != reading:
-            toned.add(reading)
-    plain = {s for s in plain if len(s) >= _MIN_NEUTRAL_LEN}
-    return frozenset(toned), frozenset(plain)
+    def _apply_to_source(self, edits: list[Edit]) -> None:
+        """:meth:`apply` on the text as given (one unchanged piece): one pass."""
+        text = self.source
+        pieces: list[_Piece] = []
+        done = 0
+        for e in edits:
+            if e.start < done:
+                raise ValueError(f"overlapping edits at {e.start}")
+            if e.start > done:
+                pieces.append(_Piece(done, e.start, text[done:e.start]))
+            pieces.append(_Piece(e.start, e.end, e.text or "", (e.kind,)))
+            self.counts[e.kind] = self.counts.get(e.kind, 0) + 1
+            done = e.end
+        if done < len(text):
+            pieces.append(_Piece(done, len(text), text[done:]))
+        self.pieces = pieces
+        self.text = "".join(p.text for p in pieces)
 
-
-@functools.cache
-def _word_freq() -> dict[str, int]:
-    """jieba's dictionary (word -> frequency; prefixes of words have frequency 0), loaded
-    through the lexicon's cache (jieba's own loader takes four times longer)."""
-    return Lexicon().jieba().FREQ
+    def result(self, annotated: bool) -> RepairResult:
+        spans = []
+        at = 0
+        for p in self.pieces:
+            end = at + len(p.text)
+            if p.kinds:
+                spans.append(RepairSpan(p.kinds[0], p.src_start, p.src_end,
+                                        self.source[p.src_start:p.src_end], p.text, at, end,
+                                        p.kinds))
+            at = end
+        flagged = []
+        for s, e, kind in sorted(self.flags):
+            os_, oe = self._to_current(s), self._to_current(e)
+            flagged.append(RepairSpan(kind, s, e, self.source[s:e], self.text[os_:oe], os_, oe,
+                                      (kind,)))
+        counts = {k: v for k, v in self.counts.items() if v}
+        return RepairResult(text=self.text, counts=counts, annotated=annotated, spans=spans,
+                            flagged=flagged)
 
 
 # ------------------------------------------------------------------------ annotations
 
 
-def _toned_count(text: str) -> int:
-    toned, _ = _syllables()
-    count = 0
-    for match in _ANNOTATION_RE.finditer(text):
-        if _nfc(match.group(1) or match.group(2)) in toned:
-            count += 1
-    return count
+def _annotations(text: str, accept_plain: bool, protected=()) -> list[Edit]:
+    edits: list[Edit] = []
+    char = ""  # the character the annotations at hand follow
+    end = -1  # where the last annotation of the run at hand ends
+    for m in _ONE_ANNOTATION_RE.finditer(text):
+        start = m.start()
+        if start != end:  # a new run: after a CJK character?
+            char = text[start - 1] if start and CJK_RE.match(text[start - 1]) else ""
+        end = m.end()
+        if not char:
+            continue
+        if protected and any(s < end and start < e for s, e in protected):
+            char = ""
+            continue
+        syllable = nfc(m.group(1))
+        if not is_syllable(syllable, toned_only=not accept_plain) or not is_reading(syllable, char):
+            char = ""  # the run stops at the first one that is no reading
+            continue
+        edits.append(Edit(start, end, "", "annotations"))
+    return edits
 
 
-def _cjk_count(text: str) -> int:
-    return len(CJK_RE.findall(text))
+def _reading_count(text: str, *, toned_only: bool) -> int:
+    return sum(1 for e in _annotations(text, accept_plain=not toned_only))
 
 
 def is_annotated(text: str) -> bool:
-    """True when ``text`` carries the pinyin-annotation artifact.
-
-    That is at least :data:`ANNOTATED_MIN_COUNT` toned annotations making at least
-    :data:`ANNOTATED_MIN_RATIO` of the text's CJK characters.
-    """
-    count = _toned_count(text)
+    """True when ``text`` carries the pinyin-annotation artifact: at least
+    :data:`ANNOTATED_MIN_COUNT` annotations (a reading of the character before them) making at
+    least :data:`ANNOTATED_MIN_RATIO` of the text's CJK characters."""
+    if "(" not in text and "\uff08" not in text:
+        return False
+    count = _reading_count(text, toned_only=False)
     if count < ANNOTATED_MIN_COUNT:
         return False
-    return count >= ANNOTATED_MIN_RATIO * _cjk_count(text)
+    return count >= ANNOTATED_MIN_RATIO * len(CJK_RE.findall(text))
+
+
+def annotation_edits(text: str, annotated: bool, protected=()) -> list[Edit]:
+    """The edits removing the pinyin annotations of an annotated ``text`` (none otherwise).
+
+    An annotation is a syllable in parentheses (ASCII or full-width) right after a CJK
+    character that it is a reading of, with or without tone mark (pypinyin, all readings),
+    once or repeated (``会(hui)(hui)``).  ``(abc)``, ``(2022)``, ``(RCEP)``, ``(非德州新聞網)``
+    are never touched, nor a syllable that is not a reading of the character before it.
+    """
+    return _annotations(text, accept_plain=True, protected=protected) if annotated else []
 
 
 def strip_annotations(text: str) -> tuple[str, int]:
-    """Remove the pinyin annotations of ``text``; return the text and how many were removed.
+    """``text`` without its annotations, and how many: toned ones always, unmarked ones
+    (neutral tone, ``我們(men)``) only beside at least :data:`ANNOTATED_MIN_COUNT` toned
+    ones.  Each must be a reading of the character before it."""
+    accept_plain = _reading_count(text, toned_only=True) >= ANNOTATED_MIN_COUNT
+    edits = _annotations(text, accept_plain=accept_plain)
+    from .edits import apply_edits
 
-    An annotation is a Hanyu pinyin syllable in parentheses (ASCII or full-width) directly
-    after a CJK character or an ASCII letter (garbled text): ``統(tǒng)``, ``,F(xiàn)``.  The
-    syllable is validated against the real inventory, so ``(abc)``, ``(2022)``, ``(RCEP)`` or
-    ``(非德州新聞網)`` are never touched.  A syllable with a tone mark is always an annotation;
-    one without (neutral tone, e.g. ``(men)``) only in a text that already has at least
-    :data:`ANNOTATED_MIN_COUNT` toned annotations, and never a one-letter one like ``(a)``.
-    No other character changes.
-    """
-    toned, plain = _syllables()
-    accept_plain = _toned_count(text) >= ANNOTATED_MIN_COUNT
-    removed = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal removed
-        syllable = _nfc(match.group(1) or match.group(2))
-        if syllable in toned or (accept_plain and syllable in plain):
-            removed += 1
-            return ""
-        return match.group(0)
-
-    return _ANNOTATION_RE.sub(replace, text), removed
+    return apply_edits(text, edits), len(edits)
 
 
 # -------------------------------------------------------------------- lost characters
 
 
-def _cjk_tail(text: str) -> str:
-    """The last CJK characters of ``text`` (annotations skipped), at most ``_CONTEXT``."""
-    window, _ = strip_annotations(text[-_WINDOW:])
-    tail = []
-    for ch in reversed(window):
-        if not CJK_RE.fullmatch(ch) or len(tail) == _CONTEXT:
-            break
-        tail.append(ch)
-    return "".join(reversed(tail))
+def _context(text: str, start: int, end: int) -> tuple[str, str]:
+    left = text[max(0, start - _CONTEXT * 10):start].rsplit("\n", 1)[-1]
+    right = text[end:end + _CONTEXT * 10].split("\n", 1)[0]
+    left = _ONE_ANNOTATION_RE.sub(lambda m: "" if is_syllable(m.group(1)) else m.group(0), left)
+    right = _ONE_ANNOTATION_RE.sub(lambda m: "" if is_syllable(m.group(1)) else m.group(0),
+                                   right)
+    return left[-_CONTEXT:], right[:_CONTEXT]
 
 
-def _cjk_head(text: str) -> str:
-    """The first CJK characters of ``text`` (annotations skipped), at most ``_CONTEXT``."""
-    window, _ = strip_annotations(text[:_WINDOW])
-    head = []
-    for ch in window:
-        if not CJK_RE.fullmatch(ch) or len(head) == _CONTEXT:
-            break
-        head.append(ch)
-    return "".join(head)
+def lost_character_edits(text: str, annotated: bool, protected=(),
+                         script: str | None = None) -> list[Edit]:
+    """Edits restoring lost characters written ``?reading)`` (kind ``restored``), or flagging
+    them (``unrepaired_lost``).
 
-
-def _forms_word(left: str, char: str, right: str, freq: dict[str, int]) -> bool:
-    """True when ``char`` between ``left`` and ``right`` is inside a known word of 2+ chars."""
-    line = left + char + right
-    at = len(left)
-    for start in range(max(0, at - _MAX_WORD + 1), at + 1):
-        for end in range(max(at + 1, start + 2), min(len(line), start + _MAX_WORD) + 1):
-            if freq.get(line[start:end], 0) > 0:
-                return True
-    return False
-
-
-def _restore_one(syllable: str, left: str, right: str) -> str | None:
-    """The one (simplified) character read ``syllable`` that makes a word here, else None."""
-    if not left and not right:
-        return None
-    candidates = {to_simplified(ch) for ch in _readings().get(syllable, ())}
-    left_s, right_s = to_simplified(left), to_simplified(right)
-    freq = _word_freq()
-    survivors = [ch for ch in candidates if _forms_word(left_s, ch, right_s, freq)]
-    return survivors[0] if len(survivors) == 1 else None
+    The candidates are the common characters (of the text's script) having that reading; the
+    one far more likely than every other with the words around it
+    (:func:`search.likelihood.log_likelihood`, margin :data:`search.mojibake.MARGIN`) replaces
+    ``?reading)``.  A reading without tone mark counts only in an annotated text.
+    """
+    if "?" not in text:
+        return []
+    edits: list[Edit] = []
+    for m in _LOST_RE.finditer(text):
+        if protected and any(s < m.end() and m.start() < e for s, e in protected):
+            continue
+        syllable = nfc(m.group(1))
+        if not is_toned(syllable) and not (annotated and is_syllable(syllable)):
+            continue
+        start = m.start()
+        if start and text[start - 1] == "?":
+            # "??dāng)": a character both of whose bytes were lost, the first with the byte
+            # before it (GBK one byte off over one character): the same lost character
+            start -= 1
+        else:
+            line_before = text[max(0, start - _RUN_BEFORE):start].rsplit("\n", 1)[-1]
+            if "?" in line_before and not re.search(f"[{_MARKS}]", line_before[
+                    line_before.rindex("?"):]):
+                # a lost byte a few characters before, no punctuation between: the last byte
+                # of a run of GBK one byte off, which could not be proven
+                flag_start = start - len(line_before) + line_before.rindex("?")
+                if not (protected and any(s < m.end() and flag_start < e for s, e in protected)):
+                    edits.append(Edit(flag_start, m.end(), None, "unrepaired_mojibake"))
+                continue
+        left, right = _context(text, start, m.end())
+        if not (left and CJK_RE.match(left[-1])) and not (right and CJK_RE.match(right[0])):
+            continue
+        members: dict[str, set[str]] = {}  # simplified form -> candidates written so
+        for ch in chars_read(syllable):
+            if is_common(ch) and fits_script(ch, script):
+                members.setdefault(to_simplified(ch), set()).add(ch)
+        groups = {}  # each written as the text's script writes it (當, not 噹, for 当)
+        for simple, chars in members.items():
+            usual = convert("s2t", simple) if script == "traditional" else simple
+            groups[simple] = usual if usual in chars else min(chars)
+        scored = sorted(((log_likelihood(left + ch + right)
+                          + (UNCONVERTED_ANNOTATION if annotated and to_simplified(ch) == ch
+                             else 0.0), ch) for ch in groups.values()), reverse=True)
+        if scored and (len(scored) == 1 or scored[0][0] - scored[1][0] >= MARGIN):
+            edits.append(Edit(start, m.end(), scored[0][1], "restored"))
+        else:
+            edits.append(Edit(start, m.end(), None, "unrepaired_lost"))
+    return edits
 
 
 def restore_lost_characters(text: str) -> tuple[str, int]:
-    """Restore lost characters written ``?reading)``; return the text and how many.
+    """``text`` with its provable lost characters restored (:func:`lost_character_edits`),
+    and how many."""
+    from .edits import apply_edits
 
-    In a garbled annotated release a lost character shows as ``?`` followed by its
-    annotation without the opening parenthesis: ``在?dāng)前``.  The candidates are the
-    characters having that exact toned reading (pypinyin); those forming a word of jieba's
-    dictionary with the neighbouring characters (annotations skipped, compared in simplified
-    script) survive.  Only when exactly one candidate survives (after folding candidates to
-    simplified script) is ``?reading)`` replaced by it: ``在当前``.  Otherwise the text is
-    left as it is (``冷鏈?zhǔn)称?`` stays).  A neutral-tone reading (no mark) is only
-    considered in an annotated text (:func:`is_annotated`).
+    annotated = is_annotated(text)
+    script = "traditional" if annotated else script_of(text)
+    edits = [e for e in lost_character_edits(text, annotated, script=script) if not e.is_flag]
+    return apply_edits(text, edits), len(edits)
 
-    The character is written in simplified script: the artifact only occurs in releases that
-    :func:`repair_text` converts to simplified.
-    """
-    if "?" not in text:
-        return text, 0
-    toned, plain = _syllables()
-    accept_plain: bool | None = None
-    out: list[str] = []
-    done = 0  # end of the text already copied to out
-    recent = ""  # the last characters of the repaired text so far, for the left context
-    fed = 0  # end of the text already added to recent
-    restored = 0
-    for match in _LOST_RE.finditer(text):
-        syllable = _nfc(match.group(1))
-        if syllable not in toned:
-            if syllable not in plain:
-                continue
-            if accept_plain is None:
-                accept_plain = is_annotated(text)
-            if not accept_plain:
-                continue
-        recent = (recent + text[max(fed, match.start() - _WINDOW) : match.start()])[-_WINDOW:]
-        fed = match.start()
-        left = _cjk_tail(recent)
-        right = _cjk_head(text[match.end() : match.end() + _WINDOW])
-        char = _restore_one(syllable, left, right)
-        if char is None:
-            continue
-        out.append(text[done : match.start()])
-        out.append(char)
-        recent = (recent + char)[-_WINDOW:]
-        fed = done = match.end()
-        restored += 1
-    out.append(text[done:])
-    return "".join(out), restored
+
+# -------------------------------------------------------------------------- script
+
+
+def is_machine_converted(text: str) -> bool:
+    """True for a traditional text a crude converter made: it left at least
+    :data:`CONVERTED_MIN_MARKERS` of the :data:`MAINLAND_MARKERS`, at least
+    :data:`CONVERTED_MIN_RATIO` of its traditional-only characters."""
+    markers = len(_MARKERS_RE.findall(text))
+    if markers < CONVERTED_MIN_MARKERS:
+        return False
+    if len(_COMMON_TRADITIONAL_RE.findall(text)) < CONVERTED_MIN_MARKERS:
+        return False  # hardly a traditional character: simplified text (no OpenCC pass)
+    traditional = sum(1 for a, b in zip(text, convert("t2s", text)) if a != b)
+    return traditional >= 10 and markers >= CONVERTED_MIN_RATIO * traditional
+
+
+def _script_edits(text: str, protected) -> list[Edit]:
+    simplified = to_simplified(text)
+    edits = []
+    for i, (a, b) in enumerate(zip(text, simplified)):
+        if a != b and not (protected and any(s <= i < e for s, e in protected)):
+            edits.append(Edit(i, i + 1, b, "script"))
+    return edits
 
 
 # -------------------------------------------------------------------------- pipeline
 
 
 def repair_text(text: str) -> RepairResult:
-    """Repair one release's full text: restore, strip, then convert.
+    """Repair one release's full text (see the module's documentation for the steps).
 
-    A text without the annotation artifact (:func:`is_annotated` false) is returned unchanged
-    with ``annotated=False``: genuinely traditional releases keep their script, and an odd
-    single ``字(zì)`` gloss stays.  An annotated text gets its lost characters restored
-    (``restored``), its annotations removed (``annotations``) and is converted to simplified
-    script (``script``: the number of characters the conversion changed).
+    A clean text comes back unchanged with no spans; a genuinely traditional release keeps its
+    script, and an odd single ``字(zì)`` gloss stays.
     """
-    if not is_annotated(text):
-        return RepairResult(text=text, counts={}, annotated=False)
-    restored_text, restored = restore_lost_characters(text)
-    stripped, annotations = strip_annotations(restored_text)
-    simplified = to_simplified(stripped)
-    script = sum(1 for a, b in zip(stripped, simplified) if a != b)
-    counts = {"annotations": annotations, "restored": restored, "script": script}
-    return RepairResult(
-        text=simplified,
-        counts={kind: n for kind, n in counts.items() if n},
-        annotated=True,
-    )
+    trace = _Trace(text)
+    trace.apply(latin1_edits(trace.text))
+    trace.apply(utf8_as_gbk_edits(trace.text))
+    trace.apply(gbk_shift_edits(trace.text))
+    annotated = is_annotated(trace.text)
+    if "?" in trace.text:
+        script = "traditional" if annotated else script_of(trace.text)
+        trace.apply(lost_character_edits(trace.text, annotated, trace.protected(), script))
+    if annotated:
+        trace.apply(annotation_edits(trace.text, annotated, trace.protected()))
+    for step in (indent_edits, doubled_edits, ascii_edits, space_edits):
+        trace.apply(step(trace.text, trace.protected()))
+    if annotated or is_machine_converted(trace.text):
+        trace.apply(_script_edits(trace.text, trace.protected()))
+    return trace.result(annotated)

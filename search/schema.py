@@ -103,18 +103,21 @@ class ReleaseRecord:
     url: str | None = None
     repairs: dict[str, int] = field(default_factory=dict)
     publisher: str | None = None
+    # unprovable spans left as they are: (paragraph, start, end, kind), see Release.flagged
+    flagged: tuple[tuple[int, int, int, str], ...] = ()
 
     @classmethod
     def of(cls, rel: Release) -> ReleaseRecord:
         return cls(content_hash=rel.content_hash, paragraphs=len(rel.paragraphs),
                    title=rel.title, date=rel.date, source=rel.source, location=rel.location,
-                   url=rel.url, repairs=dict(rel.repairs), publisher=rel.publisher)
+                   url=rel.url, repairs=dict(rel.repairs), publisher=rel.publisher,
+                   flagged=tuple(tuple(f) for f in rel.flagged))
 
     def to_stored(self) -> dict:
         return {"hash": self.content_hash, "source": self.source, "location": self.location,
                 "url": self.url, "title": self.title, "date": self.date,
                 "paragraphs": self.paragraphs, "repairs": dict(self.repairs),
-                "publisher": self.publisher}
+                "publisher": self.publisher, "flagged": [list(f) for f in self.flagged]}
 
     @classmethod
     def from_stored(cls, stored: object) -> ReleaseRecord | None:
@@ -125,7 +128,20 @@ class ReleaseRecord:
                    title=stored.get("title") or "", date=stored.get("date"),
                    source=stored.get("source"), location=stored.get("location"),
                    url=stored.get("url"), repairs=dict(stored.get("repairs") or {}),
-                   publisher=stored.get("publisher"))
+                   publisher=stored.get("publisher"), flagged=_flagged(stored.get("flagged")))
+
+
+def _flagged(stored: object) -> tuple[tuple[int, int, int, str], ...]:
+    """The stored flagged spans, those well formed only (an index written before they were
+    stored has none)."""
+    if not isinstance(stored, list):
+        return ()
+    out = []
+    for f in stored:
+        if (isinstance(f, list) and len(f) == 4 and all(isinstance(x, int) for x in f[:3])
+                and isinstance(f[3], str)):
+            out.append((f[0], f[1], f[2], f[3]))
+    return tuple(out)
 
 
 def paragraph_docs(rel: Release) -> Iterator[dict]:

@@ -117,6 +117,10 @@ def _fold_char(c: str) -> str:
 
 _FOLD_TABLE = {o: _fold_char(chr(o)) for o in range(0xFF01, 0xFF5F)}
 _FOLD_TABLE[0x3000] = " "
+#: Variants OpenCC leaves that pages write for the common character: 巿 (fú, a radical
+#: scrapers and old fonts put for 市) and 陜 (the traditional 陝's variant, for 陕).
+VARIANTS = {"巿": "市", "陜": "陕"}
+_FOLD_TABLE.update({ord(a): b for a, b in VARIANTS.items()})
 
 
 def _fold_width_and_case(simple: str) -> str:
@@ -173,3 +177,49 @@ def fold_many(texts: list[str]) -> list[str]:
         return [fold(t) for t in texts]
     parts = _fold_width_and_case(canon).split("\n")
     return parts if len(parts) == len(texts) else [fold(t) for t in texts]
+
+
+# --- which script a text is written in ------------------------------------------------------
+
+
+def script_counts(text: str) -> tuple[int, int]:
+    """(characters of ``text`` that only traditional script writes so -- t2s changes them --,
+    characters that only simplified script writes so -- s2t changes them)."""
+    trad = sum(1 for a, b in zip(text, convert("t2s", text)) if a != b)
+    simp = sum(1 for a, b in zip(text, convert("s2t", text)) if a != b)
+    return trad, simp
+
+
+# The most frequent characters each script writes its own way (the same words, in each): a
+# quick count that settles most texts without an OpenCC pass.
+_OWN_TRADITIONAL_RE = re.compile("[們個說時來國會為與對開後發這產經過進動還體點長關現無種問]")
+_OWN_SIMPLIFIED_RE = re.compile("[们个说时来国会为与对开后发这产经过进动还体点长关现无种问]")
+
+
+@functools.lru_cache(maxsize=16)
+def script_of(text: str) -> str | None:
+    """``"traditional"`` or ``"simplified"`` when one script's own characters outnumber the
+    other's at least three to one (and there are at least three of them), else None."""
+    trad = len(_OWN_TRADITIONAL_RE.findall(text))
+    simp = len(_OWN_SIMPLIFIED_RE.findall(text))
+    if trad >= 10 and trad >= 10 * simp:
+        return "traditional"
+    if simp >= 10 and simp >= 10 * trad:
+        return "simplified"
+    trad, simp = script_counts(text)
+    if trad >= 3 and trad >= 3 * simp:
+        return "traditional"
+    if simp >= 3 and simp >= 3 * trad:
+        return "simplified"
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def fits_script(ch: str, script: str | None) -> bool:
+    """False when ``ch`` is written so only in the other script than ``script``: a simplified-
+    only character in a traditional text (s2t changes it), or the reverse."""
+    if script == "traditional":
+        return convert("s2t", ch) == ch
+    if script == "simplified":
+        return convert("t2s", ch) == ch
+    return True

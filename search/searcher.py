@@ -206,7 +206,7 @@ class Index:
                                   organization=r.get("organization")) for r in rows],
             date=head.get("date") or None, source=rec.source, location=rec.location,
             url=rec.url, content_hash=rec.content_hash or "", repairs=dict(rec.repairs),
-            publisher=rec.publisher)
+            publisher=rec.publisher, flagged=[list(f) for f in rec.flagged])
         if not paged:
             return Release(**fields)
         return ReleasePage(**fields, paragraph_count=count, page=page, per_page=per_page,

@@ -108,11 +108,11 @@ def test_sample_structure(sample: Release) -> None:
     assert by_number[12].text == "答记者问"
     assert (
         by_number[13].text
-        == "记者:在当前疫情形势下,市工信局围绕保障工业运行做了哪些工作?"
+        == "记者：在当前疫情形势下，市工信局围绕保障工业运行做了哪些工作？"
     )
     assert by_number[26].text == "记者|杨鸣宇 编辑|王琳"
     assert by_number[27].text == "审核|张晓航 终审|朱代军"
-    assert by_number[28].text == "德州新闻网版权与免责声明:"
+    assert by_number[28].text == "德州新闻网版权与免责声明："
 
 
 def test_sample_speakers_carried_over_answers(sample: Release) -> None:

@@ -132,11 +132,11 @@ def test_table_rows_become_paragraphs_with_cells_separated_by_spaces() -> None:
     assert article.paragraphs == [
         "据统一核算，上半年全市实现地区生产总值1789.6亿元，按不变价格计算，同比增长5.8%。"
         "各县（市、区）情况如下：",
-        "县（市、区） 地区生产总值（亿元） 同比增长（%）",
-        "德城区 256.3 6.1",
-        "陵城区 142.8 5.4",
-        "禹城市 198.5 6.5",
-        "乐陵市 151.2 5.2",
+        "县（市、区）　地区生产总值（亿元）　同比增长（%）",
+        "德城区　256.3　6.1",
+        "陵城区　142.8　5.4",
+        "禹城市　198.5　6.5",
+        "乐陵市　151.2　5.2",
         "注：各县（市、区）数据为初步核算数。",
     ]
     assert (article.title, article.date, article.publisher) == (
@@ -224,7 +224,7 @@ def test_jsonl_records_may_carry_html_and_a_publisher(tmp_path: Path) -> None:
     assert [p.text for p in releases["p1"].paragraphs][1:] == GOV_BODY
     assert (releases["p2"].title, releases["p2"].publisher, releases["p2"].date) == (
         "上半年各县生产总值", "德州市统计局办公室", "2023-08-01")
-    assert releases["p2"].paragraphs[3].text == "德城区 256.3 6.1"
+    assert releases["p2"].paragraphs[3].text == "德城区　256.3　6.1"
     assert (releases["t1"].publisher, releases["t1"].url) == ("德州日报", None)
 
 

@@ -23,5 +23,5 @@ def test_generated_crawl_pages_extract_to_their_releases(tmp_path) -> None:
         for chrome in ("当前位置", "热点排行", "相关推荐", "字体", "打印本页", "分享到", "扫一扫",
                        "版权所有", "ICP备"):
             assert chrome not in text, (chrome, rel.doc_id)
-    table = [p.text for p in releases[0].paragraphs if p.text.startswith("德城区 ")]
+    table = [p.text for p in releases[0].paragraphs if p.text.startswith("德城区　")]
     assert len(table) == 1  # page 0 has a table: one paragraph per row

@@ -54,7 +54,7 @@ def test_find_filter_and_open_on_the_command_line(runner, saved: Path) -> None:
     result = runner.invoke(main, ["search", "乐陵", "--json", "--index-dir", str(saved)])
     hits = json.loads(result.stdout)["hits"]
     assert [(h["doc_id"], h["text"], h["publisher"]) for h in hits] == [
-        ("stats-table", "乐陵市 151.2 5.2", "德州市统计局")]
+        ("stats-table", "乐陵市　151.2　5.2", "德州市统计局")]
 
     result = runner.invoke(main, ["search", "深水埗", "--doc", "hk-press-big5", "--json",
                                   "--index-dir", str(saved)])

@@ -441,8 +441,8 @@ def test_api_document(client: FlaskClient, index: Index) -> None:
     assert body == dataclasses.asdict(index.document(DOC_ID, page=1))
     # Today's fields, in their order, then the paging fields: a small release is one page.
     assert list(body) == ["doc_id", "title", "paragraphs", "date", "source", "location", "url",
-                          "content_hash", "repairs", "publisher", "paragraph_count", "page",
-                          "per_page", "pages"]
+                          "content_hash", "repairs", "publisher", "flagged", "paragraph_count",
+                          "page", "per_page", "pages"]
     assert body["paragraphs"] == dataclasses.asdict(index.document(DOC_ID))["paragraphs"]
     assert (body["paragraph_count"], body["page"], body["per_page"], body["pages"]) == (31, 1, 200, 1)
     assert body["title"] == "德州市召开统筹疫情防控和经济运行工作第十三场新闻发布会"

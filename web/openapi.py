@@ -76,7 +76,7 @@ SCHEMAS: dict[str, Any] = {
     "Release": {
         "type": "object",
         "required": ["doc_id", "title", "paragraphs", "date", "source", "location", "url", "content_hash",
-                     "repairs", "publisher", "paragraph_count", "page", "per_page", "pages"],
+                     "repairs", "publisher", "flagged", "paragraph_count", "page", "per_page", "pages"],
         "additionalProperties": False,
         "properties": {
             "doc_id": {"type": "string"},
@@ -93,6 +93,12 @@ SCHEMAS: dict[str, Any] = {
             "content_hash": {"type": "string"},
             "repairs": {"type": "object", "additionalProperties": {"type": "integer"}},
             "publisher": {"type": ["string", "null"], "description": "Who published the release (a web page's site)."},
+            # spans left unrepaired: [paragraph, start, end, kind], offsets in the paragraph
+            "flagged": {"type": "array", "items": {
+                "type": "array", "minItems": 4, "maxItems": 4,
+                "prefixItems": [{"type": "integer", "minimum": 1},
+                                {"type": "integer", "minimum": 0},
+                                {"type": "integer", "minimum": 0}, {"type": "string"}]}},
             "paragraph_count": {"type": "integer", "minimum": 1, "description": "Paragraphs in the release."},
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_DOC_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_DOC_PER_PAGE},

@@ -1,0 +1,117 @@
+"""Hanyu pinyin as the repairs need it: the syllable inventory, each character's readings and
+the characters of each reading, all from pypinyin's data (every reading of a character, not
+only the usual one).  Built lazily, once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+__all__ = [
+    "LETTERS",
+    "MIN_NEUTRAL_LEN",
+    "chars_read",
+    "is_reading",
+    "is_syllable",
+    "is_toned",
+    "nfc",
+    "strip_tone",
+]
+
+#: Letters a pinyin syllable can be written with, as a regex character-class body: ASCII,
+#: Latin-1/Extended-A/B accented vowels (ā, ǎ, ü, ǜ ...), Latin Extended Additional (ḿ, ế) and
+#: combining marks (m̄).  A candidate is then checked against the real inventory.
+LETTERS = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f"
+# Tone marks (macron, acute, caron, grave) in decomposed form; the diaeresis of ü and the
+# circumflex of ê are part of the letter, not a tone.
+_TONE_MARKS = "\u0304\u0301\u030c\u0300"
+#: A syllable without tone mark shorter than this ("a", "e", "o", "n", "m") is far more often a
+#: list marker like "(a)" than a neutral-tone reading: never taken as one.
+MIN_NEUTRAL_LEN = 2
+
+
+def nfc(text: str) -> str:
+    """NFC, with ``v`` for ``ü`` as ASCII pinyin writes it (``lv`` for ``lü``)."""
+    text = unicodedata.normalize("NFC", text)
+    return text.replace("v", "ü") if "v" in text else text
+
+
+@functools.cache
+def strip_tone(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable)
+    return nfc("".join(ch for ch in decomposed if ch not in _TONE_MARKS))
+
+
+@functools.cache
+def _tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(character -> its readings, toned and with the tone removed; reading -> characters)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    by_char: dict[str, set[str]] = {}
+    by_reading: dict[str, set[str]] = {}
+    for code, value in pinyin_dict.items():
+        char = chr(code)
+        for reading in value.split(","):
+            reading = nfc(reading.strip())
+            if not reading:
+                continue
+            forms = {reading, strip_tone(reading)}
+            by_char.setdefault(char, set()).update(forms)
+            for form in forms:
+                by_reading.setdefault(form, set()).add(char)
+    return ({c: frozenset(r) for c, r in by_char.items()},
+            {r: frozenset(c) for r, c in by_reading.items()})
+
+
+@functools.cache
+def _inventory() -> tuple[frozenset[str], frozenset[str]]:
+    toned: set[str] = set()
+    plain: set[str] = set()
+    for readings in _tables()[0].values():
+        for reading in readings:
+            bare = strip_tone(reading)
+            if bare != reading:
+                toned.add(reading)
+            if len(bare) >= MIN_NEUTRAL_LEN:
+                plain.add(bare)
+    return frozenset(toned), frozenset(plain)
+
+
+def is_syllable(text: str, *, toned_only: bool = False) -> bool:
+    """True when ``text`` (any normalization, lower case) is a Hanyu pinyin syllable: with a
+    tone mark, or (unless ``toned_only``) without one and at least :data:`MIN_NEUTRAL_LEN`
+    letters."""
+    toned, plain = _inventory()
+    text = nfc(text)
+    return text in toned or (not toned_only and text in plain)
+
+
+def is_toned(text: str) -> bool:
+    return nfc(text) in _inventory()[0]
+
+
+@functools.lru_cache(maxsize=65536)
+def _readings_of(char: str) -> frozenset[str]:
+    """The readings of ``char`` and of its simplified form: a converter reads the simplified
+    text (績 is read jī, its simplified 绩 jì)."""
+    from .script import to_simplified
+
+    table = _tables()[0]
+    readings = table.get(char, frozenset())
+    simple = to_simplified(char)
+    if simple != char:
+        readings = readings | table.get(simple, frozenset())
+    return readings
+
+
+def is_reading(syllable: str, char: str) -> bool:
+    """True when ``syllable`` (toned, or without tone mark) is one of the readings of ``char``
+    or of its simplified form."""
+    return nfc(syllable) in _readings_of(char)
+
+
+def chars_read(syllable: str) -> frozenset[str]:
+    """The characters having ``syllable`` (toned exactly, or if unmarked in any tone) among
+    their readings."""
+    return _tables()[1].get(nfc(syllable), frozenset())
