@@ -179,10 +179,10 @@ class Generation:
     def column(self, name: str) -> list:
         """The values of a sortable field, by document number."""
         reader = self.searcher.reader()
-        if not reader.doc_count_all():  # no segment yet (zero releases): nothing to read
-            return []
         try:
             with self._io:
+                if not reader.doc_count_all():  # no segment yet (zero releases): nothing to read
+                    return []
                 return list(reader.column_reader(name))
         except Exception as exc:  # damaged column file
             raise IndexCorruptError.unreadable(

@@ -50,6 +50,14 @@ def _filter_value(name: str, value: object) -> str | None:
     return value.strip() or None
 
 
+def lenient_query(query: object) -> str:
+    """``query`` cut to :data:`MAX_QUERY_LENGTH`, for the readers that take a long query
+    rather than refuse it (highlighting, evaluation); QueryError if it is not a string."""
+    if not isinstance(query, str):
+        raise QueryError("q must be a string", code="invalid_query")
+    return query[:MAX_QUERY_LENGTH]
+
+
 @dataclass(frozen=True)
 class SearchParams:
     """A valid search request; constructing one checks every field.

@@ -159,5 +159,4 @@ def _limit_checks(parsed: ParsedQuery) -> None:
             if len(unit.grams) > 1 and (unit.phrase or clause.negated):
                 checks += 1
                 if checks > MAX_PHRASES:
-                    unit.by_words = True
-                    unit.phrase = False
+                    unit.by_words = True  # still required: all its bigrams, in any order

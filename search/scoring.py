@@ -130,7 +130,7 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
                     covered &= generation.concept_mask(c)
             if unit.phrase:
                 required = found.get(id(unit))
-                if required is None:  # one bigram: its postings are exact
+                if required is None:  # one bigram (its postings are exact), or read by words
                     required = candidates_of.get(id(unit))
                     if required is None:
                         required = generation.all_bigrams(unit.grams)

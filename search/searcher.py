@@ -23,7 +23,7 @@ from .generation import Generation
 from .highlight import Highlighter, match_spans, snippet
 from .lexicon import Lexicon
 from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult
-from .params import MAX_QUERY_LENGTH, SearchParams, check_count
+from .params import SearchParams, check_count, lenient_query
 from .query import ParsedQuery, parse_query
 from .schema import ReleaseRecord
 from .scoring import Work, rank
@@ -146,8 +146,8 @@ class Index:
 
     def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
         """Distinct release ids of the best paragraphs, best first (no snippets: fast)."""
-        if len(query) > MAX_QUERY_LENGTH:
-            query = query[:MAX_QUERY_LENGTH]
+        query = lenient_query(query)
+        check_count("k", k)
         limit = 20 * k
         with self._using() as gen:
             pq = parse_query(query, gen.lexicon)
@@ -173,7 +173,7 @@ class Index:
     def highlighter(self, query: str) -> Highlighter:
         """``query`` read once (with the current generation's dictionary) to highlight any
         number of texts: ``.html(text)`` is what :meth:`highlight` returns."""
-        return Highlighter(parse_query(query[:MAX_QUERY_LENGTH], self.lexicon))
+        return Highlighter(parse_query(lenient_query(query), self.lexicon))
 
     def highlight(self, text: str, query: str) -> str:
         """The whole ``text`` as escaped HTML with the matches of ``query`` in ``<mark>``."""

@@ -169,8 +169,8 @@ def test_phrases_past_the_limit_are_read_as_plain_words(heavy) -> None:
     assert len(pairs) > MAX_PHRASES
     query = " ".join(pairs)
     parsed = ix.parse(query)
-    assert [u.phrase for c in parsed.clauses for u in c.units] == (
-        [True] * MAX_PHRASES + [False] * (len(pairs) - MAX_PHRASES))
+    assert [u.by_words for c in parsed.clauses for u in c.units] == (
+        [False] * MAX_PHRASES + [True] * (len(pairs) - MAX_PHRASES))
     work = Work()
     hits = _texts(ix, query, work=work)
     # The first eight pairs must be in a row; the last three need only their words.
@@ -483,3 +483,17 @@ def test_the_heavy_benchmark_runs_and_counts_the_work(tmp_path: Path) -> None:
         assert row["cpu_ms"] > 0 and row["plain_alongside_ms"] > 0, row
         assert row["phrases_checked"] <= MAX_PHRASES, row
         assert row["paragraphs_checked"] <= MAX_CHECKED_PARAGRAPHS, row
+
+
+def test_a_phrase_past_the_limit_still_requires_its_words(tmp_path, release_writer) -> None:
+    words = ["北京", "上海", "广州", "深圳", "天津", "重庆", "南京", "杭州", "成都", "武汉"]
+    pairs = [f"{a}{b}" for a, b in zip(words[::2], words[1::2])]  # five two-word phrases
+    both = "，".join(pairs)
+    release_writer("a", "甲市召开新闻发布会", both + "，国防外交。")
+    release_writer("b", "乙市召开新闻发布会", both + "。")
+    build_index([tmp_path / "src"], tmp_path / "index")
+    quoted = [f'"{p}"' for p in pairs] * 2
+    with open_index(tmp_path / "index") as ix:
+        query = " ".join([*quoted[:MAX_PHRASES], '"国防外交"'])  # the ninth check: past it
+        assert len(ix.parse(query).clauses) == MAX_PHRASES + 1
+        assert [h.doc_id for h in ix.search(query).hits] == ["a"]

@@ -6,6 +6,7 @@ Imports are read with ``ast`` (module level and inside functions alike), so a la
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,13 @@ def test_data_flows_one_way():
     for i, name in enumerate(order):
         later = set(order[i + 1:])
         assert not graph.get(name, set()) & later, (name, graph[name] & later)
+
+
+def test_architecture_lists_every_module_in_import_order():
+    """docs/architecture.md names every module of the library, each after those it imports."""
+    doc = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    order = [f"search.{m}" for m in re.findall(r"^\| `search/(\w+)\.py`", doc, re.MULTILINE)]
+    graph = library_graph()
+    assert sorted(order) == sorted(graph)
+    for i, name in enumerate(order):
+        assert not graph[name] & set(order[i + 1:]), (name, graph[name] & set(order[i + 1:]))

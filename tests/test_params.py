@@ -43,3 +43,14 @@ def test_the_index_validates_with_the_same_rules(sample_ix):
     with pytest.raises(QueryError) as caught:
         sample_ix.search("核酸", per_page=MAX_PER_PAGE + 1)
     assert (caught.value.code, str(caught.value)) == ("invalid_per_page", "per_page must be at most 100")
+
+
+def test_every_reader_of_a_query_refuses_a_non_string_with_query_error(sample_ix):
+    for call in (lambda: sample_ix.highlight("统筹", None), lambda: sample_ix.ranked_doc_ids(None),
+                 lambda: sample_ix.highlighter(7)):
+        with pytest.raises(QueryError) as caught:
+            call()
+        assert (caught.value.code, str(caught.value)) == ("invalid_query", "q must be a string")
+    with pytest.raises(QueryError) as caught:
+        sample_ix.ranked_doc_ids("统筹", k=0)
+    assert (caught.value.code, str(caught.value)) == ("invalid_k", "k must be at least 1")
