@@ -158,24 +158,11 @@ def fold(text: str) -> str:
 
 def fold_many(texts: list[str]) -> list[str]:
     """``[fold(t) for t in texts]``, with one pass of each OpenCC conversion over all of them
-    when that gives the same result (no text holds a line break and no conversion changes a
-    length)."""
+    (joined by line breaks: :func:`convert` falls back line by line where a phrase rule would
+    change a length, as folding each text does)."""
     if len(texts) < 2 or any("\n" in t for t in texts):
         return [fold(t) for t in texts]
-    joined = "\n".join(texts)
-    if _SURROGATE_RE.search(joined):
-        return [fold(t) for t in texts]
-    canon: str | None = joined
-    with _converter_lock:
-        for config in ("t2s", "s2t", "t2s"):  # as canonical_simplified
-            converted = opencc_converter(config).convert(canon)
-            if len(converted) != len(canon):  # a phrase rule changed a length
-                canon = None
-                break
-            canon = converted
-    if canon is None:  # text by text, outside the lock (fold takes it itself)
-        return [fold(t) for t in texts]
-    parts = _fold_width_and_case(canon).split("\n")
+    parts = _fold_width_and_case(canonical_simplified("\n".join(texts))).split("\n")
     return parts if len(parts) == len(texts) else [fold(t) for t in texts]
 
 
