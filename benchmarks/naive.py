@@ -34,7 +34,7 @@ from whoosh.qparser import MultifieldParser, OrGroup, QueryParser
 from whoosh.scoring import BM25F
 
 from search.errors import IndexNotFoundError, SourceError
-from search.evaluation import iter_json_lines
+from search.evaluation import iter_json_lines, paragraph_id
 
 #: ASCII characters with a meaning in Whoosh's default query syntax (groups, fields, phrases,
 #: wildcards, ranges, boosts, quoting). They are replaced by spaces so that a question is
@@ -67,19 +67,34 @@ def read_corpus(corpus_path: str | os.PathLike[str]) -> Iterator[dict[str, str]]
         }
 
 
+def read_paragraphs(releases_path: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
+    """Yield one ``{"id", "title", "text"}`` record per non-blank line of each release's text
+    in a releases JSONL file (``{"id", "title", "text"}``, a paragraph per line), its id the
+    engine's :func:`~search.evaluation.paragraph_id` (the title is paragraph 1, so line ``n``
+    is paragraph ``n + 1``) and its title the release's."""
+    for record in read_corpus(releases_path):
+        lines = [line.strip() for line in record["text"].split("\n") if line.strip()]
+        for number, line in enumerate(lines, start=2):
+            yield {"id": paragraph_id(record["id"], number), "title": record["title"],
+                   "text": line}
+
+
 def build_naive_index(
-    corpus_path: str | os.PathLike[str], index_dir: str | os.PathLike[str]
+    corpus_path: str | os.PathLike[str], index_dir: str | os.PathLike[str],
+    by_paragraph: bool = False,
 ) -> int:
     """Index a JSONL corpus into a new baseline index at ``index_dir``; return the document count.
 
-    An existing index in ``index_dir`` is replaced.
+    ``by_paragraph``: the corpus holds releases, each line of whose text becomes a document of
+    its own (:func:`read_paragraphs`). An existing index in ``index_dir`` is replaced.
     """
     os.makedirs(index_dir, exist_ok=True)
     ix = whoosh_index.create_in(str(index_dir), naive_schema())
     writer = ix.writer(limitmb=256)
     count = 0
     try:
-        for record in read_corpus(corpus_path):
+        records = read_paragraphs(corpus_path) if by_paragraph else read_corpus(corpus_path)
+        for record in records:
             writer.add_document(id=record["id"], title=record["title"], text=record["text"])
             count += 1
     except BaseException:
@@ -125,6 +140,11 @@ class NaiveIndex:
             if doc_id not in ids:
                 ids.append(doc_id)
         return ids
+
+    def ranked_paragraph_ids(self, query: str, k: int = 10) -> list[str]:
+        """:meth:`ranked_doc_ids` of an index built ``by_paragraph`` (its ids are paragraph
+        ids)."""
+        return self.ranked_doc_ids(query, k)
 
     def close(self) -> None:
         """Release the searcher and the index."""

@@ -308,15 +308,19 @@ def serve(index_dir, host, port, debug, sources, base_url, connection_limit, cha
 @INDEX_DIR
 @click.option("--queries", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--qrels", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--paragraphs", is_flag=True,
+              help="The qrels judge paragraphs (query_id, release_id, line n of the release's "
+                   "text): rank and report by paragraph.")
 @click.option("--k", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--failures", default=0, show_default=True, type=click.IntRange(0),
               help="List the N worst queries.")
 @click.option("--json", "as_json", is_flag=True)
-def evaluate(index_dir, queries, qrels, k, failures, as_json):
+def evaluate(index_dir, queries, qrels, paragraphs, k, failures, as_json):
     """Measure ranking quality against relevance judgements (Recall, MRR, nDCG, latency)."""
     from . import evaluate_files, format_report
 
-    report = evaluate_files(index_dir, queries, qrels, k=k, failures=failures)
+    report = evaluate_files(index_dir, queries, qrels, k=k, failures=failures,
+                            by="paragraph" if paragraphs else "release")
     if as_json:
         _dump(report.to_dict())
     else:

@@ -4,11 +4,16 @@ Inputs are the usual IR test-collection files:
 
 * queries, JSONL: one ``{"id": ..., "text": ...}`` object per line;
 * qrels, TSV: ``query_id<TAB>doc_id[<TAB>relevance]`` per line, relevance an integer
-  (default 1; 0 means judged not relevant, higher grades are more relevant).
+  (default 1; 0 means judged not relevant, higher grades are more relevant);
+* or paragraph qrels, TSV: ``query_id<TAB>release_id<TAB>n`` per line, the relevant paragraph
+  being line ``n`` (counted from 1) of the release's ``text`` (:func:`load_paragraph_qrels`).
 
-:func:`evaluate` runs every query through ``ranked_doc_ids(text, k)`` of any ranker (the
-engine's :class:`search.Index` or the benchmark baseline) and returns an
-:class:`EvaluationReport`. The metric functions (:func:`reciprocal_rank`, :func:`recall`,
+:func:`evaluate` runs every query through ``ranked_doc_ids(text, k)`` (or, judged by
+paragraph, ``ranked_paragraph_ids(text, k)``) of any ranker (the engine's
+:class:`search.Index` or the benchmark baseline) and returns an :class:`EvaluationReport`.
+A paragraph is named :func:`paragraph_id` ``"<release id>#<number>"`` with the engine's
+numbering: the title is paragraph 1, so line ``n`` of the text is paragraph ``n + 1`` (blank
+lines are not paragraphs; the DRCD and CMRC2018 releases have none). The metric functions (:func:`reciprocal_rank`, :func:`recall`,
 :func:`ndcg`, ...) are pure and take one ranking at a time.
 
 Definitions (``k`` is the cut-off, ranks are 1-based, a ranking's repeated ids count once):
@@ -36,6 +41,15 @@ from .errors import QueryError, SourceError
 #: Relevance judgements: query id -> doc id -> grade (0 = judged not relevant).
 Qrels = dict[str, dict[str, int]]
 
+#: What a ranking lists and the qrels judge: whole releases or paragraphs.
+BY = ("release", "paragraph")
+
+
+def paragraph_id(doc_id: str, number: int) -> str:
+    """The id of paragraph ``number`` (the title is 1) of release ``doc_id``: ``"id#number"``
+    (unambiguous: the number after the last ``#``)."""
+    return f"{doc_id}#{number}"
+
 
 class Ranker(Protocol):
     """Anything that ranks documents for a query (the engine's index, the naive baseline)."""
@@ -43,6 +57,9 @@ class Ranker(Protocol):
     def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
         """Distinct doc ids, best first, at most ``k``."""
         ...
+
+    # Rankers evaluated by paragraph also have
+    # ``ranked_paragraph_ids(query, k) -> list[str]`` (paragraph_id of each, best first).
 
 
 @dataclass(frozen=True)
@@ -147,6 +164,45 @@ def load_qrels(path: str | os.PathLike[str]) -> Qrels:
                 if doc_id in judged:
                     raise SourceError(f"duplicate judgement for {query_id} / {doc_id}", where)
                 judged[doc_id] = grade
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"not UTF-8 text: {exc.reason}", str(path)) from exc
+    return qrels
+
+
+def load_paragraph_qrels(path: str | os.PathLike[str]) -> Qrels:
+    """Read paragraph qrels: ``query_id<TAB>release_id<TAB>n`` per line, the relevant
+    paragraph being line ``n`` (from 1) of the release's text, i.e. the engine's paragraph
+    ``n + 1`` (the title is paragraph 1); keyed by :func:`paragraph_id`, grade 1.
+
+    Blank lines are skipped. Raises :class:`SourceError` with ``path:line`` for a missing or
+    unreadable file, a line with other than 3 columns, an empty id, an ``n`` that is not a
+    positive integer, or a repeated judgement.
+    """
+    qrels: Qrels = {}
+    with _open_text(path, "qrels") as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                where = f"{path}:{number}"
+                columns = line.split("\t")
+                if len(columns) != 3:
+                    raise SourceError(
+                        f"expected 3 tab-separated columns (query_id, release_id, line n of "
+                        f"the release's text), found {len(columns)}", where)
+                query_id, doc_id, raw = (c.strip() for c in columns)
+                if not query_id or not doc_id:
+                    raise SourceError("empty query id or release id", where)
+                if not raw.isdigit() or int(raw) < 1:
+                    raise SourceError(
+                        f"the line number must be a positive integer, found {raw!r}", where)
+                key = paragraph_id(doc_id, int(raw) + 1)
+                judged = qrels.setdefault(query_id, {})
+                if key in judged:
+                    raise SourceError(
+                        f"duplicate judgement for {query_id} / {doc_id} line {raw}", where)
+                judged[key] = 1
         except UnicodeDecodeError as exc:
             raise SourceError(f"not UTF-8 text: {exc.reason}", str(path)) from exc
     return qrels
@@ -260,6 +316,7 @@ class EvaluationReport:
     latency_p50_ms: float
     latency_p95_ms: float
     failures: list[QueryFailure] = field(default_factory=list)  # worst first
+    by: str = "release"  # what was ranked and judged: releases or paragraphs (see BY)
 
     def to_dict(self) -> dict:
         """A JSON-serialisable dict (floats as computed, failures as dicts)."""
@@ -272,8 +329,11 @@ def evaluate(
     qrels: Mapping[str, Mapping[str, int]],
     k: int = 10,
     failures: int = 0,
+    by: str = "release",
 ) -> EvaluationReport:
-    """Run every query through ``ix.ranked_doc_ids(text, k)`` and measure the rankings.
+    """Run every query through ``ix.ranked_doc_ids(text, k)`` (``by="paragraph"``:
+    ``ix.ranked_paragraph_ids(text, k)``, the qrels keyed by :func:`paragraph_id`) and
+    measure the rankings.
 
     ``failures`` is how many of the worst queries to report: those whose first relevant
     document is missing from the top ``k`` come first (in query order), then those ranked
@@ -285,8 +345,11 @@ def evaluate(
     _check_k(k)
     if not isinstance(failures, int) or isinstance(failures, bool) or failures < 0:
         raise QueryError(f"failures must be a non-negative integer, got {failures!r}")
+    if by not in BY:
+        raise QueryError(f"by must be one of {', '.join(BY)}, got {by!r}")
     if not queries:
         raise QueryError("no queries to evaluate")
+    ranked = ix.ranked_doc_ids if by == "release" else ix.ranked_paragraph_ids
     for query in queries:
         if not any(grade > 0 for grade in qrels.get(query.id, {}).values()):
             raise SourceError(
@@ -300,7 +363,7 @@ def evaluate(
     for position, query in enumerate(queries):
         relevance = qrels[query.id]
         start = time.perf_counter()
-        ranking = ix.ranked_doc_ids(query.text, k)
+        ranking = ranked(query.text, k)
         latencies.append((time.perf_counter() - start) * 1000.0)
         ranking = _distinct(ranking, k)
         if not ranking:
@@ -335,6 +398,7 @@ def evaluate(
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
         failures=[failure for _, _, failure in worst[:failures]],
+        by=by,
     )
 
 
@@ -344,15 +408,19 @@ def evaluate_files(
     qrels_path: str | os.PathLike[str],
     k: int = 10,
     failures: int = 0,
+    by: str = "release",
 ) -> EvaluationReport:
-    """Load the queries and qrels files and :func:`evaluate` the index at ``index_dir``."""
+    """Load the queries and qrels files and :func:`evaluate` the index at ``index_dir``
+    (``by="paragraph"``: the qrels are paragraph qrels, see :func:`load_paragraph_qrels`)."""
     from . import open_index  # late import: the engine is not needed to compute metrics
 
+    if by not in BY:
+        raise QueryError(f"by must be one of {', '.join(BY)}, got {by!r}")
     queries = load_queries(queries_path)
-    qrels = load_qrels(qrels_path)
+    qrels = load_qrels(qrels_path) if by == "release" else load_paragraph_qrels(qrels_path)
     ix = open_index(index_dir)
     try:
-        return evaluate(ix, queries, qrels, k=k, failures=failures)
+        return evaluate(ix, queries, qrels, k=k, failures=failures, by=by)
     finally:
         ix.close()
 
@@ -371,6 +439,8 @@ def format_report(report: EvaluationReport) -> str:
         ("latency p50", f"{report.latency_p50_ms:.1f} ms"),
         ("latency p95", f"{report.latency_p95_ms:.1f} ms"),
     ]
+    if report.by != "release":  # the usual case goes without saying
+        rows.insert(1, ("judged by", report.by))
     width = max(len(name) for name, _ in rows)
     lines = [f"{name:<{width}}  {value}" for name, value in rows]
     if report.failures:

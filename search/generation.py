@@ -227,6 +227,12 @@ class Generation:
                 self._paragraphs.put(d, found[d])
         return [found[d] for d in docnums]
 
+    def paragraph_number(self, docnum: int) -> int:
+        """The number of paragraph ``docnum`` in its release (the title is 1): a release's
+        paragraphs are consecutive document numbers, head first, numbered from 1 without gaps
+        (see :mod:`search.schema`), so no stored field needs reading."""
+        return docnum - int(self.postings.head_of[docnum]) + 1
+
     def head(self, docnum: int) -> dict:
         """The stored fields of the head paragraph (title, release record) of the release of
         paragraph ``docnum``."""

@@ -165,6 +165,17 @@ class Index:
                     return out
                 limit *= 4
 
+    def ranked_paragraph_ids(self, query: str, k: int = 10) -> list[str]:
+        """The best ``k`` paragraphs as ``"<release id>#<paragraph number>"`` (the title is
+        paragraph 1; :func:`search.evaluation.paragraph_id`), best first (no snippets: fast)."""
+        query = lenient_query(query)
+        check_count("k", k)
+        with self._using() as gen:
+            pq = parse_query(query, gen.lexicon)
+            _total, ranked = rank(gen, pq, k)
+            ids = gen.doc_ids()
+            return [f"{ids[d]}#{gen.paragraph_number(d)}" for d, _s in ranked]
+
     def parse(self, query: str, section: str | None = None, speaker: str | None = None,
               doc_id: str | None = None) -> ParsedQuery:
         """``query`` read with the dictionary of the current generation."""

@@ -21,15 +21,18 @@ from search.evaluation import (
     evaluate_files,
     first_relevant_rank,
     format_report,
+    load_paragraph_qrels,
     load_qrels,
     load_queries,
     ndcg,
+    paragraph_id,
     percentile,
     recall,
     reciprocal_rank,
 )
 
 SUBSET = Path(__file__).parent / "data" / "cmrc2018_subset"
+DRCD = Path(__file__).parent / "data" / "drcd_subset"
 
 
 # -- pure metrics -------------------------------------------------------------------------
@@ -180,7 +183,7 @@ def test_report_to_dict_is_json_serialisable():
     data = report.to_dict()
     assert list(data) == [
         "queries", "k", "recall_at_1", "recall_at_k", "mrr_at_k", "ndcg_at_k",
-        "no_hit", "missed", "latency_p50_ms", "latency_p95_ms", "failures",
+        "no_hit", "missed", "latency_p50_ms", "latency_p95_ms", "failures", "by",
     ]
     assert data["failures"] == [
         {"query_id": "q3", "text": "third", "expected": ["d3"], "rank": None, "returned": []}
@@ -386,3 +389,128 @@ def test_evaluate_files_errors(tiny, tmp_path):
     assert str(info.value).startswith(f"{tmp_path / 'missing.tsv'}: cannot open qrels file")
     with pytest.raises(QueryError):
         evaluate_files(tiny["engine"], tiny["queries"], tiny["qrels"], k=0)
+
+
+# -- judged by paragraph ------------------------------------------------------------------
+
+
+def test_load_paragraph_qrels_numbers_lines_after_the_title(tmp_path):
+    qrels = write(tmp_path / "p.tsv", "a\tr1\t1\n\nb\tr#2\t3\nb\tr1\t2\n")
+    assert load_paragraph_qrels(qrels) == {"a": {"r1#2": 1}, "b": {"r#2#4": 1, "r1#3": 1}}
+    assert paragraph_id("r#2", 4) == "r#2#4"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a\tr1\n", ":1: expected 3 tab-separated columns (query_id, release_id, line n of the "
+                 "release's text), found 2"),
+    ("a\tr1\t0\n", ":1: the line number must be a positive integer, found '0'"),
+    ("a\tr1\tx\n", ":1: the line number must be a positive integer, found 'x'"),
+    ("a\t\t1\n", ":1: empty query id or release id"),
+    ("a\tr1\t1\na\tr1\t1\n", ":2: duplicate judgement for a / r1 line 1"),
+])
+def test_load_paragraph_qrels_errors(tmp_path, text, message):
+    path = write(tmp_path / "p.tsv", text)
+    with pytest.raises(SourceError) as info:
+        load_paragraph_qrels(path)
+    assert str(info.value) == f"{path}{message}"
+
+
+class ParagraphRanker(FixedRanker):
+    def ranked_doc_ids(self, query, k=10):
+        raise AssertionError("judged by paragraph: paragraphs are ranked")
+
+    def ranked_paragraph_ids(self, query, k=10):
+        return FixedRanker.ranked_doc_ids(self, query, k)
+
+
+def test_evaluate_by_paragraph_ranks_paragraphs():
+    qrels = {"q1": {"r#3": 1}, "q2": {"r#2": 1}}
+    queries = [EvalQuery("q1", "first"), EvalQuery("q2", "second")]
+    ranker = ParagraphRanker({"first": ["r#2", "r#3"], "second": ["r#2"]})
+    report = evaluate(ranker, queries, qrels, by="paragraph")
+    assert (report.by, report.mrr_at_k, report.recall_at_1) == ("paragraph", 0.75, 0.5)
+    assert format_report(report).splitlines()[:3] == [
+        "queries                 2", "judged by               paragraph", "MRR@10                  0.7500"]
+    with pytest.raises(QueryError, match="by must be one of release, paragraph"):
+        evaluate(ranker, queries, qrels, by="sentence")
+
+
+@pytest.fixture(scope="module")
+def drcd(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("drcd")
+    build_index([DRCD / "releases.jsonl"], root / "engine", full=True)
+    build_naive_index(DRCD / "releases.jsonl", root / "naive", by_paragraph=True)
+    return {"engine": root / "engine", "naive": root / "naive"}
+
+
+def test_paragraph_qrels_name_the_engines_paragraphs(drcd):
+    """Line n of a release's text is the engine's paragraph n + 1 (the title is paragraph 1),
+    checked by slicing the source releases."""
+    from search import open_index
+    from search.repair import repair_text
+
+    releases = {r["id"]: r for r in map(json.loads, (DRCD / "releases.jsonl").read_text(
+        encoding="utf-8").splitlines())}
+    qrels = load_paragraph_qrels(DRCD / "qrels_paragraphs.tsv")
+    lines = [line.split("\t") for line in (DRCD / "qrels_paragraphs.tsv").read_text(
+        encoding="utf-8").splitlines()]
+    assert len(qrels) == len(lines) == 59
+    with open_index(drcd["engine"]) as ix:
+        # The engine shows the repaired text (title and text repaired together: script,
+        # spaces, punctuation), line for line.
+        repaired = {rid: repair_text(r["title"] + "\n" + r["text"]).text.split("\n")
+                    for rid, r in releases.items()}
+        unchanged = 0
+        for rid, release in releases.items():
+            doc = ix.document(rid)
+            text_lines = release["text"].split("\n")
+            assert [p.number for p in doc.paragraphs] == list(range(1, len(text_lines) + 2))
+            assert [p.text for p in doc.paragraphs] == repaired[rid]
+        for qid, rid, n in lines:
+            (key,) = qrels[qid]
+            release_id, number = key.rsplit("#", 1)
+            assert (release_id, int(number)) == (rid, int(n) + 1)
+            paragraph = ix.document(rid).paragraphs[int(number) - 1]
+            line = releases[rid]["text"].split("\n")[int(n) - 1]
+            assert paragraph.text == repaired[rid][int(n)]
+            unchanged += paragraph.text == line
+        assert unchanged == 56  # the other 3 lines had a space or a mark repaired
+
+
+def test_engine_and_naive_by_paragraph_on_drcd(drcd):
+    from search import open_index
+
+    queries = load_queries(DRCD / "queries.jsonl")
+    qrels = load_paragraph_qrels(DRCD / "qrels_paragraphs.tsv")
+    with open_index(drcd["engine"]) as ix:
+        top = ix.ranked_paragraph_ids(queries[0].text, 3)
+        assert len(top) == 3 and all(t.rsplit("#", 1)[1].isdigit() for t in top)
+        engine = evaluate(ix, queries, qrels, by="paragraph")
+    with NaiveIndex(drcd["naive"]) as ix:
+        naive = evaluate(ix, queries, qrels, by="paragraph")
+    assert engine.queries == naive.queries == 59
+    assert engine.by == naive.by == "paragraph"
+    assert engine.mrr_at_k > 0.9 and naive.mrr_at_k > 0.5
+    report = evaluate_files(drcd["engine"], DRCD / "queries.jsonl",
+                            DRCD / "qrels_paragraphs.tsv", by="paragraph")
+    assert report.mrr_at_k == engine.mrr_at_k
+
+
+def test_cli_evaluate_by_paragraph(drcd):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    args = ["evaluate", "--index-dir", str(drcd["engine"]), "--queries",
+            str(DRCD / "queries_simplified.jsonl"), "--qrels", str(DRCD / "qrels_paragraphs.tsv")]
+    result = CliRunner().invoke(main, args + ["--paragraphs", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["queries"], data["by"]) == (59, "paragraph")
+    expected = evaluate_files(drcd["engine"], DRCD / "queries_simplified.jsonl",
+                              DRCD / "qrels_paragraphs.tsv", by="paragraph")
+    assert data["mrr_at_k"] == expected.mrr_at_k
+    # Without --paragraphs the third column is a relevance grade and the ids are releases'.
+    result = CliRunner().invoke(main, args + ["--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["by"] == "release"
