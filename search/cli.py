@@ -110,6 +110,9 @@ def main() -> None:
 @click.option("--full", is_flag=True, help="Rebuild everything instead of updating.")
 @click.option("--userdict", type=click.Path(dir_okay=False),
               help="jieba user dictionary (default: userdict.txt in a source folder).")
+@click.option("--synonyms", type=click.Path(dir_okay=False),
+              help="Synonyms file to install in the index directory (default: synonyms.txt "
+                   "in a source folder); searches reread it when it changes, no reindex needed.")
 @click.option("--procs", default=None, type=click.IntRange(1, 64),
               help="Worker processes for a full rebuild [default: every core for large sources].")
 @click.option("--follow-links", is_flag=True,
@@ -117,7 +120,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Log the stages of a parallel rebuild, with their times, to stderr.")
-def reindex(sources, index_dir, full, userdict, procs, follow_links, as_json, verbose):
+def reindex(sources, index_dir, full, userdict, synonyms, procs, follow_links, as_json, verbose):
     """Build or update the index from SOURCES (files or folders; default seeds/)."""
     from . import build_index
 
@@ -145,7 +148,8 @@ def reindex(sources, index_dir, full, userdict, procs, follow_links, as_json, ve
 
     try:
         report = build_index(sources, index_dir, full=full, userdict=userdict,
-                             progress=progress, procs=procs, follow_links=follow_links)
+                             progress=progress, procs=procs, follow_links=follow_links,
+                             synonyms=synonyms)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -166,12 +170,14 @@ def reindex(sources, index_dir, full, userdict, procs, follow_links, as_json, ve
 @click.option("--section", default=None)
 @click.option("--speaker", default=None)
 @click.option("--doc", "doc_id", default=None)
+@click.option("--synonyms", type=click.Path(exists=True, dir_okay=False),
+              help="Synonyms file to use instead of the index directory's synonyms.txt.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
+def search(query, index_dir, limit, page, section, speaker, doc_id, synonyms, as_json):
     """Search the index for QUERY."""
     from . import open_index
 
-    with open_index(index_dir) as ix:
+    with open_index(index_dir, synonyms=synonyms) as ix:
         result = ix.search(query, page=page, per_page=limit, section=section, speaker=speaker,
                            doc_id=doc_id)
     if as_json:
@@ -294,14 +300,17 @@ def repair(files, as_diff, as_json):
 @click.option("--request-timeout", default=10, show_default=True, type=click.IntRange(1),
               metavar="SECONDS",
               help="Cut off a client that has not sent a whole request this long after its first byte.")
+@click.option("--synonyms", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Synonyms file to read (reread when it changes) instead of the index "
+                   "directory's synonyms.txt (env RELEASE_SEARCH_SYNONYMS).")
 def serve(index_dir, host, port, debug, sources, base_url, connection_limit, channel_timeout,
-          request_timeout):
+          request_timeout, synonyms):
     """Serve the search site (builds the index from seeds/ first if it is missing)."""
     from web.server import serve as run
 
     run(index_dir, host=host, port=port, debug=debug, sources=sources or ("seeds",),
         base_url=base_url, connection_limit=connection_limit, channel_timeout=channel_timeout,
-        request_timeout=request_timeout)
+        request_timeout=request_timeout, synonyms=synonyms)
 
 
 @main.command()

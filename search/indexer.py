@@ -33,6 +33,7 @@ from .faults import checkpoint
 from .lexicon import Lexicon
 from .models import Release
 from .schema import ReleaseRecord, build_schema, paragraph_docs
+from .synonyms import SYNONYMS_NAME, read_groups
 from .whoosh_w3 import abandon_writer, commit_segments, new_codec
 from .writing import write_segment
 
@@ -95,12 +96,13 @@ class ReindexReport:
         return asdict(self)
 
 
-def find_userdict(sources: Iterable[str | os.PathLike]) -> Path | None:
-    """``userdict.txt`` in the first source folder that has one."""
+def find_userdict(sources: Iterable[str | os.PathLike], name: str = USERDICT_NAME
+                  ) -> Path | None:
+    """``userdict.txt`` (or ``name``) in the first source folder that has one."""
     for s in sources:
         p = Path(s)
-        if p.is_dir() and (p / USERDICT_NAME).is_file():
-            return p / USERDICT_NAME
+        if p.is_dir() and (p / name).is_file():
+            return p / name
     return None
 
 
@@ -112,7 +114,8 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
                 index_dir: str | os.PathLike = "index", *, full: bool = False,
                 userdict: str | os.PathLike | None = None, progress: Progress | None = None,
                 procs: int | None = None, limitmb: int = 256,
-                follow_links: bool = False) -> ReindexReport:
+                follow_links: bool = False,
+                synonyms: str | os.PathLike | None = None) -> ReindexReport:
     """Bring the index in ``index_dir`` in line with ``sources`` (files or folders).
 
     Raises ReindexLockedError if another reindex is running, SourceError if a source path does
@@ -124,14 +127,22 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     :func:`search.sources.iter_source_files`). SIGTERM, in the main thread, cleans up as
     SIGINT does (see :func:`_sigterm_interrupts`). ``procs`` worker processes write a full
     rebuild (default: every core when the sources exceed a few megabytes, else one).
+    ``synonyms`` (default: ``synonyms.txt`` in the first source folder that has one) is copied
+    into the index directory, where searches read it (:mod:`search.synonyms`); without one, a
+    copy installed before stays.
     """
     t0 = time.perf_counter()
     sources = [Path(s) for s in sources]
     index_dir = Path(index_dir)
     found: list[Problem] = []  # by the walk of the source folders
     files = [f for f in iter_source_files(sources, found, follow_links=follow_links)
-             if f.name != USERDICT_NAME]
+             if f.name not in (USERDICT_NAME, SYNONYMS_NAME)]
     udpath = Path(userdict) if userdict else find_userdict(sources)
+    synpath = Path(synonyms) if synonyms else find_userdict(sources, SYNONYMS_NAME)
+    if synpath is not None:
+        if not synpath.is_file():
+            raise SourceError("synonyms file not found", str(synpath))
+        read_groups(synpath)  # a broken file stops the reindex before anything is written
     if udpath is not None and not udpath.is_file():
         raise SourceError("user dictionary not found", str(udpath))
     if not files:  # an empty index would look like a search that finds nothing
@@ -170,6 +181,8 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
             report = _full(files, index_dir, lexicon, fingerprint, problems, progress,
                            procs, limitmb, sources)
         storage.prune(index_dir)
+        if synpath is not None:
+            storage.install_file(synpath, index_dir, SYNONYMS_NAME)
     report.reason = reason
     report.problems = found + problems
     report.seconds = round(time.perf_counter() - t0, 2)

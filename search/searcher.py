@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import storage
-from .errors import DocumentNotFoundError
+from .errors import DocumentNotFoundError, SearchError, SourceError
 from .generation import Generation
 from .highlight import Highlighter, match_spans, snippet
 from .lexicon import Lexicon
@@ -28,6 +28,8 @@ from .query import ParsedQuery, parse_query
 from .schema import ReleaseRecord
 from .scoring import Work, rank
 from .sources import valid_doc_id
+from .expansion import expand
+from .synonyms import SYNONYMS_NAME, Synonyms
 
 
 #: Paragraphs of a release per page (``/doc/<id>?page=N``, ``/api/documents/<id>``).
@@ -48,12 +50,58 @@ class Index:
     dictionary of the generation it is ranked on.
     """
 
-    def __init__(self, index_dir: str | os.PathLike, *, reload_interval: float = 1.0):
+    def __init__(self, index_dir: str | os.PathLike, *, reload_interval: float = 1.0,
+                 synonyms: str | os.PathLike | None = None):
         self.index_dir = Path(index_dir)
         self.reload_interval = reload_interval
         self._lock = threading.RLock()  # which generation is current; held only to switch
         self._checked = time.monotonic()
         self._generation = self._open()
+        #: The user's synonyms file: the one given, else ``synonyms.txt`` in the index
+        #: directory (reindex copies it there) when there is one.
+        self.synonyms_path = Path(synonyms) if synonyms is not None else None
+        if self.synonyms_path is not None and not self.synonyms_path.is_file():
+            raise SourceError("synonyms file not found", str(self.synonyms_path))
+        self._synonyms_lock = threading.Lock()
+        self._synonyms_checked = time.monotonic()
+        self._synonyms_stamp = self._synonyms_file_stamp()
+        self._synonyms = Synonyms.load(self._synonyms_file())
+
+    # -- synonyms: read at query time, reread when the file changes -----------------------
+
+    def _synonyms_file(self) -> Path | None:
+        if self.synonyms_path is not None:
+            return self.synonyms_path
+        path = self.index_dir / SYNONYMS_NAME
+        return path if path.is_file() else None
+
+    def _synonyms_file_stamp(self) -> tuple | None:
+        path = self._synonyms_file()
+        try:
+            st = path.stat() if path is not None else None
+        except OSError:
+            return None
+        return None if st is None else (str(path), st.st_mtime_ns, st.st_size)
+
+    @property
+    def synonyms(self) -> Synonyms:
+        """The synonyms queries are expanded with: the built-in groups and the user's file,
+        reread (checked at most every ``reload_interval`` seconds) when it changes; a file
+        that cannot be read then leaves the groups as they were."""
+        now = time.monotonic()
+        if now - self._synonyms_checked < self.reload_interval:
+            return self._synonyms
+        with self._synonyms_lock:
+            if now - self._synonyms_checked >= self.reload_interval:
+                self._synonyms_checked = now
+                stamp = self._synonyms_file_stamp()
+                if stamp != self._synonyms_stamp:
+                    try:
+                        self._synonyms = Synonyms.load(self._synonyms_file())
+                        self._synonyms_stamp = stamp
+                    except SearchError:
+                        pass  # being rewritten, or broken: keep the groups we have
+        return self._synonyms
 
     # -- opening and reloading ------------------------------------------------------------
 
@@ -137,7 +185,7 @@ class Index:
         start = (page - 1) * per_page
         with self._using() as gen:
             pq = _parse(gen.lexicon, query, section=params.section, speaker=params.speaker,
-                        doc_id=params.doc_id)
+                        doc_id=params.doc_id, synonyms=self.synonyms)
             total, ranked = rank(gen, pq, start + per_page, work)
             hits = [_hit(gen, pq, d, s) for d, s in ranked[start:start + per_page]]
         took = (time.perf_counter() - t0) * 1000
@@ -150,7 +198,7 @@ class Index:
         check_count("k", k)
         limit = 20 * k
         with self._using() as gen:
-            pq = parse_query(query, gen.lexicon)
+            pq = expand(parse_query(query, gen.lexicon), self.synonyms, gen.lexicon)
             ids = gen.doc_ids()
             while True:
                 total, ranked = rank(gen, pq, limit)
@@ -171,7 +219,7 @@ class Index:
         query = lenient_query(query)
         check_count("k", k)
         with self._using() as gen:
-            pq = parse_query(query, gen.lexicon)
+            pq = expand(parse_query(query, gen.lexicon), self.synonyms, gen.lexicon)
             _total, ranked = rank(gen, pq, k)
             ids = gen.doc_ids()
             return [f"{ids[d]}#{gen.paragraph_number(d)}" for d, _s in ranked]
@@ -179,12 +227,15 @@ class Index:
     def parse(self, query: str, section: str | None = None, speaker: str | None = None,
               doc_id: str | None = None) -> ParsedQuery:
         """``query`` read with the dictionary of the current generation."""
-        return _parse(self.lexicon, query, section=section, speaker=speaker, doc_id=doc_id)
+        return _parse(self.lexicon, query, section=section, speaker=speaker, doc_id=doc_id,
+                      synonyms=self.synonyms)
 
     def highlighter(self, query: str) -> Highlighter:
         """``query`` read once (with the current generation's dictionary) to highlight any
         number of texts: ``.html(text)`` is what :meth:`highlight` returns."""
-        return Highlighter(parse_query(lenient_query(query), self.lexicon))
+        lexicon = self.lexicon
+        return Highlighter(expand(parse_query(lenient_query(query), lexicon), self.synonyms,
+                                  lexicon))
 
     def highlight(self, text: str, query: str) -> str:
         """The whole ``text`` as escaped HTML with the matches of ``query`` in ``<mark>``."""
@@ -253,14 +304,17 @@ def _hit(gen: Generation, pq: ParsedQuery, docnum: int, score: float) -> Hit:
 
 
 def _parse(lexicon: Lexicon, query: str, section: str | None = None, speaker: str | None = None,
-           doc_id: str | None = None) -> ParsedQuery:
-    pq = parse_query(query, lexicon)
+           doc_id: str | None = None, synonyms: Synonyms | None = None) -> ParsedQuery:
+    pq = expand(parse_query(query, lexicon), synonyms, lexicon)
     for name, value in (("section", section), ("speaker", speaker), ("doc", doc_id)):
         if value:
             pq.params.append((name, value))
     return pq
 
 
-def open_index(index_dir: str | os.PathLike = "index", *, reload_interval: float = 1.0) -> Index:
-    """Open the index in ``index_dir``; raises IndexNotFoundError if none was built."""
-    return Index(index_dir, reload_interval=reload_interval)
+def open_index(index_dir: str | os.PathLike = "index", *, reload_interval: float = 1.0,
+               synonyms: str | os.PathLike | None = None) -> Index:
+    """Open the index in ``index_dir``; raises IndexNotFoundError if none was built.
+    ``synonyms``: a synonyms file to read instead of the index directory's ``synonyms.txt``
+    (see :mod:`search.synonyms`); SourceError if it is missing."""
+    return Index(index_dir, reload_interval=reload_interval, synonyms=synonyms)

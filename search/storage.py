@@ -163,6 +163,19 @@ def remove_leftovers(index_dir: str | os.PathLike) -> None:
         pass
 
 
+def install_file(source: Path, index_dir: str | os.PathLike, name: str) -> None:
+    """Copy ``source`` to ``index_dir/name`` atomically (a reader sees the old or the new
+    file, never half of one); only called while holding the reindex lock."""
+    target = Path(index_dir) / name
+    tmp = target.with_name(name + ".tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_error(exc, f"install {name}", index_dir) from None
+
+
 def prune(index_dir: str | os.PathLike, keep: int = 2) -> None:
     """Delete generations other than the live one and the ``keep - 1`` complete ones before it
     (for searchers that still have them open), and what killed reindexes left; only called

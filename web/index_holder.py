@@ -20,10 +20,12 @@ EXTENSION_KEY = "release_search"
 
 
 class IndexHolder:
-    """Opens the index at ``index_dir`` on first use and keeps it."""
+    """Opens the index at ``index_dir`` (with the synonyms file ``synonyms``, if given) on
+    first use and keeps it."""
 
-    def __init__(self, index_dir: str) -> None:
+    def __init__(self, index_dir: str, synonyms: str | None = None) -> None:
         self.index_dir = index_dir
+        self.synonyms = synonyms
         self._index: Index | None = None
         self._lock = threading.Lock()
 
@@ -36,7 +38,7 @@ class IndexHolder:
             if self._index is None:
                 from search import open_index
 
-                self._index = open_index(self.index_dir)
+                self._index = open_index(self.index_dir, synonyms=self.synonyms)
             return self._index
 
     @property

@@ -176,15 +176,20 @@ def serve(
     connection_limit: int = CONNECTION_LIMIT,
     channel_timeout: int = CHANNEL_TIMEOUT,
     request_timeout: int = REQUEST_TIMEOUT,
+    synonyms: str | None = None,
 ) -> None:
     """Serve the search site for the index at ``index_dir`` (built from ``sources`` if missing).
 
     Runs waitress with :data:`THREADS` threads and the given connection limit and timeouts;
     ``base_url`` (else ``RELEASE_SEARCH_BASE_URL``) is the site's public root URL.
-    ``debug=True`` uses Flask's development server instead. Blocks until the server stops.
+    ``debug=True`` uses Flask's development server instead. ``synonyms`` (else
+    ``RELEASE_SEARCH_SYNONYMS``) is a synonyms file read instead of the index directory's.
+    Blocks until the server stops.
     """
     _configure_logging()
     config = {"INDEX_DIR": index_dir}
+    if synonyms is not None:
+        config["SYNONYMS"] = synonyms
     if base_url is not None:
         config["BASE_URL"] = base_url
     load_config(os.environ, config)  # a bad BASE_URL is an error before any index is built
