@@ -290,6 +290,17 @@ class Generation:
         with self._io:
             return self.postings.scores(fieldname, text)
 
+    def release_scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Head document numbers and BM25 scores of one term, each release taken as one
+        document (see :meth:`Postings.release_scores`)."""
+        with self._io:
+            return self.postings.release_scores(fieldname, text)
+
+    def idf(self, fieldname: str, text: str) -> float:
+        """The IDF of one term (see :meth:`Postings.idf`)."""
+        with self._io:
+            return self.postings.idf(fieldname, text)
+
     def term_mask(self, fieldname: str, value: str) -> np.ndarray:
         """The live paragraphs whose ``fieldname`` holds ``value``."""
         m = np.zeros(self.postings.n, dtype=bool)

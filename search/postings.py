@@ -14,11 +14,14 @@ from collections import OrderedDict
 import numpy as np
 
 from .errors import IndexCorruptError, SearchError
-from .scoring import bm25
+from .scoring import bm25, idf
 from .whoosh_w3 import read_postings, segment_field_lengths
 
 #: Fields indexed on the head paragraph of each release only.
 HEAD_FIELDS = frozenset({"title"})
+
+#: Terms whose per-release scores are kept (release lists are short: a count suffices).
+RELEASE_TERMS = 20_000
 
 EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_SCORES = np.zeros(0, dtype=np.float32)
@@ -37,6 +40,8 @@ class Postings:
         self._cache: OrderedDict = OrderedDict()
         self._entries = 0
         self._lengths: dict[str, np.ndarray] = {}
+        self._release_lengths: dict[str, tuple[np.ndarray, float]] = {}
+        self._release_cache: OrderedDict = OrderedDict()
         self._avgfl: dict[str, float] = {}
         self._leaves = list(reader.leaf_readers())
         self.live = np.ones(self.n, dtype=bool)
@@ -54,8 +59,11 @@ class Postings:
         if len(self.heads):
             where = np.searchsorted(self.heads, np.arange(self.n), side="right") - 1
             self.head_of = self.heads[np.maximum(where, 0)].astype(np.int32)
+            #: The release of each document, as its head's position in ``heads``.
+            self.release_of = np.maximum(where, 0).astype(np.int32)
         else:
             self.head_of = np.arange(self.n, dtype=np.int32)
+            self.release_of = np.zeros(self.n, dtype=np.int32)
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """Field lengths of all documents (deleted ones count 0)."""
@@ -107,6 +115,15 @@ class Postings:
 
     def scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and BM25 scores of one term (cached)."""
+        ids, scores, _tf = self._entry(fieldname, text)
+        return ids, scores
+
+    def counts(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and counts of one term (cached with its scores)."""
+        ids, _scores, tf = self._entry(fieldname, text)
+        return ids, tf
+
+    def _entry(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = (fieldname, text)
         with self._lock:
             hit = self._cache.get(key)
@@ -120,13 +137,68 @@ class Postings:
             scores = bm25(tf, lens[ids], self._avgfl[fieldname], self._population(fieldname))
         else:
             scores = EMPTY_SCORES
-        value = (ids, scores)
+        value = (ids, scores, tf)
         with self._lock:
             self._cache[key] = value
             self._entries += len(ids)
             while self._entries > self.max_entries and len(self._cache) > 1:
-                _k, (old_ids, _s) = self._cache.popitem(last=False)
+                _k, (old_ids, _s, _t) = self._cache.popitem(last=False)
                 self._entries -= len(old_ids)
+        return value
+
+    def idf(self, fieldname: str, text: str) -> float:
+        """The IDF of one term, as :func:`search.scoring.bm25` computes it (0 when no document
+        holds it)."""
+        ids, _s = self.scores(fieldname, text)
+        return idf(len(ids), self._population(fieldname)) if len(ids) else 0.0
+
+    # -- per-release aggregates: a release is one document made of its paragraphs -----------
+
+    def release_lengths(self, fieldname: str) -> tuple[np.ndarray, float]:
+        """Each release's field length (the sum of its paragraphs', at its head document
+        number; 0 elsewhere) and the mean over the live releases."""
+        got = self._release_lengths.get(fieldname)
+        if got is None:
+            lens = self.lengths(fieldname)
+            totals = np.zeros(self.n, dtype=np.float64)
+            np.add.at(totals, self.head_of, lens)
+            mean = float(totals[self.heads].sum()) / self.n_heads or 1.0
+            got = (totals.astype(np.float32), mean)
+            with self._lock:
+                self._release_lengths[fieldname] = got
+        return got
+
+    def release_counts(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Head document numbers of the releases holding ``text`` and its count in each (its
+        paragraphs' counts summed)."""
+        ids, tf = self.counts(fieldname, text)
+        if not len(ids):
+            return EMPTY_IDS, EMPTY_SCORES
+        release = self.release_of[ids]  # non-decreasing: a release's paragraphs are in a row
+        starts = np.flatnonzero(np.r_[True, release[1:] != release[:-1]])
+        return self.heads[release[starts]].astype(np.int32), np.add.reduceat(tf, starts)
+
+    def release_scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Head document numbers and BM25 scores of one term with each release as one
+        document: statistics over releases (:meth:`release_counts`, :meth:`release_lengths`,
+        the live release count). Cached like :meth:`scores`. A sharded index (a release in
+        one shard) sums the counts of releases and the lengths across shards."""
+        key = (fieldname, text)
+        with self._lock:
+            hit = self._release_cache.get(key)
+            if hit is not None:
+                self._release_cache.move_to_end(key)
+                return hit
+        heads, tf = self.release_counts(fieldname, text)
+        if len(heads):
+            totals, mean = self.release_lengths(fieldname)
+            value = (heads, bm25(tf, totals[heads], mean, self.n_heads))
+        else:
+            value = (EMPTY_IDS, EMPTY_SCORES)
+        with self._lock:
+            self._release_cache[key] = value
+            while len(self._release_cache) > RELEASE_TERMS:
+                self._release_cache.popitem(last=False)
         return value
 
     def mask(self, ids: np.ndarray) -> np.ndarray:

@@ -2,7 +2,19 @@
 
 Ranking is BM25 computed per term over Whoosh's postings for three fields (jieba ``words``, CJK
 ``bigrams`` and the release ``title``) and fused with fixed weights (BM25F-style; the title only
-lifts paragraphs that match by themselves). Then:
+lifts paragraphs that match by themselves). Three levers find
+the right paragraph of a long release:
+
+* the release prior: the query's BM25 against the whole release (its paragraphs' term counts
+  and lengths summed: :meth:`search.generation.Generation.release_scores`), added with a small
+  weight to each matching paragraph of it, so the release that is about the question lifts its
+  paragraphs without drowning the one that answers it;
+* glue bigrams: a bigram of the query that straddles a function word (``星的`` in
+  ``恒星的生命周期``) counts half: it says little about the paragraph;
+* proximity: in the re-ranked top, a paragraph whose best sentence holds more of the query's
+  bigrams (weighted by IDF) is boosted.
+
+Then:
 
 * with several clauses (whitespace-separated words, quoted phrases, ``OR`` groups), paragraphs
   that match every clause come first; a clause matches when all its content words occur;
@@ -20,6 +32,8 @@ postings, masks and cached paragraphs; :func:`bm25` is the formula its posting c
 from __future__ import annotations
 
 import math
+import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +47,12 @@ B = 0.75
 W_WORDS = 1.0
 W_BIGRAMS = 1.0
 W_TITLE = 0.5
+#: Weight of the release prior (the query's BM25 against the whole release).
+W_RELEASE = 0.25
+#: Weight of a query bigram that straddles a function word (see :func:`glue_grams`).
+W_GLUE = 0.5
+#: Boost of a re-ranked paragraph by the IDF share of the query's bigrams in its best sentence.
+PROXIMITY = 1.0
 LOW_WEIGHT = 0.0  # function and question words: left to the bigrams
 PHRASE_BOOST = 0.5
 RERANK_DEPTH = 30
@@ -43,6 +63,8 @@ TIER_MIN_CLAUSES = 2
 #: see :func:`_check_phrases` for what happens past them.
 MAX_CHECKED_PARAGRAPHS = 2_000
 MAX_CHECKED_CHARS = 200_000
+#: Where a paragraph's sentences end (proximity is measured within a sentence).
+SENTENCE_END_RE = re.compile(r"[。！？；!?;\n]+")
 #: Score factor of a paragraph by its section (1 for the others).
 SECTION_FACTOR = {"credits": 0.5, "boilerplate": 0.4}
 
@@ -67,9 +89,13 @@ def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
     ``tf`` is the term's count in each of them, ``lengths`` their field lengths; ``avgfl`` is
     the mean field length and ``population`` the number of documents the statistics count.
     """
-    idf = math.log(population / (len(tf) + 1)) + 1.0
     denom = tf + k1 * (1 - b) + (k1 * b / avgfl) * lengths
-    return (idf * tf * (k1 + 1) / denom).astype(np.float32)
+    return (idf(len(tf), population) * tf * (k1 + 1) / denom).astype(np.float32)
+
+
+def idf(df: int, population: int) -> float:
+    """The IDF of a term held by ``df`` of ``population`` documents (BM25's, as Whoosh's)."""
+    return math.log(population / (df + 1)) + 1.0
 
 
 def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
@@ -231,21 +257,47 @@ def _best(docs: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
     return docs[np.lexsort((docs, -key[docs]))][:k]
 
 
-def unit_scores(generation, unit: Unit) -> np.ndarray:
-    """BM25F of one unit: jieba words + bigrams, plus the title for paragraphs that match."""
-    p = generation.postings
-    out = np.zeros(p.n, dtype=np.float32)
+def glue_grams(unit: Unit) -> set[str]:
+    """The unit's bigrams that straddle two jieba words one of which is a function word
+    (:data:`search.query.LOW_VALUE`) and that no word of the unit holds: ``星的`` and ``的生``
+    in ``恒星的生命周期``, but not ``目的`` in ``主要目的``."""
+    inside = {w[i:i + 2] for w in unit.words for i in range(len(w) - 1)}
+    return {a[-1] + b[0] for a, b in zip(unit.words, unit.words[1:])
+            if (a in LOW_VALUE or b in LOW_VALUE) and a[-1] + b[0] not in inside}
+
+
+def _terms(unit: Unit) -> list[tuple[str, str, float]]:
+    """``(field, term, weight)`` of the unit's scored terms: its words (not stray characters
+    or function words) and its bigrams (glue bigrams at :data:`W_GLUE`)."""
+    out = []
     for w in unit.words:
         if unit.is_stray(w):
             continue
         weight = W_WORDS * (LOW_WEIGHT if w in LOW_VALUE else 1.0)
-        if not weight:
-            continue
-        ids, s = generation.scores("words", w)
+        if weight:
+            out.append(("words", w, weight))
+    glue = glue_grams(unit)
+    out.extend(("bigrams", g, W_BIGRAMS * (W_GLUE if g in glue else 1.0)) for g in unit.grams)
+    return out
+
+
+def unit_scores(generation, unit: Unit) -> np.ndarray:
+    """BM25F of one unit: jieba words + bigrams, plus, for paragraphs that match, the release
+    prior and the title."""
+    p = generation.postings
+    out = np.zeros(p.n, dtype=np.float32)
+    terms = _terms(unit)
+    for fieldname, term, weight in terms:
+        ids, s = generation.scores(fieldname, term)
         out[ids] += weight * s
-    for g in unit.grams:
-        ids, s = generation.scores("bigrams", g)
-        out[ids] += W_BIGRAMS * s
+    if W_RELEASE and unit.grams:
+        matched = np.flatnonzero(out > 0)
+        if len(matched):
+            release = np.zeros(p.n, dtype=np.float32)  # by head paragraph
+            for fieldname, term, weight in terms:
+                heads, s = generation.release_scores(fieldname, term)
+                release[heads] += weight * s
+            out[matched] += W_RELEASE * release[p.head_of[matched]]
     if W_TITLE and unit.grams:
         # The release title (on its head paragraph) lifts the release's paragraphs that
         # match by themselves.
@@ -265,7 +317,11 @@ def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]]
     short clause verbatim (after folding), and sort them again."""
     needles = ["".join(u.folded.split()) for c in query.positive for u in c.units]
     needles = [x for x in needles if 2 <= len(x) <= RERANK_MAX_CHARS]
-    if not needles or not ranked:
+    weights = _gram_idf(generation, query) if PROXIMITY else {}
+    total = sum(weights.values())
+    # Every occurrence of every query bigram in one scan (a lookahead: they overlap).
+    finder = re.compile("(?=(" + "|".join(map(re.escape, weights)) + "))") if total else None
+    if (not needles and not total) or not ranked:
         return ranked
     depth = min(RERANK_DEPTH, len(ranked))
     head = []
@@ -275,6 +331,33 @@ def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]]
         found = sum(1 for x in needles if x in text)
         if found:
             s *= 1.0 + PHRASE_BOOST * found / len(needles)
+        if total:
+            s *= 1.0 + PROXIMITY * _best_sentence(folded, weights, finder) / total
         head.append((tier, s, d))
     head.sort(key=lambda x: (-x[0], -x[1], x[2]))
     return head + ranked[depth:]
+
+
+def _gram_idf(generation, query: ParsedQuery) -> dict[str, float]:
+    """The IDF of each distinct bigram of the query's positive units that some paragraph
+    holds (the weights of :func:`_best_sentence`)."""
+    out: dict[str, float] = {}
+    for clause in query.positive:
+        for unit in clause.units:
+            for g in unit.grams:
+                if len(g) == 2 and g not in out:
+                    weight = generation.idf("bigrams", g)
+                    if weight > 0:
+                        out[g] = weight
+    return out
+
+
+def _best_sentence(folded: str, weights: dict[str, float], finder: re.Pattern) -> float:
+    """The largest IDF sum of the query bigrams one sentence of ``folded`` holds (each bigram
+    counted once): the query's words close together. ``finder`` finds every occurrence of
+    the bigrams of ``weights``."""
+    ends = [m.start() for m in SENTENCE_END_RE.finditer(folded)]
+    found: dict[int, set[str]] = {}
+    for m in finder.finditer(folded):
+        found.setdefault(bisect_right(ends, m.start()), set()).add(m.group(1))
+    return max((sum(weights[g] for g in grams) for grams in found.values()), default=0.0)
