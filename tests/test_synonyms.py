@@ -198,3 +198,20 @@ def test_reindex_installs_the_synonyms_file_and_search_reads_a_path(tmp_path, ru
     result = runner.invoke(main, ["reindex", str(source), "--index-dir", str(index),
                                   "--synonyms", str(tmp_path / "missing.txt")])
     assert result.exit_code == 1 and "missing.txt: synonyms file not found" in result.output
+
+
+def test_web_app_reads_the_configured_synonyms_file(sample_index, tmp_path):
+    from web import create_app
+
+    path = tmp_path / "ours.txt"
+    path.write_text("工信局,信息港\n", encoding="utf-8")
+    client = create_app({"INDEX_DIR": str(sample_index), "SYNONYMS": str(path),
+                         "TESTING": True}).test_client()
+    data = client.get("/api/search", query_string={"q": '"信息港"', "per_page": 100}).get_json()
+    with open_index(sample_index) as ix:
+        expected = paragraphs_with(ix, "工信局")
+    assert sorted(h["paragraph"] for h in data["hits"]) == expected
+    assert all("<mark>工信局</mark>" in h["snippet"] for h in data["hits"])
+    # without it, the index directory's (none) and the built-in groups: no match
+    plain = create_app({"INDEX_DIR": str(sample_index), "TESTING": True}).test_client()
+    assert plain.get("/api/search", query_string={"q": '"信息港"'}).get_json()["total"] == 0
