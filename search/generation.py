@@ -291,8 +291,8 @@ class Generation:
             return self.postings.scores(fieldname, text)
 
     def release_scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Head document numbers and BM25 scores of one term, each release taken as one
-        document (see :meth:`Postings.release_scores`)."""
+        """The releases (positions in ``postings.heads``) holding one term and its BM25 scores,
+        each release taken as one document (see :meth:`Postings.release_scores`)."""
         with self._io:
             return self.postings.release_scores(fieldname, text)
 

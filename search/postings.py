@@ -155,44 +155,46 @@ class Postings:
     # -- per-release aggregates: a release is one document made of its paragraphs -----------
 
     def release_lengths(self, fieldname: str) -> tuple[np.ndarray, float]:
-        """Each release's field length (the sum of its paragraphs', at its head document
-        number; 0 elsewhere) and the mean over the live releases."""
+        """Each release's field length (the sum of its paragraphs'), by its position in
+        :attr:`heads`, and the mean over the live releases."""
         got = self._release_lengths.get(fieldname)
         if got is None:
             lens = self.lengths(fieldname)
-            totals = np.zeros(self.n, dtype=np.float64)
-            np.add.at(totals, self.head_of, lens)
-            mean = float(totals[self.heads].sum()) / self.n_heads or 1.0
+            totals = np.zeros(self.n_heads, dtype=np.float64)
+            live = self.live & (lens > 0)
+            np.add.at(totals, self.release_of[live], lens[live])
+            mean = float(totals.sum()) / self.n_heads or 1.0
             got = (totals.astype(np.float32), mean)
             with self._lock:
                 self._release_lengths[fieldname] = got
         return got
 
     def release_counts(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Head document numbers of the releases holding ``text`` and its count in each (its
-        paragraphs' counts summed)."""
+        """The releases holding ``text`` (positions in :attr:`heads`) and its count in each
+        (its paragraphs' counts summed)."""
         ids, tf = self.counts(fieldname, text)
         if not len(ids):
             return EMPTY_IDS, EMPTY_SCORES
         release = self.release_of[ids]  # non-decreasing: a release's paragraphs are in a row
         starts = np.flatnonzero(np.r_[True, release[1:] != release[:-1]])
-        return self.heads[release[starts]].astype(np.int32), np.add.reduceat(tf, starts)
+        return release[starts], np.add.reduceat(tf, starts)
 
     def release_scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Head document numbers and BM25 scores of one term with each release as one
-        document: statistics over releases (:meth:`release_counts`, :meth:`release_lengths`,
-        the live release count). Cached like :meth:`scores`. A sharded index (a release in
-        one shard) sums the counts of releases and the lengths across shards."""
+        """The releases holding one term (positions in :attr:`heads`; ``release_of[d]`` is
+        paragraph ``d``'s) and its BM25 scores with each release as one document: statistics
+        over releases (:meth:`release_counts`, :meth:`release_lengths`, the live release
+        count). Cached like :meth:`scores`. A sharded index (a release in one shard) sums the
+        counts of releases and the lengths across shards."""
         key = (fieldname, text)
         with self._lock:
             hit = self._release_cache.get(key)
             if hit is not None:
                 self._release_cache.move_to_end(key)
                 return hit
-        heads, tf = self.release_counts(fieldname, text)
-        if len(heads):
+        releases, tf = self.release_counts(fieldname, text)
+        if len(releases):
             totals, mean = self.release_lengths(fieldname)
-            value = (heads, bm25(tf, totals[heads], mean, self.n_heads))
+            value = (releases, bm25(tf, totals[releases], mean, self.n_heads))
         else:
             value = (EMPTY_IDS, EMPTY_SCORES)
         with self._lock:

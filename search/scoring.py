@@ -293,11 +293,11 @@ def unit_scores(generation, unit: Unit) -> np.ndarray:
     if W_RELEASE and unit.grams:
         matched = np.flatnonzero(out > 0)
         if len(matched):
-            release = np.zeros(p.n, dtype=np.float32)  # by head paragraph
+            release = np.zeros(p.n_heads, dtype=np.float32)  # by position in p.heads
             for fieldname, term, weight in terms:
-                heads, s = generation.release_scores(fieldname, term)
-                release[heads] += weight * s
-            out[matched] += W_RELEASE * release[p.head_of[matched]]
+                releases, s = generation.release_scores(fieldname, term)
+                release[releases] += weight * s
+            out[matched] += W_RELEASE * release[p.release_of[matched]]
     if W_TITLE and unit.grams:
         # The release title (on its head paragraph) lifts the release's paragraphs that
         # match by themselves.
