@@ -9,6 +9,9 @@ Every figure is measured in a fresh subprocess (``os.wait4`` gives its wall time
 * query latency p50/p95/p99 over the first ``--queries`` CMRC2018 questions, in one searching
   process per system (engine: ``open_index(D).search(q)``, first page with snippets; naive:
   ``NaiveIndex(D).ranked_doc_ids(q)``), after one warm-up query; its peak memory;
+* suggestions as you type (engine only): ``Index.suggest`` latency p50/p95 over the first one,
+  two and three characters of each question, after one warm-up call (which reads the
+  generation's suggestions file, timed apart);
 * one-shot cold CLI search (``python -m search search 统筹 --index-dir D``), median of
   ``--cold-runs``;
 * with ``--incremental-releases R``: a folder of R small releases is indexed, one file is
@@ -167,8 +170,30 @@ def _worker_search(kind: str, index_dir: str, queries_file: str) -> None:
         except SearchError:
             errors += 1
         latencies.append((time.perf_counter() - t) * 1000)
+    suggest: dict = {}
+    if kind == "engine":
+        suggest = _suggest_latencies(ix, queries)
     print(json.dumps({"open_s": opened, "warmup_s": warmup, "latencies_ms": latencies,
-                      "errors": errors, "hits": hits}))
+                      "errors": errors, "hits": hits, **suggest}))
+
+
+def suggest_prefixes(queries: Sequence[str]) -> list[str]:
+    """What a user types on the way to each query: its first one, two and three characters."""
+    return [q[:n] for q in queries for n in (1, 2, 3) if q[:n].strip()]
+
+
+def _suggest_latencies(ix, queries: Sequence[str]) -> dict:
+    t = time.perf_counter()
+    ix.suggest(WARMUP_QUERY[:2])  # reads the suggestions file
+    warmup = time.perf_counter() - t
+    latencies = []
+    found = 0
+    for prefix in suggest_prefixes(queries):
+        t = time.perf_counter()
+        found += len(ix.suggest(prefix))
+        latencies.append((time.perf_counter() - t) * 1000)
+    return {"suggest_warmup_s": warmup, "suggest_latencies_ms": latencies,
+            "suggestions": found}
 
 
 def _worker_naive_cli(index_dir: str, query: str) -> None:
@@ -219,6 +244,11 @@ class SystemFigures:
     cold_cli_s: float = 0.0
     cold_cli_runs: list[float] = field(default_factory=list)
     cold_cli_cpu_s: float = 0.0
+    suggest_warmup_s: float = 0.0
+    suggest_p50_ms: float = 0.0
+    suggest_p95_ms: float = 0.0
+    suggest_prefixes: int = 0
+    suggestions: int = 0  # suggestions returned over all prefixes
 
 
 @dataclass
@@ -284,6 +314,12 @@ def measure_search(kind: str, index_dir: Path, queries_file: Path, fig: SystemFi
     fig.mean_ms = statistics.fmean(lat)
     fig.search_errors = res["errors"]
     fig.search_maxrss_mb = m.maxrss_mb
+    if res.get("suggest_latencies_ms"):
+        fig.suggest_warmup_s = res["suggest_warmup_s"]
+        fig.suggest_p50_ms = percentile(res["suggest_latencies_ms"], 50)
+        fig.suggest_p95_ms = percentile(res["suggest_latencies_ms"], 95)
+        fig.suggest_prefixes = len(res["suggest_latencies_ms"])
+        fig.suggestions = res["suggestions"]
 
 
 def measure_cold(cmd: list[str], runs: int, fig: SystemFigures) -> None:
@@ -476,6 +512,14 @@ def table_rows(r: Results) -> list[tuple[str, str, str, str, str]]:
                       f"<= 0.15x naive: {_check(_ratio(b, a) <= 0.15)}")
         rows.append((f"query latency {label}, ms ({r.queries} queries)", f"{a:.1f}", f"{b:.1f}",
                      f"{_ratio(b, a):.2f}x", target))
+    if e.suggest_prefixes:
+        rows.append((f"suggest latency p50, ms ({e.suggest_prefixes} prefixes)", "n/a",
+                     f"{e.suggest_p50_ms:.2f}", "", ""))
+        rows.append((f"suggest latency p95, ms ({e.suggest_prefixes} prefixes)", "n/a",
+                     f"{e.suggest_p95_ms:.2f}", "",
+                     f"<= 5 ms: {_check(e.suggest_p95_ms <= 5)}" if big else "<= 5 ms at 100k"))
+        rows.append(("first suggest (reads the suggestions file), s", "n/a",
+                     f"{e.suggest_warmup_s:.3f}", "", ""))
     rows.append(("index open + first query, s", f"{n.open_s + n.warmup_s:.2f}",
                  f"{e.open_s + e.warmup_s:.2f}",
                  f"{_ratio(e.open_s + e.warmup_s, n.open_s + n.warmup_s):.2f}x", ""))

@@ -32,8 +32,18 @@ from .models import (
     Release,
     ReleasePage,
     SearchResult,
+    SUGGESTION_KINDS,
+    Suggestion,
 )
-from .params import MAX_DEPTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchParams
+from .params import (
+    MAX_DEPTH,
+    MAX_FILTER_LENGTH,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    MAX_SUGGEST_LIMIT,
+    SearchParams,
+    SuggestParams,
+)
 from .schema import ReleaseRecord
 from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, Index, open_index
 
@@ -48,8 +58,10 @@ __all__ = [
     "MAX_FILTER_LENGTH",
     "MAX_PER_PAGE",
     "MAX_QUERY_LENGTH",
+    "MAX_SUGGEST_LIMIT",
     "SECTIONS",
     "SECTION_LABELS",
+    "SUGGESTION_KINDS",
     "CheckReport",
     "DocumentNotFoundError",
     "EvaluationReport",
@@ -71,6 +83,8 @@ __all__ = [
     "SearchParams",
     "SearchResult",
     "SourceError",
+    "SuggestParams",
+    "Suggestion",
     "build_index",
     "check_index",
     "evaluate_files",

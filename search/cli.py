@@ -192,6 +192,26 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
 
 
 @main.command()
+@click.argument("prefix")
+@INDEX_DIR
+@click.option("--limit", "-n", default=10, show_default=True, type=int,
+              help="Most suggestions (at most 50).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the object of /api/suggest (query and suggestions).")
+def suggest(prefix, index_dir, limit, as_json):
+    """Complete PREFIX: titles, speakers, organisations, publishers and frequent words."""
+    from . import open_index
+
+    with open_index(index_dir) as ix:
+        found = ix.suggest(prefix, limit=limit)
+    if as_json:
+        _dump({"query": prefix, "suggestions": [s.to_dict() for s in found]})
+        return
+    for s in found:
+        click.echo(f"{printable(s.text)}\t{s.kind}")
+
+
+@main.command()
 @click.argument("doc_id")
 @INDEX_DIR
 @click.option("--json", "as_json", is_flag=True)

@@ -33,6 +33,7 @@ from .postings import Postings
 from .schema import ReleaseRecord
 from .scoring import SECTION_FACTOR
 from .script import CJK_RUN_RE, fold, fold_many
+from .suggest import SuggestionSource
 
 PHRASE_CACHE = 128  # phrases whose verdicts are kept per generation
 PARAGRAPH_CACHE = 4096  # stored fields and folded texts kept per generation
@@ -108,6 +109,7 @@ class Generation:
         self._verdicts = LRU(PHRASE_CACHE)  # (needle, grams) -> verdicts
         self._paragraphs = LRU(PARAGRAPH_CACHE)  # docnum -> (stored fields, folded text)
         self._releases = LRU(RELEASE_CACHE)  # doc_id -> its document numbers, in order
+        self._suggestions = SuggestionSource(path, self.searcher, self._io)
         # Whoosh opens per-document files lazily; open them now, while they surely exist (an
         # incremental reindex may merge and delete this generation's segments later).
         try:
@@ -261,6 +263,16 @@ class Generation:
         rows = [self.stored(int(d)) for d in docs]
         rows.sort(key=lambda r: r["paragraph"])
         return rows
+
+    def suggest(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """The best ``limit`` completions ``(text, kind)`` of ``prefix`` (see
+        :mod:`search.suggest`)."""
+        try:
+            suggestions = self._suggestions.get()
+        except Exception as exc:  # Whoosh raises many kinds on damaged files
+            raise IndexCorruptError.unreadable(
+                f"read the suggestions of {self.path}", self.path, exc) from None
+        return suggestions.lookup(prefix, limit)
 
     def manifest(self) -> dict[str, ReleaseRecord]:
         """``doc_id -> release record``."""

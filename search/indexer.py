@@ -33,12 +33,15 @@ from .faults import checkpoint
 from .lexicon import Lexicon
 from .models import Release
 from .schema import ReleaseRecord, build_schema, paragraph_docs
+from .suggest import file_name as suggestions_file
+from .suggest import write_suggestions
 from .whoosh_w3 import abandon_writer, commit_segments, new_codec
 from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
-FORMAT = 5  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script
+FORMAT = 6  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script;
+# 6: suggestions (suggest-N.npz)
 
 
 def _writer_options(limitmb: int) -> dict:
@@ -308,6 +311,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     segments = write_segment(releases(), str(gen), schema, storage.INDEX_NAME, lexicon,
                               procs=procs)
     commit_segments(str(gen), schema, storage.INDEX_NAME, segments)
+    write_suggestions(gen, storage.INDEX_NAME)
     report.releases = report.added
     report.repairs = dict(repairs)
     report.skipped_records = dict(tally)
@@ -365,6 +369,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         # Nothing to write: a writer opened and cancelled would leave its empty segment's
         # files in the live generation.
         report.releases, report.paragraphs = len(records), live_paragraphs
+        _refresh_suggestions(live, ix)
         return report
     # Counted before writing, so that meta.json can be staged before the commit: a full disk
     # then stops the update before it commits, not after it (leaving a stale meta.json).
@@ -407,6 +412,17 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
             raise storage.write_error(exc, f"the update to {live}", index_dir) from None
         raise
     storage.replace_meta(staged)
+    _refresh_suggestions(live, ix)
     report.repairs = dict(repairs)
     report.skipped_records = dict(tally)
     return report
+
+
+def _refresh_suggestions(live: Path, ix) -> None:
+    """The suggestions of the live generation's committed state, written if missing (after
+    an update, or when a reindex died between its commit and writing them). Not writing them
+    (a full disk) loses nothing: searchers then build them in memory."""
+    if (live / suggestions_file(ix.latest_generation())).is_file():
+        return
+    with contextlib.suppress(OSError):
+        write_suggestions(live, storage.INDEX_NAME)

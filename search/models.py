@@ -105,6 +105,22 @@ class SearchResult:
                 "hits": [h.to_dict() for h in self.hits]}
 
 
+#: What a suggestion completes to, most specific first.
+SUGGESTION_KINDS = ("title", "speaker", "org", "publisher", "word")
+
+
+@dataclass
+class Suggestion:
+    """One completion of a typed prefix: a release title, speaker, organisation, publisher
+    or frequent indexed word (``kind``), as written in the releases (``text``)."""
+
+    text: str
+    kind: str  # one of SUGGESTION_KINDS
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "kind": self.kind}
+
+
 @dataclass
 class IndexStats:
     releases: int

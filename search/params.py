@@ -22,6 +22,8 @@ MAX_PER_PAGE = 100
 MAX_DEPTH = 100_000
 #: Longest ``speaker`` or ``doc`` filter value.
 MAX_FILTER_LENGTH = 200
+#: Most suggestions one request may ask for.
+MAX_SUGGEST_LIMIT = 50
 
 
 def _whole_number(value: object) -> bool:
@@ -98,3 +100,21 @@ class SearchParams:
         """The active filters as URL parameters (``section``, ``speaker``, ``doc``)."""
         named = (("section", self.section), ("speaker", self.speaker), ("doc", self.doc_id))
         return {name: value for name, value in named if value}
+
+
+@dataclass(frozen=True)
+class SuggestParams:
+    """A valid suggestion request: ``prefix`` (``q`` in the API) is a string of at most
+    :data:`MAX_QUERY_LENGTH` characters, as a query (a blank one has no suggestions);
+    ``limit`` is from 1 to :data:`MAX_SUGGEST_LIMIT`."""
+
+    prefix: str = ""
+    limit: int = 10
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.prefix, str):
+            raise QueryError("q must be a string", code="invalid_query")
+        if len(self.prefix) > MAX_QUERY_LENGTH:
+            raise QueryError(f"q must be at most {MAX_QUERY_LENGTH} characters",
+                             code="query_too_long")
+        check_count("limit", self.limit, MAX_SUGGEST_LIMIT)

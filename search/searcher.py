@@ -22,8 +22,9 @@ from .errors import DocumentNotFoundError
 from .generation import Generation
 from .highlight import Highlighter, match_spans, snippet
 from .lexicon import Lexicon
-from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult
-from .params import SearchParams, check_count, lenient_query
+from .models import (SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult,
+                     Suggestion)
+from .params import SearchParams, SuggestParams, check_count, lenient_query
 from .query import ParsedQuery, parse_query
 from .schema import ReleaseRecord
 from .scoring import Work, rank
@@ -143,6 +144,19 @@ class Index:
         took = (time.perf_counter() - t0) * 1000
         return SearchResult(query=query, total=total, page=page, per_page=per_page,
                             took_ms=round(took, 2), hits=hits)
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """Up to ``limit`` completions of ``prefix`` (typed in either script, folded as the
+        analyzers fold): release titles, speakers, organisations, publishers and frequent
+        indexed words that start with it, the most frequent first; none for a blank prefix.
+        QueryError past :data:`~search.params.MAX_QUERY_LENGTH` characters or for a ``limit``
+        outside 1..:data:`~search.params.MAX_SUGGEST_LIMIT`."""
+        params = SuggestParams(prefix, limit)
+        if not params.prefix.strip():
+            return []
+        with self._using() as gen:
+            found = gen.suggest(params.prefix, params.limit)
+        return [Suggestion(text=text, kind=kind) for text, kind in found]
 
     def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
         """Distinct release ids of the best paragraphs, best first (no snippets: fast)."""

@@ -6,7 +6,7 @@ import dataclasses
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from search import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE
+from search import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, MAX_SUGGEST_LIMIT
 from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
 from web.index_holder import current_index
 from web.openapi import openapi_document
@@ -20,6 +20,22 @@ def search() -> Response:
     """Search; the body is ``SearchResult.to_dict()`` (``dataclasses.asdict``), as ``release-search search --json``."""
     result = run_search(current_index(), request_search_params(api=True))
     return jsonify(result.to_dict())
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Completions of ``q`` (``limit``, 10 by default): ``{"query", "suggestions": [{"text",
+    "kind"}]}``; none for a blank ``q``."""
+    for name in ("q", "limit"):
+        if len(request.args.getlist(name)) > 1:
+            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
+    raw = request.args.get("limit")
+    if raw is not None and not (raw.isascii() and raw.isdigit()):  # strict, as /api/search
+        raise QueryError("limit must be a positive integer", code="invalid_limit")
+    limit = parse_positive_int(raw, "limit", 10, MAX_SUGGEST_LIMIT)
+    query = request.args.get("q", "")
+    found = current_index().suggest(query, limit=limit)
+    return jsonify({"query": query, "suggestions": [s.to_dict() for s in found]})
 
 
 @bp.get("/documents/<path:doc_id>")
