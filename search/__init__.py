@@ -21,6 +21,7 @@ from .errors import (
     SourceError,
 )
 from .evaluation import EvaluationReport, evaluate_files, format_report
+from .export import EXPORT_COLUMNS, csv_chunks, export_row, jsonl_chunks
 from .indexer import ReindexReport, build_index
 from .lexicon import load_dictionary
 from .models import (
@@ -37,6 +38,7 @@ from .models import (
 )
 from .params import (
     MAX_DEPTH,
+    MAX_EXPORT_ROWS,
     MAX_FILTER_LENGTH,
     MAX_PER_PAGE,
     MAX_QUERY_LENGTH,
@@ -45,16 +47,18 @@ from .params import (
     SuggestParams,
 )
 from .schema import ReleaseRecord
-from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, Index, open_index
+from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, HitStream, Index, open_index
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DOC_PER_PAGE",
+    "EXPORT_COLUMNS",
     "MAX_DEPTH",
     "MAX_DOC_PAGE",
     "MAX_DOC_PER_PAGE",
     "MAX_DOC_ID_LENGTH",
+    "MAX_EXPORT_ROWS",
     "MAX_FILTER_LENGTH",
     "MAX_PER_PAGE",
     "MAX_QUERY_LENGTH",
@@ -66,6 +70,7 @@ __all__ = [
     "DocumentNotFoundError",
     "EvaluationReport",
     "Hit",
+    "HitStream",
     "Index",
     "IndexAccessError",
     "IndexCorruptError",
@@ -87,8 +92,11 @@ __all__ = [
     "Suggestion",
     "build_index",
     "check_index",
+    "csv_chunks",
     "evaluate_files",
+    "export_row",
     "format_report",
+    "jsonl_chunks",
     "load_dictionary",
     "open_index",
     "valid_doc_id",

@@ -166,20 +166,71 @@ def reindex(sources, index_dir, full, userdict, procs, follow_links, as_json, ve
 @click.option("--section", default=None)
 @click.option("--speaker", default=None)
 @click.option("--doc", "doc_id", default=None)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]),
+              default="text", show_default=True,
+              help="text for people; json: the object of /api/search; jsonl / csv: one row "
+                   "per hit, the columns of /api/search.jsonl and /api/search.csv.")
+@click.option("--all", "every", is_flag=True,
+              help="Every match (up to 10,000, then a note of the cut) instead of one page.")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+def search(query, index_dir, limit, page, section, speaker, doc_id, fmt, every, as_json):
     """Search the index for QUERY."""
     from . import open_index
 
+    if as_json:
+        fmt = "json"
     with open_index(index_dir) as ix:
+        if every:
+            with ix.iter_hits(query, section=section, speaker=speaker, doc_id=doc_id) as stream:
+                _print_hits(fmt, query, stream, stream.total)
+            return
         result = ix.search(query, page=page, per_page=limit, section=section, speaker=speaker,
                            doc_id=doc_id)
-    if as_json:
+    if fmt == "json":
         _dump(result.to_dict())
         return
-    first = (result.page - 1) * result.per_page
+    if fmt in ("jsonl", "csv"):  # the page asked for: no note of a cut
+        _print_hits(fmt, query, result.hits, len(result.hits))
+        return
     click.echo(f"{result.total} results for {query!r} ({result.took_ms:.1f} ms)")
-    for i, h in enumerate(result.hits, first + 1):
+    _print_text_hits(result.hits, (result.page - 1) * result.per_page + 1)
+
+
+def _print_hits(fmt, query, hits, total) -> None:
+    """Hits as ``fmt``; ``total`` is what a jsonl / csv export notes a cut against."""
+    from .export import csv_chunks, cut_note, jsonl_chunks
+
+    if fmt in ("jsonl", "csv"):
+        chunks = csv_chunks(hits, total) if fmt == "csv" else jsonl_chunks(hits, total)
+        _write_utf8(chunks)
+        return
+    hits = list(hits)
+    if fmt == "json":  # every hit, with the total and whether it was cut
+        _dump({"query": query, "total": total, "rows": len(hits),
+               "truncated": total > len(hits), "hits": [h.to_dict() for h in hits]})
+        return
+    click.echo(f"{total} results for {query!r}")
+    _print_text_hits(hits, 1)
+    if total > len(hits):
+        click.echo(f"\n{cut_note(total, len(hits))}")
+
+
+def _write_utf8(chunks) -> None:
+    """Export text, as UTF-8 bytes whatever the output's encoding (as ``_dump``)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    for chunk in chunks:
+        if buffer is None:
+            click.echo(chunk, nl=False)
+        else:
+            sys.stdout.flush()
+            # lone surrogates (broken text) become "?": the output stays valid UTF-8
+            buffer.write(chunk.encode("utf-8", "replace"))
+    if buffer is not None:
+        buffer.flush()
+
+
+def _print_text_hits(hits, first: int) -> None:
+    for i, h in enumerate(hits, first):
         who = f" · {printable(h.speaker)}" if h.speaker else ""
         date = f" · {printable(h.date)}" if h.date else ""
         publisher = f" · {printable(h.publisher)}" if h.publisher else ""

@@ -76,6 +76,7 @@ class Hit:
     snippet: str  # HTML: text escaped, matches in <mark>
     publisher: str | None = None  # the release's
     url: str | None = None  # the release's original (its web page)
+    organization: str | None = None  # the speaker's, e.g. "市工信局"
 
     def to_dict(self) -> dict:
         """``dataclasses.asdict(self)``, without its deep copies (every field is a plain
@@ -83,7 +84,8 @@ class Hit:
         return {"doc_id": self.doc_id, "title": self.title, "paragraph": self.paragraph,
                 "section": self.section, "speaker": self.speaker, "date": self.date,
                 "score": self.score, "text": self.text, "snippet": self.snippet,
-                "publisher": self.publisher, "url": self.url}
+                "publisher": self.publisher, "url": self.url,
+                "organization": self.organization}
 
 
 @dataclass

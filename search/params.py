@@ -22,6 +22,8 @@ MAX_PER_PAGE = 100
 MAX_DEPTH = 100_000
 #: Longest ``speaker`` or ``doc`` filter value.
 MAX_FILTER_LENGTH = 200
+#: Most hits an export (``Index.iter_hits``: CSV, JSON Lines, ``search --all``) holds.
+MAX_EXPORT_ROWS = 10_000
 #: Most suggestions one request may ask for.
 MAX_SUGGEST_LIMIT = 50
 

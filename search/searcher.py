@@ -19,12 +19,12 @@ from pathlib import Path
 
 from . import storage
 from .errors import DocumentNotFoundError
-from .generation import Generation
-from .highlight import Highlighter, match_spans, snippet
+from .generation import Generation, fold_batches
+from .highlight import EXAMINED_CHARS, Highlighter, match_spans, snippet
 from .lexicon import Lexicon
 from .models import (SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult,
                      Suggestion)
-from .params import SearchParams, SuggestParams, check_count, lenient_query
+from .params import MAX_EXPORT_ROWS, SearchParams, SuggestParams, check_count, lenient_query
 from .query import ParsedQuery, parse_query
 from .schema import ReleaseRecord
 from .scoring import Work, rank
@@ -145,6 +145,27 @@ class Index:
         return SearchResult(query=query, total=total, page=page, per_page=per_page,
                             took_ms=round(took, 2), hits=hits)
 
+    def iter_hits(self, query: str, section: str | None = None, speaker: str | None = None,
+                  doc_id: str | None = None, limit: int = MAX_EXPORT_ROWS) -> HitStream:
+        """Every hit of a search, best first, up to ``limit`` (at most
+        :data:`~search.params.MAX_EXPORT_ROWS`), as a :class:`HitStream`: ``total`` is known
+        at once (the ranking is done here, so bad parameters raise QueryError here), the hits
+        are read as they are iterated, in batches. The stream keeps its generation open until
+        it is exhausted or closed (``with ix.iter_hits(q) as hits: ...``)."""
+        params = SearchParams(query, 1, 1, section, speaker, doc_id)
+        check_count("limit", limit, MAX_EXPORT_ROWS)
+        with self._lock:
+            gen = self._current()
+            gen.acquire()
+        try:
+            pq = _parse(gen.lexicon, query, section=params.section, speaker=params.speaker,
+                        doc_id=params.doc_id)
+            total, ranked = rank(gen, pq, limit)
+        except BaseException:
+            gen.release()
+            raise
+        return HitStream(query, total, gen, pq, ranked)
+
     def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         """Up to ``limit`` completions of ``prefix`` (typed in either script, folded as the
         analyzers fold): release titles, speakers, organisations, publishers and frequent
@@ -240,19 +261,90 @@ class Index:
             return gen.manifest()
 
 
-def _hit(gen: Generation, pq: ParsedQuery, docnum: int, score: float) -> Hit:
-    """The hit of paragraph ``docnum``: its stored fields, release title and snippet."""
-    f, folded = gen.paragraphs([docnum])[0]
+class HitStream:
+    """The hits of :meth:`Index.iter_hits`: ``query``, ``total`` (every match), ``rows`` (how
+    many it yields: ``min(total, limit)``) and ``truncated`` (``total > rows``); iterating
+    yields :class:`~search.models.Hit`s best first, read in batches without filling the
+    generation's caches. Closing it (or reaching its end) lets its generation go."""
+
+    BATCH = 256
+
+    def __init__(self, query: str, total: int, gen: Generation, pq: ParsedQuery,
+                 ranked: list[tuple[int, float]]):
+        self.query = query
+        self.total = total
+        self.rows = len(ranked)
+        self._gen: Generation | None = gen
+        self._pq = pq
+        self._ranked = ranked
+        self._lock = threading.Lock()
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.rows
+
+    def __iter__(self) -> Iterator[Hit]:
+        try:
+            heads: dict[int, dict] = {}
+            for start in range(0, len(self._ranked), self.BATCH):
+                gen = self._gen
+                if gen is None:
+                    return
+                batch = self._ranked[start:start + self.BATCH]
+                yield from _hits_uncached(gen, self._pq, batch, heads)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Let the generation go (once; later iterations yield nothing)."""
+        with self._lock:
+            gen, self._gen = self._gen, None
+        if gen is not None:
+            gen.release()
+
+    def __enter__(self) -> HitStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _hits_uncached(gen: Generation, pq: ParsedQuery, ranked: list[tuple[int, float]],
+                   heads: dict[int, dict]) -> list[Hit]:
+    """The hits of ``ranked``, as :func:`_hit` makes them, read around the generation's
+    paragraph cache (an export must not push out what searches keep there)."""
+    fields = [gen.stored(d) for d, _s in ranked]
+    folded = fold_batches([f.get("text", "")[:EXAMINED_CHARS] for f in fields])
+    out = []
+    for (docnum, score), f, fold_text in zip(ranked, fields, folded):
+        head_num = int(gen.postings.head_of[docnum]) if gen.postings.n else docnum
+        head = heads.get(head_num)
+        if head is None:
+            head = heads[head_num] = f if head_num == docnum else gen.stored(head_num)
+        out.append(_make_hit(gen, pq, f, head, score, fold_text))
+    return out
+
+
+def _make_hit(gen: Generation, pq: ParsedQuery, f: dict, head: dict, score: float,
+              folded: str) -> Hit:
     text = f.get("text", "")
     spans = match_spans(text, pq, gen.lexicon, folded=folded)
-    head = gen.head(docnum)
     record = head.get("release")
     record = record if isinstance(record, dict) else {}
     return Hit(doc_id=f["doc_id"], title=head.get("title", ""), paragraph=f["paragraph"],
                section=f.get("section", "body"), speaker=f.get("speaker_name"),
                date=f.get("date") or None, score=score, text=text,
                snippet=snippet(text, spans), publisher=record.get("publisher"),
-               url=record.get("url"))
+               url=record.get("url"), organization=f.get("organization"))
+
+
+def _hit(gen: Generation, pq: ParsedQuery, docnum: int, score: float) -> Hit:
+    """The hit of paragraph ``docnum``: its stored fields, release title and snippet."""
+    f, folded = gen.paragraphs([docnum])[0]
+    return _make_hit(gen, pq, f, gen.head(docnum), score, folded)
 
 
 def _parse(lexicon: Lexicon, query: str, section: str | None = None, speaker: str | None = None,

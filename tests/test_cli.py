@@ -15,7 +15,7 @@ from search.cli import main
 from conftest import ROOT, SAMPLE_ID, SEEDS, write_release
 
 HIT_KEYS = ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text",
-            "snippet", "publisher", "url"]
+            "snippet", "publisher", "url", "organization"]
 
 
 def ok(result) -> None:

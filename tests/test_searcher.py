@@ -294,7 +294,7 @@ def test_result_dataclasses_have_the_documented_fields(sample_ix):
         "query", "total", "page", "per_page", "took_ms", "hits"]
     assert [f.name for f in dataclasses.fields(Hit)] == [
         "doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet",
-        "publisher", "url"]
+        "publisher", "url", "organization"]
     hit = result.hits[0]
     assert (result.query, result.total, result.page, result.per_page) == ("广交会", 1, 1, 10)
     assert (hit.doc_id, hit.paragraph, hit.section, hit.speaker, hit.date) == (

@@ -376,7 +376,7 @@ def test_api_search_is_exactly_the_search_result(client: FlaskClient, index: Ind
     assert (body["total"], body["page"], body["per_page"], len(body["hits"])) == (4, 1, 3, 3)
     for hit in body["hits"]:
         assert list(hit) == ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet",
-                             "publisher", "url"]
+                             "publisher", "url", "organization"]
         assert "<mark>统筹</mark>" in hit["snippet"]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from search import MAX_EXPORT_ROWS
 from search.errors import SearchError
 
 #: Prefix of the environment variables read by :func:`load_config`.
@@ -31,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     # The site's root URL as clients see it (``https://search.example.org/``), for the absolute
     # URLs of /opensearch.xml; empty: built from the request's Host header, once validated.
     "BASE_URL": "",
+    # Most rows of a CSV / JSON Lines export (at most search.MAX_EXPORT_ROWS).
+    "EXPORT_ROWS": MAX_EXPORT_ROWS,
 }
 
 #: A ``host[:port]`` a URL may name: DNS labels (letters, digits, inner hyphens; IPv4 too) or a
@@ -77,6 +80,9 @@ def load_config(environ: Mapping[str, str], overrides: Mapping[str, Any] | None 
         config.update(overrides)
     config["INDEX_DIR"] = str(config["INDEX_DIR"])
     config["BASE_URL"] = check_base_url(config.get("BASE_URL") or "")
+    rows = config["EXPORT_ROWS"]
+    if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= MAX_EXPORT_ROWS:
+        raise ConfigError(f"EXPORT_ROWS must be a whole number from 1 to {MAX_EXPORT_ROWS}")
     return config
 
 

@@ -32,7 +32,7 @@ SCHEMAS: dict[str, Any] = {
     "Hit": {
         "type": "object",
         "required": ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet",
-                     "publisher", "url"],
+                     "publisher", "url", "organization"],
         "additionalProperties": False,
         "properties": {
             "doc_id": {"type": "string"},
@@ -46,6 +46,7 @@ SCHEMAS: dict[str, Any] = {
             "snippet": {"type": "string", "description": "HTML: text escaped, query matches in <mark>."},
             "publisher": {"type": ["string", "null"], "description": "Who published the release (a web page's site)."},
             "url": {"type": ["string", "null"], "description": "The release's original (its web page), when known."},
+            "organization": {"type": ["string", "null"], "description": "The speaker's organisation, when known."},
         },
     },
     "SearchResult": {

@@ -80,6 +80,20 @@ def parse_search_params(
                         doc_id=args.get("doc"))
 
 
+def request_filter_params() -> SearchParams:
+    """The current request's query and filters (``q``, ``section``, ``speaker``, ``doc``),
+    for the answers that hold every match or the newest rather than a page (exports, the
+    feed): ``page`` and ``per_page`` are not read."""
+    from flask import request
+
+    args = request.args
+    for name in SEARCH_PARAMETERS:
+        if len(args.getlist(name)) > 1:
+            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
+    return SearchParams(query=args.get("q", ""), section=args.get("section") or None,
+                        speaker=args.get("speaker"), doc_id=args.get("doc"))
+
+
 def request_search_params(*, api: bool) -> SearchParams:
     """The current request's search parameters, checked against the app's limits.
 
@@ -96,6 +110,12 @@ def request_search_params(*, api: bool) -> SearchParams:
         max_page=config["MAX_PAGE"],
         strict=api,
     )
+
+
+def iter_hits(index, params: SearchParams, limit: int):
+    """Every hit of ``params`` on ``index``, up to ``limit`` (a ``search.HitStream``)."""
+    return index.iter_hits(params.query, section=params.section, speaker=params.speaker,
+                           doc_id=params.doc_id, limit=limit)
 
 
 def run_search(index, params: SearchParams):

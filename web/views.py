@@ -97,6 +97,8 @@ def search_page() -> str:
         next_url=_search_url(params.query, result.page + 1, **filters) if result.page < pages else None,
         first_url=_search_url(params.query, **filters),
         filters=removable,
+        csv_url=url_for("api.search_csv", q=params.query, **filters),
+        jsonl_url=url_for("api.search_jsonl", q=params.query, **filters),
         no_filters_url=_search_url(params.query) if filters else None,
         sections=[(s, section_label(s)) for s in SECTIONS],
         section_label=section_label,
