@@ -10,10 +10,13 @@ from search import (
     MAX_DOC_ID_LENGTH,
     MAX_DOC_PAGE,
     MAX_DOC_PER_PAGE,
+    MAX_EXPORT_ROWS,
     MAX_FILTER_LENGTH,
     MAX_PER_PAGE,
     MAX_QUERY_LENGTH,
+    MAX_SUGGEST_LIMIT,
     SECTIONS,
+    SUGGESTION_KINDS,
 )
 from web.config import DEFAULTS
 from web.params import DOC_ID_PATTERN
@@ -106,6 +109,48 @@ SCHEMAS: dict[str, Any] = {
             "pages": {"type": "integer", "minimum": 1, "description": "Pages of `per_page` paragraphs."},
         },
     },
+    "SuggestResult": {
+        "type": "object",
+        "required": ["query", "suggestions"],
+        "additionalProperties": False,
+        "properties": {
+            "query": {"type": "string"},
+            "suggestions": {
+                "type": "array",
+                "maxItems": MAX_SUGGEST_LIMIT,
+                "items": {
+                    "type": "object",
+                    "required": ["text", "kind"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "text": {"type": "string", "minLength": 1},
+                        "kind": {"type": "string", "enum": list(SUGGESTION_KINDS)},
+                    },
+                },
+            },
+        },
+    },
+    "ExportRow": {
+        "type": "object",
+        "description": "One line of /api/search.jsonl (the columns of /api/search.csv); a cut export ends "
+                       'with {"truncated": true, "total", "rows", "note"} instead.',
+        "required": ["doc_id", "title", "paragraph", "section", "speaker", "org", "date", "publisher", "url",
+                     "score", "text"],
+        "additionalProperties": False,
+        "properties": {
+            "doc_id": {"type": "string"},
+            "title": {"type": "string"},
+            "paragraph": {"type": "integer", "minimum": 1},
+            "section": {"type": "string", "enum": list(SECTIONS)},
+            "speaker": _NULLABLE_STRING,
+            "org": _NULLABLE_STRING,
+            "date": _NULLABLE_STRING,
+            "publisher": _NULLABLE_STRING,
+            "url": _NULLABLE_STRING,
+            "score": {"type": "number"},
+            "text": {"type": "string"},
+        },
+    },
     "Health": {
         "type": "object",
         "required": ["status", "index", "releases", "paragraphs", "generation"],
@@ -146,6 +191,20 @@ def openapi_document() -> dict[str, Any]:
         "in": "path",
         "required": True,
         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_DOC_ID_LENGTH},
+    }
+    filter_parameters = [
+        _query_parameter("q", "The query; blank exports nothing.", {"type": "string", "maxLength": MAX_QUERY_LENGTH}),
+        _query_parameter("section", "Only this section (empty: all).", {"type": "string", "enum": ["", *SECTIONS]}),
+        _query_parameter("speaker", "Only paragraphs of this speaker (blank: all).",
+                         {"type": "string", "maxLength": MAX_FILTER_LENGTH}),
+        _query_parameter("doc", "Only this release (blank: all).",
+                         {"type": "string", "maxLength": MAX_FILTER_LENGTH, "pattern": DOC_ID_PATTERN}),
+    ]
+    export_headers = {
+        "X-Total-Count": {"description": "Every match of the search.", "schema": {"type": "integer", "minimum": 0}},
+        "X-Export-Rows": {"description": "Rows exported.", "schema": {"type": "integer", "minimum": 0}},
+        "X-Export-Truncated": {"description": "Whether the export was cut at its limit.",
+                               "schema": {"type": "string", "enum": ["true", "false"]}},
     }
     return {
         "openapi": "3.1.0",
@@ -189,6 +248,60 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {"description": "A page of hits.", "content": json_of("SearchResult")},
+                        "400": _error_response("Invalid parameters."),
+                        "503": _error_response("No index has been built."),
+                    },
+                }
+            },
+            "/api/search.csv": {
+                "get": {
+                    "operationId": "exportCsv",
+                    "summary": f"Every match of a search as CSV (up to {MAX_EXPORT_ROWS:,} rows)",
+                    "description": "UTF-8 with a BOM; columns doc_id, title, paragraph, section, speaker, org, "
+                                   "date, publisher, url, score, text; a text cell starting with = + - @, tab or "
+                                   "CR gets a leading ' (no formulas); a cut export ends with a "
+                                   "`# truncated: ...` row.",
+                    "parameters": filter_parameters,
+                    "responses": {
+                        "200": {"description": "The CSV file, streamed.", "headers": export_headers,
+                                "content": {"text/csv": {"schema": {"type": "string"}}}},
+                        "400": _error_response("Invalid parameters."),
+                        "503": _error_response("No index has been built."),
+                    },
+                }
+            },
+            "/api/search.jsonl": {
+                "get": {
+                    "operationId": "exportJsonl",
+                    "summary": f"Every match of a search as JSON Lines (up to {MAX_EXPORT_ROWS:,} rows)",
+                    "description": "One ExportRow per line; a cut export ends with "
+                                   '{"truncated": true, "total", "rows", "note"}.',
+                    "parameters": filter_parameters,
+                    "responses": {
+                        "200": {"description": "The JSON Lines file, streamed.", "headers": export_headers,
+                                "content": {"application/jsonl": {"schema": {"type": "string"}}}},
+                        "400": _error_response("Invalid parameters."),
+                        "503": _error_response("No index has been built."),
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Completions of what is typed (titles, speakers, organisations, publishers, words)",
+                    "parameters": [
+                        _query_parameter(
+                            "q", "The prefix, in either script; blank gives none.",
+                            {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                        ),
+                        _query_parameter(
+                            "limit", "Most suggestions.",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_SUGGEST_LIMIT, "default": 10},
+                        ),
+                    ],
+                    "responses": {
+                        "200": {"description": "The suggestions, most frequent first.",
+                                "content": json_of("SuggestResult")},
                         "400": _error_response("Invalid parameters."),
                         "503": _error_response("No index has been built."),
                     },
