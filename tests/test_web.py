@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
 import xml.etree.ElementTree as ET
@@ -537,7 +538,8 @@ def test_openapi_document_validates_and_describes_the_responses(client: FlaskCli
     spec = client.get("/api/openapi.json").get_json()
     validate(spec)
     assert spec["openapi"] == "3.1.0"
-    assert sorted(spec["paths"]) == ["/api/documents/{doc_id}", "/api/health", "/api/openapi.json", "/api/search"]
+    assert sorted(spec["paths"]) == ["/api/documents/{doc_id}", "/api/health", "/api/openapi.json", "/api/search",
+                                     "/api/search.csv", "/api/search.jsonl", "/api/suggest"]
 
     def validator(name: str) -> OAS31Validator:
         return OAS31Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
@@ -549,6 +551,9 @@ def test_openapi_document_validates_and_describes_the_responses(client: FlaskCli
     assert [p["name"] for p in document["parameters"]] == ["doc_id", "page", "per_page"]
     assert sorted(document["responses"]) == ["200", "400", "404", "503"]
     validator("Health").validate(client.get("/api/health").get_json())
+    validator("SuggestResult").validate(client.get("/api/suggest?q=市&limit=50").get_json())
+    for line in client.get("/api/search.jsonl?q=疫情").get_data(as_text=True).splitlines():
+        validator("ExportRow").validate(json.loads(line))
     validator("Error").validate(client.get("/api/search?page=0").get_json())
     assert not validator("SearchResult").is_valid({"query": "x"})
 
