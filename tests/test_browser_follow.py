@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -172,3 +173,21 @@ def test_form_works_without_javascript(server: LiveServer, browser) -> None:
     tab.wait_for_url(re.compile(r"/\?q="))
     sync_api.expect(tab.locator("#total")).to_have_text(str(total(server, "陳曉強")))
     context.close()
+
+
+def test_results_page_offers_the_feed_and_both_exports(server: LiveServer, page) -> None:
+    tab, errors = page
+    tab.goto(server.base_url + "/?q=" + quote("疫情"))
+    feed = tab.get_by_role("link", name="订阅 Atom 源")
+    sync_api.expect(feed).to_be_visible()
+    assert feed.get_attribute("href") == "/feed.atom?q=" + quote("疫情")
+    assert tab.locator('head link[rel=alternate][type="application/atom+xml"]').get_attribute(
+        "href") == "/feed.atom?q=" + quote("疫情")
+    with tab.expect_download() as download:
+        tab.get_by_role("link", name="导出 CSV").click()
+    saved = download.value.path()
+    text = Path(saved).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("doc_id,title,paragraph")
+    assert len(text.splitlines()) == 1 + total(server, "疫情")
+    sync_api.expect(tab.get_by_role("link", name="导出 JSON Lines")).to_be_visible()
+    assert errors == []

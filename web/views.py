@@ -13,7 +13,15 @@ from search.models import IndexStats, Paragraph
 from web.config import HOST_RE
 from web.index_holder import current_index
 from web.markup import marked_html, page_window, section_label, total_pages
-from web.params import is_acceptable_doc_id, parse_positive_int, request_search_params, run_search
+from web.feed import FEED_ENTRIES, atom_feed, tag_authority
+from web.params import (
+    is_acceptable_doc_id,
+    iter_hits,
+    parse_positive_int,
+    request_filter_params,
+    request_search_params,
+    run_search,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -97,6 +105,7 @@ def search_page() -> str:
         next_url=_search_url(params.query, result.page + 1, **filters) if result.page < pages else None,
         first_url=_search_url(params.query, **filters),
         filters=removable,
+        feed_url=url_for("pages.feed", q=params.query, **filters),
         csv_url=url_for("api.search_csv", q=params.query, **filters),
         jsonl_url=url_for("api.search_jsonl", q=params.query, **filters),
         no_filters_url=_search_url(params.query) if filters else None,
@@ -221,6 +230,39 @@ def opensearch() -> Response:
         api_url=_absolute("api.search"),
     )
     return Response(body, mimetype="application/opensearchdescription+xml")
+
+
+def _newest(index, params, count: int) -> list:
+    """The ``count`` newest matches of ``params`` (by release date, then relevance; undated
+    last), chosen among the best MAX_EXPORT_ROWS."""
+    with iter_hits(index, params, current_app.config["EXPORT_ROWS"]) as stream:
+        hits = list(stream)
+    hits.sort(key=lambda h: (h.date or "", h.score), reverse=True)
+    return hits[:count]
+
+
+@bp.get("/feed.atom")
+def feed() -> Response:
+    """The Atom feed of a search (``q`` and the filters): its newest 20 matching paragraphs."""
+    params = request_filter_params()
+    filters = params.filters()
+    root = _site_root()
+    hits = _newest(current_index(), params, FEED_ENTRIES) if params.query.strip() or filters else []
+
+    def paragraph_url(hit) -> str:
+        page = page_of(hit.paragraph)
+        path = url_for("pages.document_page", doc_id=hit.doc_id, page=page if page > 1 else None)
+        return root + path.removeprefix(request.script_root) + f"#p{hit.paragraph}"
+
+    def absolute(endpoint: str) -> str:
+        return root + url_for(endpoint, q=params.query, **filters).removeprefix(request.script_root)
+
+    self_url = absolute("pages.feed")
+    title = f"新闻发布会检索：{params.query.strip()}" if params.query.strip() else "新闻发布会检索"
+    body = atom_feed(title=title, self_url=self_url, alternate_url=absolute("pages.search_page"),
+                     feed_id=self_url, authority=tag_authority(root.split("://", 1)[1].split("/", 1)[0]),
+                     hits=hits, paragraph_url=paragraph_url)
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
 @bp.get("/favicon.ico")
