@@ -24,7 +24,7 @@ from pathlib import Path
 from search.errors import SourceError
 from search.models import Release
 from search.repair import RepairResult, repair_text
-from search.sections import classify_paragraphs, extract_date, parse_iso_date
+from search.sections import classify_paragraphs, extract_date, extract_publisher, parse_iso_date
 from search.sources import (
     MAX_DOC_ID_LENGTH,
     MAX_RELEASE_BYTES,
@@ -77,7 +77,9 @@ def parse_release(
     the first non-empty line of ``text`` is the title.  Title and text are repaired together
     (:func:`search.repair.repair_text`), so a release's script is converted consistently.
     ``date`` (ISO ``YYYY-MM-DD``) wins when valid; else the date is extracted from the text
-    (:func:`extract_date`, with ``default_year`` for a date without year).  ``repairs`` holds
+    (:func:`extract_date`, with ``default_year`` for a date without year).  ``publisher`` (a
+    JSONL field, a web page's metadata) wins when given; else the release's own credits or
+    copyright notice may name it (:func:`search.sections.extract_publisher`).  ``repairs`` holds
     the repair counts.  Raises :class:`SourceError` when there is no text at all.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
@@ -103,7 +105,8 @@ def parse_release(
         url=url,
         content_hash=content_hash,
         repairs=dict(repaired.counts),
-        publisher=publisher,
+        publisher=(publisher.strip() if publisher and publisher.strip()
+                   else extract_publisher(paragraphs)),
         flagged=flagged,
     )
 
