@@ -204,6 +204,13 @@ class SearchParams:
         last = day_bound(self.date_to, end=True) if self.date_to else LAST_DAY
         return first, last
 
+    def iso_days(self) -> tuple[str | None, str | None]:
+        """``date_from`` and ``date_to`` as the whole days they stand for (ISO), None when open:
+        ``("2022-03-01", "2022-03-31")`` for ``"2022-03"`` and ``"2022-03"``."""
+        first, last = self.days()
+        return (format_day(first) if self.date_from else None,
+                format_day(last) if self.date_to else None)
+
     def filters(self) -> dict[str, str]:
         """The active filters as URL parameters (``section``, ``speaker``, ``doc``, ``from``,
         ``to``, ``publisher``, ``org``)."""

@@ -13,6 +13,7 @@ from search.models import IndexStats, Paragraph
 from web.config import HOST_RE
 from web.index_holder import current_index
 from web.markup import marked_html, page_window, section_label, total_pages
+from web.navigation import SORT_LABELS, chips, facets, month_chart
 from web.params import is_acceptable_doc_id, parse_positive_int, request_search_params, run_search
 
 bp = Blueprint("pages", __name__)
@@ -43,19 +44,31 @@ def _stats_or_none() -> IndexStats | None:
         return None
 
 
-def _search_url(query: str, page: int = 1, **filters: str) -> str:
+def _search_url(query: str, page: int = 1, **state: str) -> str:
+    """The search page for ``query``, page ``page``, with the filters and order in ``state``
+    (empty values and the default order left out)."""
     args: dict[str, str | int] = {"q": query}
     if page != 1:
         args["page"] = page
-    args.update({k: v for k, v in filters.items() if v})
+    args.update({k: v for k, v in state.items() if v and not (k == "sort" and v == "relevance")})
     return url_for("pages.search_page", **args)
+
+
+def _form(params) -> dict:
+    """What the search form shows beside the query: the sections, the date inputs (whole
+    days: a partial date is shown as the day it stands for) and the orders."""
+    date_from, date_to = params.iso_days()
+    return {"sections": [(s, section_label(s)) for s in SECTIONS], "date_from": date_from or "",
+            "date_to": date_to or "", "sorts": SORT_LABELS}
 
 
 @bp.get("/")
 def search_page() -> str:
-    """The search page: empty state, results with pagination, or the no-results state."""
+    """The search page: empty state, results with pagination, or the no-results state; beside
+    the results, the facet counts and the matches per month."""
     params = request_search_params(api=False)
     filters = params.filters()
+    state = {**filters, "sort": params.sort}
     if not params.query.strip() and not any(filters.values()):
         return render_template(
             "search.html",
@@ -64,12 +77,12 @@ def search_page() -> str:
             result=None,
             stats=_stats_or_none(),
             examples=[(q, _search_url(q)) for q in EXAMPLE_QUERIES],
-            sections=[(s, section_label(s)) for s in SECTIONS],
+            **_form(params),
         )
     result = run_search(current_index(), params)
     pages = total_pages(result.total, result.per_page)
     page_links = [
-        (number, _search_url(params.query, number, **filters) if number is not None else None)
+        (number, _search_url(params.query, number, **state) if number is not None else None)
         for number in page_window(result.page, pages)
     ]
     hits = [
@@ -81,10 +94,10 @@ def search_page() -> str:
         }
         for hit in result.hits
     ]
-    removable = [
-        (name, value, _search_url(params.query, **{k: v for k, v in filters.items() if k != name}))
-        for name, value in filters.items()
-    ]
+
+    def url(**args: str) -> str:
+        return _search_url(params.query, **args)
+
     return render_template(
         "search.html",
         params=params,
@@ -93,13 +106,15 @@ def search_page() -> str:
         hits=hits,
         pages=pages,
         page_links=page_links,
-        prev_url=_search_url(params.query, result.page - 1, **filters) if result.page > 1 else None,
-        next_url=_search_url(params.query, result.page + 1, **filters) if result.page < pages else None,
-        first_url=_search_url(params.query, **filters),
-        filters=removable,
-        no_filters_url=_search_url(params.query) if filters else None,
-        sections=[(s, section_label(s)) for s in SECTIONS],
+        prev_url=_search_url(params.query, result.page - 1, **state) if result.page > 1 else None,
+        next_url=_search_url(params.query, result.page + 1, **state) if result.page < pages else None,
+        first_url=_search_url(params.query, **state),
+        filters=chips(filters, state, url),
+        no_filters_url=_search_url(params.query, sort=params.sort) if filters else None,
+        facets=facets(result, state, url),
+        chart=month_chart(result, state, url),
         section_label=section_label,
+        **_form(params),
     )
 
 
