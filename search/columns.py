@@ -52,12 +52,13 @@ def _decoded(value) -> str:
 def code_values(values: Sequence, n: int, folded: bool = True) -> Coded:
     """``values`` (one per paragraph; missing ones past the end) coded; with ``folded``,
     values that fold alike share a code."""
-    raw: dict[str, int] = {"": 0}
-    raw_codes = np.fromiter((raw.setdefault(_decoded(v), len(raw)) for v in values),
+    raw: dict = {"": 0, b"": 0}
+    raw_codes = np.fromiter((raw.setdefault(v or "", len(raw) - 1) for v in values),
                             dtype=np.int32, count=len(values))
     if len(raw_codes) < n:  # documents past the last column value (an empty segment)
         raw_codes = np.concatenate([raw_codes, np.zeros(n - len(raw_codes), dtype=np.int32)])
-    spellings = list(raw)  # raw code -> raw value
+    del raw[b""]
+    spellings = [_decoded(v) for v in raw]  # raw code -> value (distinct as stored)
     counts = np.bincount(raw_codes, minlength=len(spellings))
     keys: dict[str, int] = {}
     remap = np.zeros(len(spellings), dtype=np.int32)

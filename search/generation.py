@@ -116,11 +116,14 @@ class Generation:
         try:
             for name in ("words", "bigrams", "title"):
                 self.postings.lengths(name)
+            #: Dates, publishers, organisations, speakers and sections as arrays (read as
+            #: bytes: the codes decode each distinct value once).
+            self.columns = Columns(lambda name: self.column(name, raw=True), self.postings.n)
+            sections = self.columns.coded["section"]
             #: Score factor of each paragraph by its section.
             self.section_factors = np.array(
-                [SECTION_FACTOR.get(s, 1.0) for s in self.column("section")], dtype=np.float32)
-            #: Dates, publishers, organisations, speakers and sections as arrays.
-            self.columns = Columns(self.column, self.postings.n)
+                [SECTION_FACTOR.get(s, 1.0) for s in sections.labels],
+                dtype=np.float32)[sections.codes]
             if self.postings.n:
                 self.searcher.stored_fields(0)
         except IndexCorruptError:
@@ -181,8 +184,9 @@ class Generation:
 
     # -- columns and stored fields --------------------------------------------------------
 
-    def column(self, name: str) -> list:
-        """The values of a sortable field, by document number."""
+    def column(self, name: str, raw: bool = False) -> list:
+        """The values of a sortable field, by document number (with ``raw``, as the column
+        stores them: bytes for text)."""
         reader = self.searcher.reader()
         try:
             with self._io:
@@ -193,7 +197,7 @@ class Generation:
                 # the values after them; a segment's own reader gives its default instead.
                 values: list = []
                 for leaf, _offset in reader.leaf_readers():
-                    values.extend(leaf.column_reader(name))
+                    values.extend(leaf.column_reader(name, translate=not raw))
                 return values
         except Exception as exc:  # damaged column file
             raise IndexCorruptError.unreadable(
