@@ -50,7 +50,6 @@ __all__ = [
     "decode_bytes",
     "extract_date",
     "iter_source_files",
-    "flagged_segments",
     "paragraph_flags",
     "parse_release",
     "read_releases",
@@ -134,25 +133,6 @@ def paragraph_flags(repaired: RepairResult) -> list[list]:
                     if stop > start:
                         out.append([number, start, stop, s.kind])
         at = end + 1
-    return out
-
-
-def flagged_segments(text: str, number: int, flagged: Iterable) -> list[tuple[str, str | None]]:
-    """Paragraph ``number``'s ``text`` cut into ``(piece, kind)``: ``kind`` is the flag of an
-    unrepaired span (``Release.flagged``) to mark, None for the text around them.  What a
-    release page shows: ``"".join(piece for piece, _ in segments) == text``."""
-    spans = sorted((s, e, k) for n, s, e, k in flagged if n == number and 0 <= s < e <= len(text))
-    out: list[tuple[str, str | None]] = []
-    at = 0
-    for start, end, kind in spans:
-        if start < at:
-            continue
-        if start > at:
-            out.append((text[at:start], None))
-        out.append((text[start:end], kind))
-        at = end
-    if at < len(text) or not out:
-        out.append((text[at:], None))
     return out
 
 

@@ -12,7 +12,7 @@ from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
 from search.models import IndexStats, Paragraph
 from web.config import HOST_RE
 from web.index_holder import current_index
-from web.markup import marked_html, page_window, section_label, total_pages
+from web.markup import marked_html, page_window, paragraph_html, repair_summary, section_label, total_pages
 from web.navigation import SORT_LABELS, chips, facets, month_chart
 from web.params import is_acceptable_doc_id, parse_positive_int, request_search_params, run_search
 
@@ -174,18 +174,31 @@ def document_page(doc_id: str) -> str:
             return marked_html(highlighter.html(text))
         return Markup.escape(text)
 
+    flags_of: dict[int, list[tuple[int, int, str]]] = {}
+    for number, start, end, kind in release.flagged:
+        flags_of.setdefault(number, []).append((start, end, kind))
+
+    def render_paragraph(p: Paragraph) -> Markup:
+        flags = flags_of.get(p.number)
+        if not flags:
+            return render(p.text)
+        marks = highlighter.spans(p.text) if highlighter is not None else []
+        return paragraph_html(p.text, marks, flags)
+
     def page_url(number: int) -> str:
         # With hl, page 1 is named too: without it, hl would pick its own page.
         return url_for("pages.document_page", doc_id=doc_id, q=query or None, hl=hl,
                        page=number if number > 1 or hl else None)
 
-    paragraphs = [_shown(p, render(p.text), hl) for p in release.paragraphs]
+    paragraphs = [_shown(p, render_paragraph(p), hl) for p in release.paragraphs]
     # The title paragraph is paragraph 1: on page 1 only (the heading shows the title elsewhere).
     has_title_paragraph = any(p.section == "title" for p in release.paragraphs)
     first = (page - 1) * DOC_PER_PAGE + 1
     return render_template(
         "document.html",
         release=release,
+        repaired=repair_summary(release.repairs),
+        flagged_count=len(release.flagged),
         title_html=None if has_title_paragraph else render(release.title),
         source_url=release.url if release.url and release.url.startswith(("https://", "http://")) else None,
         paragraphs=paragraphs,
