@@ -475,3 +475,34 @@ def test_the_page_escapes_facet_values(tmp_path: Path) -> None:
     html = client.get("/?q=外贸").get_data(as_text=True)
     assert "<b>网</b>" not in html
     assert "&lt;b&gt;网&lt;/b&gt;" in html
+
+
+# --------------------------------------------------------------------------- index format
+
+
+def test_an_index_of_the_previous_format_asks_for_one_full_rebuild(tmp_path: Path) -> None:
+    from search import IndexCorruptError, storage
+    from search.indexer import FORMAT
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for path in sorted(ARCHIVE.glob("*.txt"))[:3]:
+        (src / path.name).write_bytes(path.read_bytes())
+    ix_dir = tmp_path / "index"
+    build_index([src], ix_dir, full=True)
+    gen = storage.current_generation(ix_dir)
+    meta_path = gen / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["fingerprint"]["format"] = FORMAT - 1  # as the previous version wrote it
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(IndexCorruptError) as caught:
+        open_index(ix_dir)
+    assert f"has format {FORMAT - 1}, this version reads format {FORMAT}" in str(caught.value)
+    assert "a full rebuild is needed once; run `release-search reindex --full`" in str(caught.value)
+    report = build_index([src], ix_dir)  # an ordinary reindex rebuilds it
+    assert report.full
+    assert report.reason == (f"index format {FORMAT - 1} is not this version's {FORMAT}: "
+                             "a full rebuild is needed")
+    with open_index(ix_dir) as ix:
+        assert ix.search("", date_from="2021").total == sum(
+            len(r.paras) for r in CORPUS[:3] if r.date)
