@@ -25,6 +25,7 @@ from .export import EXPORT_COLUMNS, csv_chunks, export_row, jsonl_chunks
 from .indexer import ReindexReport, build_index
 from .lexicon import load_dictionary
 from .models import (
+    FACETS,
     SECTION_LABELS,
     SECTIONS,
     Hit,
@@ -37,12 +38,14 @@ from .models import (
     Suggestion,
 )
 from .params import (
+    DATE_PATTERN,
     MAX_DEPTH,
     MAX_EXPORT_ROWS,
     MAX_FILTER_LENGTH,
     MAX_PER_PAGE,
     MAX_QUERY_LENGTH,
     MAX_SUGGEST_LIMIT,
+    SORTS,
     SearchParams,
     SuggestParams,
 )
@@ -52,8 +55,10 @@ from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, HitStream, I
 __version__ = "0.1.0"
 
 __all__ = [
+    "DATE_PATTERN",
     "DOC_PER_PAGE",
     "EXPORT_COLUMNS",
+    "FACETS",
     "MAX_DEPTH",
     "MAX_DOC_PAGE",
     "MAX_DOC_PER_PAGE",
@@ -66,6 +71,7 @@ __all__ = [
     "SECTIONS",
     "SECTION_LABELS",
     "SUGGESTION_KINDS",
+    "SORTS",
     "CheckReport",
     "DocumentNotFoundError",
     "EvaluationReport",

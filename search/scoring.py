@@ -76,9 +76,22 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
          ) -> tuple[int, list[tuple[int, float]]]:
     """The number of paragraphs of ``generation`` matching ``query`` and the best ``limit`` as
     ``(document number, score)``: the tier of those matching every clause first, then by score
-    (ties by document number).
+    (ties by document number); or in the order ``query.sort`` asks for (see
+    :func:`rank_matches`).
 
     Phrases and excluded words are checked within the budget of :func:`_check_phrases`."""
+    total, ranked, _matched = rank_matches(generation, query, limit, work)
+    return total, ranked
+
+
+def rank_matches(generation, query: ParsedQuery, limit: int, work: Work | None = None
+                 ) -> tuple[int, list[tuple[int, float]], np.ndarray]:
+    """:func:`rank`, and the mask of every matching paragraph (for facet counts).
+
+    ``query.sort`` ``"newest"`` / ``"oldest"`` orders the matches by their release date
+    (``generation.columns.day``), ties by relevance (tier, then score; no re-ranking), then by
+    document number; paragraphs without a date come last either way. A query of filters alone
+    lists its paragraphs newest first unless it asks for ``"oldest"``."""
     p = generation.postings
     n = p.n
     allowed = p.live.copy()
@@ -90,7 +103,7 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
         allowed &= ~generation.field_mask(name, values)
     positive = query.positive
     if not positive and not query.filters and not query.params:
-        return 0, []
+        return 0, [], np.zeros(n, dtype=bool)
     # Scores first (whole posting lists, cheap), so that phrases are checked in the paragraphs
     # that rank highest and only in those that could be results.
     scored = [[(unit, unit_scores(generation, unit)) for unit in clause.units]
@@ -116,7 +129,9 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
             allowed &= ~(excluded if excluded is not None else generation.all_bigrams(unit.grams))
     if not positive:
         docs = np.flatnonzero(allowed)
-        return len(docs), [(int(d), 0.0) for d in docs[:limit]]
+        order = by_date(generation.columns.day[docs], np.zeros(len(docs)), docs, limit,
+                        newest=query.sort != "oldest")
+        return len(docs), [(int(d), 0.0) for d in docs[order]], allowed
 
     tiered = len(positive) >= TIER_MIN_CLAUSES
     scores = np.zeros(n, dtype=np.float32)
@@ -146,11 +161,18 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
     scores *= generation.section_factors
     candidates = np.flatnonzero((scores > 0) & allowed)
     total = len(candidates)
+    matched = np.zeros(n, dtype=bool)
+    matched[candidates] = True
     if not total:
-        return 0, []
+        return 0, [], matched
     # Tier first: lift tier-1 scores above every tier-0 score, then take the top.
     key = scores[candidates].astype(np.float64)
     key[tier[candidates]] += float(key.max()) + 1.0
+    if query.sort in ("newest", "oldest"):
+        order = by_date(generation.columns.day[candidates], key, candidates, limit,
+                        newest=query.sort == "newest")
+        return total, [(int(candidates[i]), round(float(scores[candidates[i]]), 4))
+                       for i in order], matched
     want = min(total, max(limit, RERANK_DEPTH))
     if want < total:
         # The best ``want``; of those tied with the last one, the lowest document numbers
@@ -165,7 +187,26 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
     ranked = [(bool(tier[candidates[i]]), float(scores[candidates[i]]), int(candidates[i]))
               for i in top]
     ranked = rerank(generation, query, ranked)
-    return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]]
+    return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]], matched
+
+
+#: The day an undated paragraph sorts as, oldest first: after every date.
+UNDATED_LAST = 99_999_999
+
+
+def by_date(days: np.ndarray, key: np.ndarray, docs: np.ndarray, limit: int, newest: bool
+            ) -> np.ndarray:
+    """Positions of the first ``limit`` of ``docs`` by date (``days``, ``yyyymmdd``, 0 for
+    none: last either way), newest or oldest first; ties by descending ``key`` (relevance),
+    then document number. Sorts only the paragraphs that can make the cut."""
+    days = days.astype(np.int64)
+    primary = -days if newest else np.where(days > 0, days, UNDATED_LAST)
+    if limit < len(docs):
+        cut = np.partition(primary, limit - 1)[limit - 1]
+        some = np.flatnonzero(primary <= cut)  # every paragraph of the last day taken
+    else:
+        some = np.arange(len(docs))
+    return some[np.lexsort((docs[some], -key[some], primary[some]))][:limit]
 
 
 def _check_phrases(generation, query: ParsedQuery, pool: np.ndarray, base: np.ndarray,

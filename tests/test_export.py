@@ -252,3 +252,38 @@ def test_cli_formats(runner, sample_index: Path, sample_ix) -> None:
     assert r.exit_code == 1 and "at most 500 characters" in r.stderr
     r = runner.invoke(main, ["search", "疫情", "--format", "xml", *args])
     assert r.exit_code == 2
+
+
+# -- with the navigation's filters and orders -------------------------------------------------
+
+ARCHIVE = Path(__file__).resolve().parent / "data" / "archive" / "releases"
+
+
+@pytest.fixture(scope="module")
+def archive_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("archive") / "index"
+    build_index([ARCHIVE], path)
+    return path
+
+
+def test_exports_take_the_date_publisher_org_filters_and_the_order(archive_index: Path, runner) -> None:
+    client = create_app({"INDEX_DIR": str(archive_index), "TESTING": True}).test_client()
+    args = {"q": "外贸", "from": "2022-03", "publisher": "德州新闻网", "sort": "newest"}
+    api = client.get("/api/search", query_string={**args, "per_page": 100}).get_json()
+    assert 0 < api["total"] <= 100
+    _header, rows = parse_csv(client.get("/api/search.csv", query_string=args).get_data(as_text=True))
+    assert [(r[0], int(r[2])) for r in rows] == [(h["doc_id"], h["paragraph"]) for h in api["hits"]]
+    assert all(r[6] >= "2022-03-01" and r[7] == "德州新闻网" for r in rows)
+    lines = client.get("/api/search.jsonl", query_string={**args, "org": "市商务局"}).get_data(as_text=True)
+    assert {json.loads(x)["org"] for x in lines.splitlines()} == {"市商务局"}
+    # filters alone: every paragraph of the organisation, newest first
+    only = client.get("/api/search.csv", query_string={"org": "市卫健委"})
+    total = client.get("/api/search", query_string={"org": "市卫健委"}).get_json()["total"]
+    assert total > 0 and len(parse_csv(only.get_data(as_text=True))[1]) == total
+    r = client.get("/api/search.csv", query_string={"q": "外贸", "sort": "random"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_sort"
+    r = runner.invoke(main, ["search", "外贸", "--from", "2022-03", "--publisher", "德州新闻网",
+                             "--sort", "newest", "--all", "--format", "csv", "--index-dir",
+                             str(archive_index)])
+    assert r.exit_code == 0, r.output
+    assert parse_csv(r.stdout)[1] == rows

@@ -82,10 +82,13 @@ def check_rfc4287(root: ET.Element) -> None:
 def test_feed_is_the_newest_twenty_matches(client, feed_index: Path) -> None:
     root, parsed = get_feed(client, q=MARKER)
     check_rfc4287(root)
-    with open_index(feed_index) as ix, ix.iter_hits(MARKER) as stream:
-        hits = list(stream)
-    newest = sorted(hits, key=lambda h: (h.date or "", h.score), reverse=True)[:20]
-    assert len(hits) > 20 and len(parsed.entries) == 20
+    with open_index(feed_index) as ix:
+        with ix.iter_hits(MARKER, sort="newest", limit=20) as stream:
+            newest = list(stream)
+        total = stream.total
+        dates = sorted((h.date or "" for h in ix.iter_hits(MARKER)), reverse=True)
+    assert total > 20 and len(parsed.entries) == 20
+    assert [h.date or "" for h in newest] == dates[:20]  # the newest of all the matches
     assert [e.id for e in parsed.entries] == [
         f"tag:localhost,2026:doc/{h.doc_id}/p{h.paragraph}" for h in newest]
     dates = [e.updated for e in parsed.entries]
@@ -111,10 +114,24 @@ def test_filters_narrow_the_feed(client, feed_index: Path) -> None:
     assert all(e.get("author") in ("王海燕", "田汝勇") for e in parsed.entries)
     for doc in ("d004", "d005"):  # without and with an answer
         _root, parsed = get_feed(client, q=MARKER, doc=doc)
-        with open_index(feed_index) as ix, ix.iter_hits(MARKER, doc_id=doc) as stream:
-            want = [f"tag:localhost,2026:doc/{doc}/p{h.paragraph}"
-                    for h in sorted(stream, key=lambda h: (h.date or "", h.score), reverse=True)]
+        with open_index(feed_index) as ix, ix.iter_hits(MARKER, doc_id=doc, sort="newest") as stream:
+            want = [f"tag:localhost,2026:doc/{doc}/p{h.paragraph}" for h in stream]
         assert [e.id for e in parsed.entries] == want and len(want) == (1 if doc == "d004" else 2)
+
+
+def test_date_and_publisher_filters_narrow_the_feed(client, feed_index: Path) -> None:
+    _root, parsed = get_feed(client, q=MARKER, **{"from": "2022-01-10", "to": "2022-01"},
+                             publisher="德州市人民政府", sort="oldest")  # the feed is newest first
+    with open_index(feed_index) as ix:
+        with ix.iter_hits(MARKER, date_from="2022-01-10", date_to="2022-01",
+                          publisher="德州市人民政府", sort="newest") as stream:
+            want = [f"tag:localhost,2026:doc/{h.doc_id}/p{h.paragraph}" for h in stream]
+    assert [e.id for e in parsed.entries] == want[:20] and want
+    assert all("2022-01-10" <= e.updated[:10] <= "2022-01-31" for e in parsed.entries)
+    # odd releases have the publisher: d011, d013, ... within 10-31 January
+    assert {e.id.split("/")[1] for e in parsed.entries} == {f"d{i:03d}" for i in range(9, 28) if i % 2}
+    r = client.get("/feed.atom", query_string={"q": MARKER, "from": "2022-02", "to": "2022-01"})
+    assert r.status_code == 400
 
 
 def test_entry_ids_are_stable_across_reindexes(tmp_path: Path, feed_index: Path, client) -> None:
