@@ -191,3 +191,29 @@ def test_results_page_offers_the_feed_and_both_exports(server: LiveServer, page)
     assert len(text.splitlines()) == 1 + total(server, "疫情")
     sync_api.expect(tab.get_by_role("link", name="导出 JSON Lines")).to_be_visible()
     assert errors == []
+
+
+def test_axe_finds_nothing_serious_with_the_list_open(server: LiveServer, browser) -> None:
+    from test_navigation_browser import axe_script
+
+    script = axe_script()
+    # Playwright injects axe as an inline script: this context alone ignores the CSP.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    try:
+        tab = context.new_page()
+        tab.goto(server.base_url + "/?q=" + quote("疫情"))
+        box = tab.locator("#q")
+        box.fill("")
+        box.type("市")
+        listbox = tab.locator("#q-suggestions")
+        sync_api.expect(listbox).to_have_attribute("data-query", "市")
+        box.press("ArrowDown")
+        sync_api.expect(box).to_have_attribute("aria-activedescendant", "q-suggestions-0")
+        tab.add_script_tag(path=str(script))
+        results = tab.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        context.close()
+    bad = [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])
+           for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], bad
+    assert results["passes"]
