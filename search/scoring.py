@@ -199,6 +199,8 @@ def by_date(days: np.ndarray, key: np.ndarray, docs: np.ndarray, limit: int, new
     """Positions of the first ``limit`` of ``docs`` by date (``days``, ``yyyymmdd``, 0 for
     none: last either way), newest or oldest first; ties by descending ``key`` (relevance),
     then document number. Sorts only the paragraphs that can make the cut."""
+    if limit <= 0:
+        return np.zeros(0, dtype=np.int64)
     days = days.astype(np.int64)
     primary = -days if newest else np.where(days > 0, days, UNDATED_LAST)
     if limit < len(docs):
