@@ -11,6 +11,7 @@ Everything the CLI and the web app use is exported here.
 from .check import CheckReport, check_index
 from .sources import MAX_DOC_ID_LENGTH, Problem, valid_doc_id
 from .errors import (
+    ClusterError,
     DocumentNotFoundError,
     IndexAccessError,
     IndexCorruptError,
@@ -35,7 +36,9 @@ from .models import (
 )
 from .params import MAX_DEPTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchParams
 from .schema import ReleaseRecord
-from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, Index, open_index
+from .opening import open_index
+from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, Index
+from .sharded import ShardedIndex
 
 __version__ = "0.1.0"
 
@@ -51,6 +54,7 @@ __all__ = [
     "SECTIONS",
     "SECTION_LABELS",
     "CheckReport",
+    "ClusterError",
     "DocumentNotFoundError",
     "EvaluationReport",
     "Hit",
@@ -70,6 +74,7 @@ __all__ = [
     "SearchError",
     "SearchParams",
     "SearchResult",
+    "ShardedIndex",
     "SourceError",
     "build_index",
     "check_index",

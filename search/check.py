@@ -228,10 +228,10 @@ def _culprit(exc: BaseException, gen: Path, segment, stage: str, compound: bool)
 
 
 def _check_engine_opens(index_dir: Path, problems: list[str]) -> None:
-    from .searcher import open_index
+    from .searcher import Index
 
     try:
-        ix = open_index(index_dir, reload_interval=3600)
+        ix = Index(index_dir, reload_interval=3600)
     except SearchError as exc:
         problems.append(str(exc))
         return

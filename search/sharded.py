@@ -1,0 +1,336 @@
+"""Searching a sharded index: :class:`ShardedIndex` answers the API of
+:class:`search.searcher.Index` over every shard named by the ``SHARDS`` manifest.
+
+A query runs in three phases over the shards, each shard answering through a
+:class:`ShardSearcher` (in this process, or in a Dask actor on a worker: :mod:`search.cluster`):
+
+1. **statistics**: each shard counts, for the terms the query scores, its documents holding
+   them, its field lengths and documents; the sums are the index's statistics
+   (:class:`search.statistics.CollectionStats`, as Elasticsearch's ``dfs_query_then_fetch``);
+2. **top**: each shard ranks its paragraphs with those statistics and gives its best ``k``
+   before re-ranking, with the re-ranking's boost of its first ones; the merge takes the best
+   ``k`` of all, re-ranks the first :data:`~search.scoring.RERANK_DEPTH` and breaks ties by
+   release id and paragraph, exactly as one index over all the releases does;
+3. **hits**: the shards holding the page's paragraphs make their hits (snippets).
+
+So rankings and scores equal one index's (tested on CMRC2018 and DRCD questions). One limit is
+per shard rather than per query: the text checks of quoted phrases and excluded words
+(:data:`~search.scoring.MAX_CHECKED_PARAGRAPHS`), so past it a sharded index checks more.
+Counts that later features add (facets, suggestions) merge the same way: each shard counts, the
+sums are the index's (a ``ShardSearcher`` method per count, summed in ``ShardedIndex``).
+
+A query uses the generations of one manifest throughout, so it sees every old shard or every
+new one; the manifest is read again at most every ``reload_interval`` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import storage
+from .errors import DocumentNotFoundError
+from .faults import checkpoint
+from .generation import Generation
+from .highlight import Highlighter
+from .lexicon import Lexicon
+from .models import SECTIONS, Hit, IndexStats, Release, SearchResult
+from .params import SearchParams, check_count, lenient_query
+from .query import ParsedQuery, parse_query
+from .schema import ReleaseRecord
+from .scoring import RERANK_DEPTH, Work, boosted, rank_candidates, scored_terms
+from .searcher import _hit, _parse, check_document_page, read_release
+from .shards import Manifest, read_manifest, shard_of
+from .sources import valid_doc_id
+from .statistics import CollectionStats
+
+#: (query, section, speaker, doc_id): a query as each shard reads it.
+QueryArgs = tuple
+#: A shard's candidate: (tier, score, boosted score, release id, document number).
+Candidate = tuple
+
+_WORK_FIELDS = ("phrases_checked", "paragraphs_checked", "chars_checked", "paragraphs_unchecked")
+
+
+class ShardSearcher:
+    """One shard's side of a sharded search: its generations, opened by path as the manifests
+    name them (the newest :data:`KEEP`; an older one is closed once its searches end), each
+    phase of a query a method. Thread-safe; plain arguments and results (a Dask actor)."""
+
+    KEEP = 2
+
+    def __init__(self) -> None:
+        self._gens: OrderedDict[str, Generation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _using(self, path: str):
+        with self._lock:
+            gen = self._gens.get(path)
+            if gen is None:
+                gen = Generation(Path(path))
+                self._gens[path] = gen
+                while len(self._gens) > self.KEEP:
+                    _p, old = self._gens.popitem(last=False)
+                    old.retire()
+            self._gens.move_to_end(path)
+            gen.acquire()
+        try:
+            yield gen
+        finally:
+            gen.release()
+
+    def ping(self) -> bool:
+        return True
+
+    def lexicon(self, path: str) -> Lexicon:
+        with self._using(path) as gen:
+            return gen.lexicon
+
+    def statistics(self, path: str, qargs: QueryArgs) -> CollectionStats:
+        """Phase 1: this shard's statistics of the terms the query scores."""
+        with self._using(path) as gen:
+            return gen.stats(scored_terms(_parse(gen.lexicon, *qargs)))
+
+    def top(self, path: str, qargs: QueryArgs, stats: CollectionStats, want: int
+            ) -> tuple[int, list[Candidate], dict]:
+        """Phase 2: the matches counted, the best ``want`` as candidates, and the work done."""
+        checkpoint("shard-searching")
+        with self._using(path) as gen:
+            work = Work()
+            pq = _parse(gen.lexicon, *qargs)
+            total, ranked = rank_candidates(gen, pq, want, work, stats)
+            head = boosted(gen, pq, ranked) or []
+            ids = gen.doc_ids()
+            out = [(t, s, head[i][1] if i < len(head) else s, ids[d], d)
+                   for i, (t, s, d) in enumerate(ranked)]
+            return total, out, {f: getattr(work, f) for f in _WORK_FIELDS}
+
+    def hits(self, path: str, qargs: QueryArgs, picks: list[tuple[int, float]]) -> list[Hit]:
+        """Phase 3: the hits of ``(document number, score)`` picks."""
+        with self._using(path) as gen:
+            pq = _parse(gen.lexicon, *qargs)
+            return [_hit(gen, pq, d, s) for d, s in picks]
+
+    def document(self, path: str, doc_id: str, page: int | None, per_page: int | None
+                 ) -> Release:
+        with self._using(path) as gen:
+            return read_release(gen, doc_id, page, per_page)
+
+    def counts(self, path: str) -> tuple[int, int, dict[str, int], int]:
+        """Releases, paragraphs, paragraphs per section and bytes on disk."""
+        with self._using(path) as gen:
+            releases, paragraphs, sections = gen.counts()
+            return releases, paragraphs, sections, storage.dir_size(gen.path)
+
+    def manifest(self, path: str) -> dict[str, ReleaseRecord]:
+        with self._using(path) as gen:
+            return gen.manifest()
+
+    def close(self) -> None:
+        with self._lock:
+            gens, self._gens = list(self._gens.values()), OrderedDict()
+        for g in gens:
+            g.retire()
+
+
+class LocalShards:
+    """The shards searched in this process, one :class:`ShardSearcher` each."""
+
+    def __init__(self) -> None:
+        self._searchers: list[ShardSearcher] = []
+
+    def open(self, manifest: Manifest) -> None:
+        while len(self._searchers) < manifest.count:
+            self._searchers.append(ShardSearcher())
+
+    def call(self, shard: int, method: str, *args):
+        return getattr(self._searchers[shard], method)(*args)
+
+    def map(self, method: str, calls: Sequence[tuple[int, tuple]]) -> list:
+        """``method(*args)`` of each ``(shard, args)``, results in that order."""
+        return [self.call(k, method, *args) for k, args in calls]
+
+    def close(self) -> None:
+        for s in self._searchers:
+            s.close()
+
+
+def merge(tops: Sequence[list[Candidate]], limit: int) -> list[tuple[int, int, float]]:
+    """The best ``limit`` of all shards' candidates as ``(shard, document number, score)``:
+    what :func:`search.scoring.rank` gives for one index (the best RERANK_DEPTH re-ranked,
+    ties by release id, then paragraph: a release lives in one shard, so its document numbers
+    order its paragraphs)."""
+    entries = [(t, s, b, did, d, k) for k, cands in enumerate(tops) for t, s, b, did, d in cands]
+    entries.sort(key=lambda e: (-e[0], -e[1], e[3], e[4]))
+    entries = entries[:max(limit, RERANK_DEPTH)]
+    depth = min(RERANK_DEPTH, len(entries))
+    head = [(t, b, did, d, k) for t, _s, b, did, d, k in entries[:depth]]
+    head.sort(key=lambda e: (-e[0], -e[1], e[2], e[3]))
+    ranked = head + [(t, s, did, d, k) for t, s, _b, did, d, k in entries[depth:]]
+    return [(k, d, round(s, 4)) for _t, s, _did, d, k in ranked[:limit]]
+
+
+class ShardedIndex:
+    """A sharded index with the API of :class:`search.searcher.Index` (thread-safe).
+
+    ``shards``: where the shards are searched, :class:`LocalShards` (default) or a cluster's
+    actors (:class:`search.cluster.ClusterShards`)."""
+
+    def __init__(self, index_dir: str | os.PathLike, *, reload_interval: float = 1.0,
+                 shards=None):
+        self.index_dir = Path(index_dir)
+        self.reload_interval = reload_interval
+        self._shards = shards if shards is not None else LocalShards()
+        self._lock = threading.RLock()
+        self._manifest = read_manifest(self.index_dir)
+        self._shards.open(self._manifest)
+        self._checked = time.monotonic()
+        self._lexicons: dict[str, Lexicon] = {}
+
+    def _current(self) -> Manifest:
+        """The manifest to search, read again every ``reload_interval`` seconds."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= self.reload_interval:
+                self._checked = now
+                try:
+                    fresh = read_manifest(self.index_dir)
+                except Exception:  # a reindex is switching files: keep serving what we have
+                    fresh = self._manifest
+                if fresh.serial != self._manifest.serial or fresh.count != self._manifest.count:
+                    self._shards.open(fresh)
+                    self._manifest = fresh
+            return self._manifest
+
+    @property
+    def generation(self) -> str:
+        """The name of the manifest searched (``m000003``)."""
+        return self._current().name
+
+    @property
+    def shard_count(self) -> int:
+        return self._current().count
+
+    @property
+    def lexicon(self) -> Lexicon:
+        m = self._current()
+        path = str(m.paths()[0])
+        lex = self._lexicons.get(path)
+        if lex is None:
+            lex = self._lexicons[path] = self._shards.call(0, "lexicon", path)
+        return lex
+
+    def close(self) -> None:
+        self._shards.close()
+
+    def __enter__(self) -> ShardedIndex:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _ranked(self, m: Manifest, qargs: QueryArgs, limit: int, work: Work | None = None
+                ) -> tuple[int, list[tuple[int, int, float]], list[list[Candidate]]]:
+        paths = [str(p) for p in m.paths()]
+        everyone = list(range(m.count))
+        parts = self._shards.map("statistics", [(k, (paths[k], qargs)) for k in everyone])
+        stats = CollectionStats.combine(parts)
+        tops = self._shards.map("top", [(k, (paths[k], qargs, stats, limit)) for k in everyone])
+        if work is not None:
+            for _t, _c, done in tops:
+                for f in _WORK_FIELDS:
+                    setattr(work, f, getattr(work, f) + done[f])
+        cands = [c for _t, c, _w in tops]
+        return sum(t for t, _c, _w in tops), merge(cands, limit), cands
+
+    def search(self, query: str, page: int = 1, per_page: int = 10, section: str | None = None,
+               speaker: str | None = None, doc_id: str | None = None,
+               work: Work | None = None) -> SearchResult:
+        """As :meth:`search.searcher.Index.search` (``work`` is summed over the shards; its
+        ``on_check`` is not called)."""
+        t0 = time.perf_counter()
+        params = SearchParams(query, page, per_page, section, speaker, doc_id)
+        start = (page - 1) * per_page
+        m = self._current()
+        qargs = (query, params.section, params.speaker, params.doc_id)
+        total, ranked, _c = self._ranked(m, qargs, start + per_page, work)
+        picked = ranked[start:start + per_page]
+        paths = [str(p) for p in m.paths()]
+        by_shard: dict[int, list[tuple[int, float]]] = {}
+        for k, d, s in picked:
+            by_shard.setdefault(k, []).append((d, s))
+        order = sorted(by_shard)
+        made = self._shards.map("hits", [(k, (paths[k], qargs, by_shard[k])) for k in order])
+        found = {(k, d): h for k, hits in zip(order, made) for (d, _s), h in zip(by_shard[k], hits)}
+        hits = [found[(k, d)] for k, d, _s in picked]
+        took = (time.perf_counter() - t0) * 1000
+        return SearchResult(query=query, total=total, page=page, per_page=per_page,
+                            took_ms=round(took, 2), hits=hits)
+
+    def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
+        """As :meth:`search.searcher.Index.ranked_doc_ids`."""
+        query = lenient_query(query)
+        check_count("k", k)
+        limit = 20 * k
+        m = self._current()
+        qargs = (query, None, None, None)
+        while True:
+            total, ranked, cands = self._ranked(m, qargs, limit)
+            ids = {(sh, c[4]): c[3] for sh, cs in enumerate(cands) for c in cs}
+            out: list[str] = []
+            for sh, d, _s in ranked:
+                did = ids[(sh, d)]
+                if did not in out:
+                    out.append(did)
+                    if len(out) == k:
+                        return out
+            if len(ranked) >= total:
+                return out
+            limit *= 4
+
+    def parse(self, query: str, section: str | None = None, speaker: str | None = None,
+              doc_id: str | None = None) -> ParsedQuery:
+        return _parse(self.lexicon, query, section=section, speaker=speaker, doc_id=doc_id)
+
+    def highlighter(self, query: str) -> Highlighter:
+        return Highlighter(parse_query(lenient_query(query), self.lexicon))
+
+    def highlight(self, text: str, query: str) -> str:
+        return self.highlighter(query).html(text)
+
+    def document(self, doc_id: str, page: int | None = None, per_page: int | None = None
+                 ) -> Release:
+        """As :meth:`search.searcher.Index.document`: asked of the shard its id hashes to."""
+        page, per_page = check_document_page(page, per_page)
+        if not valid_doc_id(doc_id):
+            raise DocumentNotFoundError(f"no release with id {doc_id!r}")
+        m = self._current()
+        k = shard_of(doc_id, m.count)
+        return self._shards.call(k, "document", str(m.paths()[k]), doc_id, page, per_page)
+
+    def stats(self) -> IndexStats:
+        """The shards' counts added up."""
+        m = self._current()
+        paths = [str(p) for p in m.paths()]
+        parts = self._shards.map("counts", [(k, (paths[k],)) for k in range(m.count)])
+        sections: Counter = Counter()
+        for _r, _p, counted, _b in parts:
+            sections.update(counted)
+        return IndexStats(releases=sum(p[0] for p in parts), paragraphs=sum(p[1] for p in parts),
+                          sections={sec: sections[sec] for sec in SECTIONS if sections[sec]},
+                          index_dir=str(self.index_dir), generation=m.name,
+                          size_bytes=sum(p[3] for p in parts))
+
+    def manifest(self) -> dict[str, ReleaseRecord]:
+        m = self._current()
+        out: dict[str, ReleaseRecord] = {}
+        for part in self._shards.map("manifest", [(k, (str(p),)) for k, p in
+                                                  enumerate(m.paths())]):
+            out.update(part)
+        return out
