@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     # The site's root URL as clients see it (``https://search.example.org/``), for the absolute
     # URLs of /opensearch.xml; empty: built from the request's Host header, once validated.
     "BASE_URL": "",
+    # A sharded index searched on this Dask cluster (``tcp://host:8786``); empty: in-process.
+    "SCHEDULER": "",
 }
 
 #: A ``host[:port]`` a URL may name: DNS labels (letters, digits, inner hyphens; IPv4 too) or a
