@@ -32,7 +32,8 @@ from .errors import ClusterError, SearchError
 from .shards import Manifest, ShardReport, ShardTask, build_shard, reindex_sharded
 from .sharded import ShardSearcher
 
-#: How long to wait for a scheduler to answer or an actor to start.
+#: How long to wait for an actor to start (a scheduler is waited for as long as Dask's
+#: ``distributed.comm.timeouts.connect`` says: 30 s by default).
 CONNECT_TIMEOUT = 30
 #: Attempts of a call to a shard's actor (each after creating it again on another worker).
 ACTOR_ATTEMPTS = 3
@@ -50,17 +51,21 @@ def _distributed():
     return distributed
 
 
+def _client(distributed, scheduler: str):
+    try:
+        return distributed.Client(scheduler)
+    except (OSError, TimeoutError, ValueError) as exc:  # refused, timed out, bad address
+        raise ClusterError(f"cannot reach the Dask scheduler at {scheduler} "
+                           f"({type(exc).__name__})") from None
+
+
 @contextlib.contextmanager
 def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator:
     """A Dask client of the cluster at ``scheduler``, or of a new ``LocalCluster`` of
     ``workers`` processes (default: one per core) with one thread each, closed after."""
     distributed = _distributed()
     if scheduler:
-        try:
-            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
-            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler} "
-                               f"({type(exc).__name__})") from None
+        client = _client(distributed, scheduler)
         try:
             yield client
         finally:
@@ -157,12 +162,7 @@ class ClusterShards:
     workers of the cluster at ``scheduler`` (for :class:`search.sharded.ShardedIndex`)."""
 
     def __init__(self, scheduler: str):
-        distributed = _distributed()
-        try:
-            self.client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
-            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler} "
-                               f"({type(exc).__name__})") from None
+        self.client = _client(_distributed(), scheduler)
         self._lock = threading.Lock()
         self._actors: dict[int, tuple[object, object, str]] = {}  # shard -> (future, actor, worker)
         self._count = 0
