@@ -73,7 +73,8 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         return
     cluster = distributed.LocalCluster(
         n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-        dashboard_address=None, silence_logs=logging.ERROR)
+        # The scheduler serves HTTP in any case: on a free port, never a taken 8787.
+        dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     try:
         with distributed.Client(cluster) as client:
             yield client

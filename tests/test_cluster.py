@@ -61,7 +61,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator:
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, host="127.0.0.1") as c:
+                                  dashboard_address="127.0.0.1:0", host="127.0.0.1") as c:
         yield c
 
 
