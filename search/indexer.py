@@ -28,7 +28,7 @@ from . import storage
 from .analysis import ANALYZER_VERSION
 from .documents import SOURCE_SUFFIXES, Problem, Unchanged, iter_source_files, read_releases
 from .sources import display_path
-from .errors import IndexCorruptError, IndexNotFoundError, SourceError
+from .errors import IndexCorruptError, IndexNotFoundError, SearchError, SourceError
 from .faults import checkpoint
 from .lexicon import Lexicon
 from .models import Release
@@ -141,6 +141,10 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     fingerprint = _fingerprint(lexicon)
     if procs is None:
         procs = _default_procs(files)
+    if os.path.lexists(index_dir / storage.SHARDS):  # an index beside it would never be read
+        raise SearchError(f"{index_dir} holds a sharded index: reindex it with "
+                          "`release-search reindex` (with the cluster extra) or "
+                          "search.cluster.reindex_on_cluster")
 
     with _sigterm_interrupts(), storage.ReindexLock(index_dir):
         checkpoint("locked")

@@ -52,7 +52,7 @@ from .lexicon import Lexicon
 from .schema import ReleaseRecord
 from .sources import display_path
 
-MANIFEST = "SHARDS"
+MANIFEST = storage.SHARDS
 #: Most shards an index may have.
 MAX_SHARDS = 256
 MANIFEST_FORMAT = 1

@@ -251,3 +251,51 @@ def test_dask_processes_build_and_serve_with_workers_killed(tmp_path):
                 if stream is not None:
                     with contextlib.suppress(Exception):
                         stream.close()
+
+
+@pytest.mark.slow
+def test_a_shard_that_cannot_be_built_fails_the_reindex_and_keeps_the_old_index(tmp_path):
+    from conftest import make_releases, write_release
+
+    from search.shards import reindex_sharded
+
+    src = tmp_path / "src"
+    make_releases(src, 6)
+    index = tmp_path / "index"
+    reindex_sharded([src], index, shards=2)
+    write_release(src, "gen0001", "改了", "新的内容：鲲鹏展翅。")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs: list[subprocess.Popen] = []
+    try:
+        with open(tmp_path / "scheduler.log", "w") as log:  # a task may lose no worker
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                 "--port", str(port), "--no-dashboard"],
+                env=env(DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0"), stdout=log,
+                stderr=subprocess.STDOUT))
+        doomed = start_worker(address, "doomed", tmp_path / "doomed.log", "shard-reading:hold")
+        procs.append(doomed.proc)
+        reindex = subprocess.Popen(
+            [sys.executable, "-m", "search", "reindex", str(src), "--index-dir", str(index),
+             "--scheduler", address], env=env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        procs.append(reindex)
+        doomed.wait_for("held at shard-reading")
+        doomed.proc.kill()
+        out, err = reindex.communicate(timeout=TIMEOUT)
+        assert (reindex.returncode, out) == (1, "")
+        assert err.startswith("Error: a shard could not be built: the workers running it died")
+        assert err.endswith("the previous index is unchanged\n") and "Traceback" not in err
+        assert read_manifest(index).serial == 1
+        with open_index(index) as ix:
+            assert ix.search("鲲鹏展翅").total == 0 and ix.stats().releases == 6
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            for stream in (p.stdout, p.stderr):
+                if stream is not None:
+                    with contextlib.suppress(Exception):
+                        stream.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from search import ShardedIndex, build_index, check_index, open_index
-from search.errors import IndexNotFoundError
+from search.errors import IndexNotFoundError, SearchError
 from search.shards import MANIFEST, read_manifest, reindex_sharded, shard_of
 from search.scoring import Work, rank_candidates, scored_terms
 from search.statistics import CollectionStats
@@ -239,6 +239,11 @@ def test_check_reports_a_damaged_shard_and_a_release_in_the_wrong_shard(tmp_path
         f"cannot read {index / MANIFEST}; run `release-search reindex --full`"]
 
 
-def test_a_missing_manifest_generation_is_corrupt_and_no_index_is_not_found(tmp_path):
+def test_no_index_is_not_found_and_build_index_refuses_a_sharded_index(tmp_path):
     with pytest.raises(IndexNotFoundError):
         ShardedIndex(tmp_path / "none")
+    src = tmp_path / "src"
+    make_releases(src, 2)
+    reindex_sharded([src], tmp_path / "index", shards=2)
+    with pytest.raises(SearchError, match="holds a sharded index"):
+        build_index([src], tmp_path / "index")
