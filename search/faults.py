@@ -47,9 +47,12 @@ Stages, in the order a reindex reaches them (a full rebuild, then an incremental
 
 Stages of a sharded reindex (:mod:`search.shards`) and search (:mod:`search.sharded`):
 
-``shard-starting``, ``shard-reading``, ``shard-written``
-    A shard's build (on a Dask worker, or in the reindex) has its new generation directory;
-    has read one of its releases (each: the first acts); has written and synced it.
+``shard-starting``
+    A shard's build (on a Dask worker, or in the reindex) has its new generation directory.
+``shard-reading``
+    A shard's build has read one of its releases (each: the first acts).
+``shard-written``
+    A shard's build has written and synced its generation.
 ``shards-written``
     Every shard to rebuild is written; the manifest is not yet replaced.
 ``shards-publishing``
