@@ -11,6 +11,10 @@ Every figure is measured in a fresh subprocess (``os.wait4`` gives its wall time
   ``NaiveIndex(D).ranked_doc_ids(q)``), after one warm-up query; its peak memory;
 * one-shot cold CLI search (``python -m search search 统筹 --index-dir D``), median of
   ``--cold-runs``;
+* navigation (engine only, one more searching process): the same queries with facet counts
+  and without (``search(q, facets=False)``), alternating, and searches of filters alone
+  (each publisher, organisation and month of the corpus, year ranges, open ranges), whose
+  p95 are compared with the targets (facets at most 1.5x, filters alone under 50 ms);
 * with ``--incremental-releases R``: a folder of R small releases is indexed, one file is
   changed, and ``reindex`` without ``--full`` is timed (also with nothing changed).
 
@@ -171,6 +175,58 @@ def _worker_search(kind: str, index_dir: str, queries_file: str) -> None:
                       "errors": errors, "hits": hits}))
 
 
+def filter_searches(facets: dict[str, list[tuple[str, int]]], timeline: list[tuple[str, int]]
+                    ) -> list[dict]:
+    """Searches of filters alone (keyword arguments of ``Index.search``): every publisher and
+    organisation the facets list, every month of the timeline, each year, open ranges, and a
+    few combinations, some oldest first."""
+    out: list[dict] = [{"publisher": v} for v, _n in facets["publisher"]]
+    out += [{"org": v} for v, _n in facets["org"]]
+    months = [m for m, _n in timeline]
+    out += [{"date_from": m, "date_to": m} for m in months]
+    years = sorted({m[:4] for m in months})
+    out += [{"date_from": y, "date_to": y} for y in years]
+    if months:
+        out += [{"date_from": months[len(months) // 2]}, {"date_to": months[len(months) // 2]},
+                {"date_from": months[0], "sort": "oldest"}]
+    if facets["publisher"] and facets["org"] and years:
+        out += [{"publisher": facets["publisher"][0][0], "org": facets["org"][0][0],
+                 "date_from": years[0], "section": "answer"}]
+    return out
+
+
+def _worker_navigation(index_dir: str, queries_file: str) -> None:
+    from search import SearchError, open_index
+
+    queries = json.loads(Path(queries_file).read_text(encoding="utf-8"))
+    ix = open_index(index_dir)
+    everything = ix.search("", date_from="0001")  # the corpus's facets: what to filter by
+    ix.search(WARMUP_QUERY)
+    ix.search(WARMUP_QUERY, facets=False)
+    with_facets: list[float] = []
+    without: list[float] = []
+    errors = 0
+    for i, q in enumerate(queries):
+        # alternate which goes first, so neither always finds the caches warm
+        for facets in ((True, False) if i % 2 else (False, True)):
+            t = time.perf_counter()
+            try:
+                ix.search(q, facets=facets)
+            except SearchError:
+                errors += 1
+            (with_facets if facets else without).append((time.perf_counter() - t) * 1000)
+    searches = filter_searches(everything.facets, everything.timeline)
+    filters: list[float] = []
+    totals: list[int] = []
+    for kwargs in searches:
+        t = time.perf_counter()
+        totals.append(ix.search("", **kwargs).total)
+        filters.append((time.perf_counter() - t) * 1000)
+    print(json.dumps({"with_facets_ms": with_facets, "without_facets_ms": without,
+                      "filters_ms": filters, "filter_totals": totals, "errors": errors,
+                      "filter_searches": len(searches)}))
+
+
 def _worker_naive_cli(index_dir: str, query: str) -> None:
     from benchmarks.naive import NaiveIndex
 
@@ -187,6 +243,8 @@ def _worker(argv: list[str]) -> None:
         _worker_search(*rest)
     elif kind == "naive-cli":
         _worker_naive_cli(*rest)
+    elif kind == "navigation":
+        _worker_navigation(*rest)
     else:
         raise SystemExit(f"unknown worker {kind}")
 
@@ -235,6 +293,7 @@ class Results:
     engine: SystemFigures
     incremental: dict = field(default_factory=dict)
     environment: dict = field(default_factory=dict)
+    navigation: dict = field(default_factory=dict)
 
 
 def corpus_path(out_dir: Path, paragraphs: int, seed: int, annotate_fraction: float) -> Path:
@@ -284,6 +343,21 @@ def measure_search(kind: str, index_dir: Path, queries_file: Path, fig: SystemFi
     fig.mean_ms = statistics.fmean(lat)
     fig.search_errors = res["errors"]
     fig.search_maxrss_mb = m.maxrss_mb
+
+
+def measure_navigation(index_dir: Path, queries_file: Path) -> dict:
+    """Query latency with and without facet counts, and of filters alone (one process)."""
+    m = run_measured(_worker_cmd("navigation", str(index_dir), str(queries_file)))
+    res = json.loads(m.stdout.strip().splitlines()[-1])
+    out = {"queries": len(res["with_facets_ms"]), "filter_searches": res["filter_searches"],
+           "errors": res["errors"], "matched_by_filters_median": statistics.median(
+               res["filter_totals"]) if res["filter_totals"] else 0}
+    for key in ("with_facets", "without_facets", "filters"):
+        lat = res[f"{key}_ms"]
+        out[f"{key}_p50_ms"] = percentile(lat, 50)
+        out[f"{key}_p95_ms"] = percentile(lat, 95)
+        out[f"{key}_max_ms"] = max(lat)
+    return out
 
 
 def measure_cold(cmd: list[str], runs: int, fig: SystemFigures) -> None:
@@ -356,6 +430,10 @@ def run_side_by_side(paragraphs: int, *, seed: int = 1, data: Path | None = None
         measure_search("naive", naive_dir, qfile, naive)
     measure_search("engine", engine_dir, qfile, engine)
     log(f"[speed] p95 naive {naive.p95_ms:.1f} ms, engine {engine.p95_ms:.1f} ms")
+    navigation = measure_navigation(engine_dir, qfile)
+    log(f"[speed] p95 with facets {navigation['with_facets_p95_ms']:.1f} ms, without "
+        f"{navigation['without_facets_p95_ms']:.1f} ms; filters alone "
+        f"{navigation['filters_p95_ms']:.1f} ms")
     if not skip_naive:
         measure_cold(_worker_cmd("naive-cli", str(naive_dir), COLD_QUERY), cold_runs, naive)
     measure_cold([sys.executable, "-m", "search", "search", COLD_QUERY, "--index-dir",
@@ -368,7 +446,7 @@ def run_side_by_side(paragraphs: int, *, seed: int = 1, data: Path | None = None
     env["load_after"] = _load()
     return Results(paragraphs=paragraphs, releases=releases, queries=queries, procs=procs,
                    naive_unit=naive_unit, corpus=str(corpus), naive=naive, engine=engine,
-                   incremental=incremental, environment=env)
+                   incremental=incremental, environment=env, navigation=navigation)
 
 
 def write_release_files(folder: Path, releases: int, seed: int, data: Path) -> None:
@@ -490,6 +568,17 @@ def table_rows(r: Results) -> list[tuple[str, str, str, str, str]]:
     rows.append(("cold one-shot CLI search, CPU time (median), s", f"{n.cold_cli_cpu_s:.2f}",
                  f"{e.cold_cli_cpu_s:.2f}", f"{_ratio(e.cold_cli_cpu_s, n.cold_cli_cpu_s):.2f}x",
                  ""))
+    nav = r.navigation
+    if nav:
+        ratio = _ratio(nav["with_facets_p95_ms"], nav["without_facets_p95_ms"])
+        rows.append((f"query latency p95 with facets / without, ms ({nav['queries']} queries)",
+                     "n/a", f"{nav['with_facets_p95_ms']:.1f} / {nav['without_facets_p95_ms']:.1f}"
+                     f" ({ratio:.2f}x)", f"{ratio:.2f}x", f"<= 1.5x: {_check(ratio <= 1.5)}"))
+        rows.append((f"filters alone p95 (max), ms ({nav['filter_searches']} searches, "
+                     f"median {nav['matched_by_filters_median']:.0f} matches)", "n/a",
+                     f"{nav['filters_p95_ms']:.1f} ({nav['filters_max_ms']:.1f})", "",
+                     f"< 50 ms: {_check(nav['filters_p95_ms'] < 50)}" if big else
+                     "< 50 ms at 100k"))
     inc = r.incremental
     if inc:
         rows.append((f"incremental reindex, 1 of {inc['releases']} releases changed, s",

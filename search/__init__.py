@@ -25,6 +25,7 @@ from .evaluation import EvaluationReport, evaluate_files, format_report
 from .indexer import ReindexReport, build_index
 from .lexicon import load_dictionary
 from .models import (
+    FACETS,
     SECTION_LABELS,
     SECTIONS,
     Hit,
@@ -34,7 +35,15 @@ from .models import (
     ReleasePage,
     SearchResult,
 )
-from .params import MAX_DEPTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchParams
+from .params import (
+    DATE_PATTERN,
+    MAX_DEPTH,
+    MAX_FILTER_LENGTH,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    SORTS,
+    SearchParams,
+)
 from .schema import ReleaseRecord
 from .opening import open_index
 from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, Index
@@ -43,7 +52,9 @@ from .sharded import ShardedIndex
 __version__ = "0.1.0"
 
 __all__ = [
+    "DATE_PATTERN",
     "DOC_PER_PAGE",
+    "FACETS",
     "MAX_DEPTH",
     "MAX_DOC_PAGE",
     "MAX_DOC_PER_PAGE",
@@ -53,6 +64,7 @@ __all__ = [
     "MAX_QUERY_LENGTH",
     "SECTIONS",
     "SECTION_LABELS",
+    "SORTS",
     "CheckReport",
     "ClusterError",
     "DocumentNotFoundError",

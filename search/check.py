@@ -7,7 +7,8 @@
 2. the generation's ``meta.json`` is readable;
 3. the Whoosh table of contents (``_MAIN_<n>.toc``) is readable;
 4. every segment file opens and all its stored fields, terms, postings and columns can be read,
-   and the doc_id and section columns agree with the stored fields;
+   and the doc_id, section, date, speaker and organisation columns agree with the stored
+   fields;
 5. the engine itself opens the index (:func:`search.searcher.open_index`);
 6. the counts of releases and paragraphs equal those recorded in ``meta.json``;
 7. every release record (the stored ``release`` of the paragraph marked ``head``) has a content
@@ -235,7 +236,7 @@ def _check_columns(reader, gen: Path, segment, stored: list[dict], compound: boo
     return the problem, naming the column file, or None."""
     seg_id = segment.segment_id()
     live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
-    for fieldname in ("doc_id", "section"):
+    for fieldname in ("doc_id", "section", "date", "speaker_name", "organization"):
         if not reader.has_column(fieldname):
             continue
         where = gen / (seg_id + (COMPOUND_SUFFIX if compound else column_suffix(fieldname)))

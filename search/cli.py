@@ -206,22 +206,46 @@ def _reindex_sharded(sources, index_dir, full, userdict, follow_links, shards, s
         _say(report.summary())
 
 
+#: The option a QueryError of the search command's date options is about (a usage error: exit 2).
+_DATE_OPTIONS = {"invalid_from": "--from", "invalid_to": "--to",
+                 "invalid_date_range": "'--from' / '--to'"}
+
+
 @main.command()
 @click.argument("query")
 @INDEX_DIR
 @click.option("--limit", "-n", default=10, show_default=True, type=int, help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=int)
-@click.option("--section", default=None)
-@click.option("--speaker", default=None)
-@click.option("--doc", "doc_id", default=None)
+@click.option("--section", default=None, help="Only paragraphs of this section (answer...).")
+@click.option("--speaker", default=None, help="Only what this speaker said.")
+@click.option("--doc", "doc_id", default=None, help="Only paragraphs of this release.")
+@click.option("--from", "date_from", default=None, metavar="DATE",
+              help="Only releases dated on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--to", "date_to", default=None, metavar="DATE",
+              help="Only releases dated on or before DATE (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--publisher", default=None, help="Only releases of this publisher.")
+@click.option("--org", default=None, help="Only what speakers of this organisation said.")
+@click.option("--sort", default="relevance", show_default=True,
+              type=click.Choice(["relevance", "newest", "oldest"]),
+              help="Order of the hits (by date: ties by relevance, undated last).")
+@click.option("--facets", "show_facets", is_flag=True,
+              help="Also print the matches counted by month, publisher, org, speaker, section.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
-    """Search the index for QUERY."""
-    from . import open_index
+def search(query, index_dir, limit, page, section, speaker, doc_id, date_from, date_to,
+           publisher, org, sort, show_facets, as_json):
+    """Search the index for QUERY (an empty QUERY with filters lists their paragraphs,
+    newest first)."""
+    from . import SearchParams, open_index
+    from .errors import QueryError
 
+    try:  # bad dates are usage errors of their options, checked before the index is opened
+        SearchParams(date_from=date_from, date_to=date_to)
+    except QueryError as exc:
+        raise click.BadParameter(str(exc), param_hint=_DATE_OPTIONS.get(exc.code)) from None
     with open_index(index_dir) as ix:
         result = ix.search(query, page=page, per_page=limit, section=section, speaker=speaker,
-                           doc_id=doc_id)
+                           doc_id=doc_id, date_from=date_from, date_to=date_to,
+                           publisher=publisher, org=org, sort=sort)
     if as_json:
         _dump(result.to_dict())
         return
@@ -237,6 +261,18 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, as_json):
         click.echo("   " + _emphasise(h.snippet))
         if h.url:
             click.echo(f"   {printable(h.url)}")
+    if show_facets:
+        _print_facets(result)
+
+
+def _print_facets(result) -> None:
+    """The facet counts: one line per facet, its values with their counts."""
+    click.echo("\nfacets (matching paragraphs):")
+    for name, values in result.facets.items():
+        shown = ", ".join(f"{printable(v)} {n}" for v, n in values) or "-"
+        distinct = result.facet_counts.get(name, 0)
+        more = f" (top {len(values)} of {distinct})" if distinct > len(values) else ""
+        click.echo(f"  {name}{more}: {shown}")
 
 
 @main.command()

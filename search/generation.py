@@ -25,15 +25,17 @@ from whoosh.query import Term
 
 from . import storage
 from .analysis import bigrams, folded_bigrams
+from .columns import Columns
 from .errors import IndexCorruptError
 from .highlight import EXAMINED_CHARS
+from .indexer import FORMAT
 from .lexicon import Lexicon
 from .models import SECTIONS
 from .postings import Postings
 from .schema import ReleaseRecord
 from .scoring import SECTION_FACTOR
 from .statistics import CollectionStats
-from .script import CJK_RUN_RE, fold, fold_many
+from .script import CJK_RUN_RE, fold_many
 
 PHRASE_CACHE = 128  # phrases whose verdicts are kept per generation
 PARAGRAPH_CACHE = 4096  # stored fields and folded texts kept per generation
@@ -98,6 +100,7 @@ class Generation:
         self._users = 0
         self.retired = False  # no new search may start on it (it was replaced or closed)
         self.closed = False  # its files are closed
+        _check_format(path)
         try:
             ix = whoosh.index.open_dir(str(path), indexname=storage.INDEX_NAME)
             self.searcher = ix.searcher()
@@ -115,9 +118,14 @@ class Generation:
         try:
             for name in ("words", "bigrams", "title"):
                 self.postings.lengths(name)
+            #: Dates, publishers, organisations, speakers and sections as arrays (read as
+            #: bytes: the codes decode each distinct value once).
+            self.columns = Columns(lambda name: self.column(name, raw=True), self.postings.n)
+            sections = self.columns.coded["section"]
             #: Score factor of each paragraph by its section.
             self.section_factors = np.array(
-                [SECTION_FACTOR.get(s, 1.0) for s in self.column("section")], dtype=np.float32)
+                [SECTION_FACTOR.get(s, 1.0) for s in sections.labels],
+                dtype=np.float32)[sections.codes]
             if self.postings.n:
                 self.searcher.stored_fields(0)
         except IndexCorruptError:
@@ -178,14 +186,21 @@ class Generation:
 
     # -- columns and stored fields --------------------------------------------------------
 
-    def column(self, name: str) -> list:
-        """The values of a sortable field, by document number."""
+    def column(self, name: str, raw: bool = False) -> list:
+        """The values of a sortable field, by document number (with ``raw``, as the column
+        stores them: bytes for text)."""
         reader = self.searcher.reader()
         try:
             with self._io:
                 if not reader.doc_count_all():  # no segment yet (zero releases): nothing to read
                     return []
-                return list(reader.column_reader(name))
+                # Segment by segment: a multi-segment reader's column skips the segments
+                # without one (no document of theirs gave the field a value), which would shift
+                # the values after them; a segment's own reader gives its default instead.
+                values: list = []
+                for leaf, _offset in reader.leaf_readers():
+                    values.extend(leaf.column_reader(name, translate=not raw))
+                return values
         except Exception as exc:  # damaged column file
             raise IndexCorruptError.unreadable(
                 f"read the {name} column in {self.path}", self.path, exc) from None
@@ -318,11 +333,20 @@ class Generation:
         return m
 
     def field_mask(self, name: str, values: list[str]) -> np.ndarray:
-        """The paragraphs that any of ``values`` of the query filter ``name`` allows."""
+        """The paragraphs that any of ``values`` of the query filter ``name`` allows (a
+        ``date`` value is a range of days, ``"yyyymmdd..yyyymmdd"``)."""
+        if name == "date":
+            m = np.zeros(self.postings.n, dtype=bool)
+            for v in values:
+                first, _, last = v.partition("..")
+                m |= self.columns.day_mask(int(first), int(last))
+            return m
+        if name in ("speaker", "publisher", "org"):  # compared folded, from the columns
+            return self.columns.value_mask(name, values)
         fieldname = {"doc": "doc_id"}.get(name, name)
         m = np.zeros(self.postings.n, dtype=bool)
         for v in values:
-            m |= self.term_mask(fieldname, fold(v) if name == "speaker" else v)  # stored folded
+            m |= self.term_mask(fieldname, v)
         return m
 
     def all_bigrams(self, grams: list[str]) -> np.ndarray:
@@ -394,6 +418,20 @@ class Generation:
         if len(verdicts) < MAX_VERDICTS:  # a bounded cache: later verdicts are recomputed
             verdicts.update(fresh)
         return np.asarray(holds, dtype=bool), chars
+
+
+def _check_format(path: Path) -> None:
+    """Raise IndexCorruptError if the generation was written in another index format (its
+    columns would be missing): one full rebuild makes it current."""
+    try:
+        built = storage.read_meta(path).get("fingerprint")
+    except IndexCorruptError:
+        return  # no readable meta.json: what opening the index finds is reported
+    old = built.get("format") if isinstance(built, dict) else None
+    if old is not None and old != FORMAT:
+        raise IndexCorruptError(
+            f"the index in {path} has format {old}, this version reads format {FORMAT}: "
+            f"a full rebuild is needed once; run `release-search reindex --full`", str(path))
 
 
 def fold_batches(texts: list[str]) -> list[str]:

@@ -38,7 +38,8 @@ from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
-FORMAT = 5  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script
+FORMAT = 6  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script;
+# 6: date, publisher, speaker and organisation columns, publishers read from the text
 
 
 def _writer_options(limitmb: int) -> dict:
@@ -155,7 +156,12 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
             try:
                 live = storage.current_generation(index_dir)
                 meta = storage.read_meta(live)
-                if meta.get("fingerprint") != fingerprint:
+                built = meta.get("fingerprint")
+                old = built.get("format") if isinstance(built, dict) else None
+                if old != FORMAT:
+                    full, reason = True, (f"index format {old} is not this version's "
+                                          f"{FORMAT}: a full rebuild is needed")
+                elif built != fingerprint:
                     full, reason = True, "analyzer or user dictionary changed"
             except IndexNotFoundError:
                 full, reason = True, "no index yet"

@@ -79,14 +79,35 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None,
          stats: CollectionStats | None = None) -> tuple[int, list[tuple[int, float]]]:
     """The number of paragraphs of ``generation`` matching ``query`` and the best ``limit`` as
     ``(document number, score)``: the tier of those matching every clause first, then by score
-    (ties in the order of ``generation.tie_order()``: by release id, then paragraph).
+    (ties in the order of ``generation.tie_order()``: by release id, then paragraph); or in the
+    order ``query.sort`` asks for (see :func:`rank_matches`).
 
     Phrases and excluded words are checked within the budget of :func:`_check_phrases`.
     ``stats``: the collection statistics to score with (default: the generation's own; a
     sharded index gives those of all its shards, see :mod:`search.statistics`)."""
-    total, ranked = rank_candidates(generation, query, max(limit, RERANK_DEPTH), work, stats)
-    ranked = rerank(generation, query, ranked)
-    return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]]
+    total, ranked, _matched = rank_matches(generation, query, limit, work, stats)
+    return total, ranked
+
+
+def by_relevance(query: ParsedQuery) -> bool:
+    """Whether ``query`` is ranked by relevance, with re-ranking (not by date, nor a list of
+    filters alone)."""
+    return bool(query.positive) and query.sort not in ("newest", "oldest")
+
+
+def rank_matches(generation, query: ParsedQuery, limit: int, work: Work | None = None,
+                 stats: CollectionStats | None = None
+                 ) -> tuple[int, list[tuple[int, float]], np.ndarray]:
+    """:func:`rank`, and the mask of every matching paragraph (for facet counts).
+
+    ``query.sort`` ``"newest"`` / ``"oldest"`` orders the matches by their release date
+    (``generation.columns.day``), ties by relevance (tier, then score; no re-ranking), then in
+    tie order; paragraphs without a date come last either way. A query of filters alone
+    lists its paragraphs newest first unless it asks for ``"oldest"``."""
+    total, ranked, matched = rank_candidates(generation, query, limit, work, stats)
+    if by_relevance(query):
+        ranked = rerank(generation, query, ranked)
+    return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]], matched
 
 
 def scored_terms(query: ParsedQuery) -> set[tuple[str, str]]:
@@ -106,12 +127,13 @@ def scored_terms(query: ParsedQuery) -> set[tuple[str, str]]:
     return out
 
 
-def rank_candidates(generation, query: ParsedQuery, want: int, work: Work | None = None,
+def rank_candidates(generation, query: ParsedQuery, limit: int, work: Work | None = None,
                     stats: CollectionStats | None = None
-                    ) -> tuple[int, list[tuple[bool, float, int]]]:
-    """The number of paragraphs matching ``query`` and the best ``want`` of them before
-    re-ranking, as ``(tier, score, document number)`` in ranking order (what :func:`rank`
-    re-ranks, and what each shard of a sharded index gives to be merged)."""
+                    ) -> tuple[int, list[tuple[bool, float, int]], np.ndarray]:
+    """The number of paragraphs matching ``query``, the best of them as ``(tier, score,
+    document number)`` in order and the mask of the matches: by relevance, the best
+    ``max(limit, RERANK_DEPTH)`` before re-ranking (what :func:`rank_matches` re-ranks, and
+    what each shard of a sharded index gives to be merged); by date, the first ``limit``."""
     p = generation.postings
     n = p.n
     allowed = p.live.copy()
@@ -123,7 +145,7 @@ def rank_candidates(generation, query: ParsedQuery, want: int, work: Work | None
         allowed &= ~generation.field_mask(name, values)
     positive = query.positive
     if not positive and not query.filters and not query.params:
-        return 0, []
+        return 0, [], np.zeros(n, dtype=bool)
     # Scores first (whole posting lists, cheap), so that phrases are checked in the paragraphs
     # that rank highest and only in those that could be results.
     scored = [[(unit, unit_scores(generation, unit, stats)) for unit in clause.units]
@@ -147,13 +169,12 @@ def rank_candidates(generation, query: ParsedQuery, want: int, work: Work | None
         for unit in clause.units:
             excluded = found.get(id(unit))
             allowed &= ~(excluded if excluded is not None else generation.all_bigrams(unit.grams))
-    order = generation.tie_order()
+    tie = generation.tie_order()
     if not positive:
         docs = np.flatnonzero(allowed)
-        if len(docs) > want:
-            docs = docs[np.argpartition(order[docs], want - 1)[:want]]
-        docs = docs[np.argsort(order[docs])]
-        return int(np.count_nonzero(allowed)), [(True, 0.0, int(d)) for d in docs]
+        order = by_date(generation.columns.day[docs], np.zeros(len(docs)), tie[docs], limit,
+                        newest=query.sort != "oldest")
+        return len(docs), [(True, 0.0, int(d)) for d in docs[order]], allowed
 
     tiered = len(positive) >= TIER_MIN_CLAUSES
     scores = np.zeros(n, dtype=np.float32)
@@ -183,25 +204,53 @@ def rank_candidates(generation, query: ParsedQuery, want: int, work: Work | None
     scores *= generation.section_factors
     candidates = np.flatnonzero((scores > 0) & allowed)
     total = len(candidates)
+    matched = np.zeros(n, dtype=bool)
+    matched[candidates] = True
     if not total:
-        return 0, []
+        return 0, [], matched
     # Tier first: lift tier-1 scores above every tier-0 score, then take the top.
     key = scores[candidates].astype(np.float64)
     key[tier[candidates]] += float(key.max()) + 1.0
-    want = min(total, want)
+    if query.sort in ("newest", "oldest"):
+        order = by_date(generation.columns.day[candidates], key, tie[candidates], limit,
+                        newest=query.sort == "newest")
+        return total, [(bool(tier[candidates[i]]), float(scores[candidates[i]]),
+                        int(candidates[i])) for i in order], matched
+    want = min(total, max(limit, RERANK_DEPTH))
     if want < total:
         # The best ``want``; of those tied with the last one, the first in tie order
         # (argpartition alone picks any of them).
         cut = np.partition(-key, want - 1)[want - 1]
         better = np.flatnonzero(-key < cut)
         tied = np.flatnonzero(-key == cut)
-        tied = tied[np.argsort(order[candidates[tied]], kind="stable")]
+        tied = tied[np.argsort(tie[candidates[tied]], kind="stable")]
         top = np.concatenate([better, tied[:want - len(better)]])
     else:
         top = np.arange(total)
-    top = top[np.lexsort((order[candidates[top]], -key[top]))]
+    top = top[np.lexsort((tie[candidates[top]], -key[top]))]
     return total, [(bool(tier[candidates[i]]), float(scores[candidates[i]]),
-                    int(candidates[i])) for i in top]
+                    int(candidates[i])) for i in top], matched
+
+
+#: The day an undated paragraph sorts as, oldest first: after every date.
+UNDATED_LAST = 99_999_999
+
+
+def by_date(days: np.ndarray, key: np.ndarray, docs: np.ndarray, limit: int, newest: bool
+            ) -> np.ndarray:
+    """Positions of the first ``limit`` of ``docs`` by date (``days``, ``yyyymmdd``, 0 for
+    none: last either way), newest or oldest first; ties by descending ``key`` (relevance),
+    then ``docs`` (their tie order). Sorts only the paragraphs that can make the cut."""
+    if limit <= 0:
+        return np.zeros(0, dtype=np.int64)
+    days = days.astype(np.int64)
+    primary = -days if newest else np.where(days > 0, days, UNDATED_LAST)
+    if limit < len(docs):
+        cut = np.partition(primary, limit - 1)[limit - 1]
+        some = np.flatnonzero(primary <= cut)  # every paragraph of the last day taken
+    else:
+        some = np.arange(len(docs))
+    return some[np.lexsort((docs[some], -key[some], primary[some]))][:limit]
 
 
 def _check_phrases(generation, query: ParsedQuery, pool: np.ndarray, base: np.ndarray,

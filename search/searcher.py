@@ -26,7 +26,7 @@ from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, 
 from .params import SearchParams, check_count, lenient_query
 from .query import ParsedQuery, parse_query
 from .schema import ReleaseRecord
-from .scoring import Work, rank
+from .scoring import Work, rank, rank_matches
 from .sources import valid_doc_id
 
 
@@ -129,20 +129,41 @@ class Index:
 
     def search(self, query: str, page: int = 1, per_page: int = 10, section: str | None = None,
                speaker: str | None = None, doc_id: str | None = None,
-               work: Work | None = None) -> SearchResult:
+               work: Work | None = None, *, date_from: str | None = None,
+               date_to: str | None = None, publisher: str | None = None,
+               org: str | None = None, sort: str = "relevance",
+               facets: bool = True) -> SearchResult:
         """Rank the paragraphs matching ``query`` and return one page of hits (``work``, if
-        given, counts what the ranking did)."""
+        given, counts what the ranking did).
+
+        ``section``, ``speaker``, ``doc_id``, ``publisher`` and ``org`` (the speaker's
+        organisation) each narrow the matches to that value (speakers, publishers and
+        organisations compared folded: ``德州新聞網`` finds ``德州新闻网``); ``date_from`` and
+        ``date_to`` to releases dated within them (inclusive ISO dates, partial allowed:
+        ``"2022-03"`` as ``date_from`` means from 1 March, as ``date_to`` up to 31 March).
+        ``sort`` is ``"relevance"``, ``"newest"`` or ``"oldest"`` (ties by relevance, undated
+        releases last); without words the matches are listed newest first. With ``facets``
+        (the default) the result counts all the matches by month, publisher, organisation,
+        speaker and section (:class:`~search.models.SearchResult`). Invalid parameters raise
+        :class:`~search.errors.QueryError` (see :class:`~search.params.SearchParams`)."""
         t0 = time.perf_counter()
-        params = SearchParams(query, page, per_page, section, speaker, doc_id)
+        params = SearchParams(query, page, per_page, section, speaker, doc_id, date_from,
+                              date_to, publisher, org, sort)
         start = (page - 1) * per_page
+        counted = None
         with self._using() as gen:
-            pq = _parse(gen.lexicon, query, section=params.section, speaker=params.speaker,
-                        doc_id=params.doc_id)
-            total, ranked = rank(gen, pq, start + per_page, work)
+            pq = _parse(gen.lexicon, query, params)
+            total, ranked, matched = rank_matches(gen, pq, start + per_page, work)
             hits = [_hit(gen, pq, d, s) for d, s in ranked[start:start + per_page]]
+            if facets:
+                counted = gen.columns.facets(matched)
         took = (time.perf_counter() - t0) * 1000
-        return SearchResult(query=query, total=total, page=page, per_page=per_page,
-                            took_ms=round(took, 2), hits=hits)
+        result = SearchResult(query=query, total=total, page=page, per_page=per_page,
+                              took_ms=round(took, 2), hits=hits)
+        if counted is not None:
+            result.facets, result.facet_counts = counted.top, counted.distinct
+            result.timeline = counted.timeline
+        return result
 
     def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
         """Distinct release ids of the best paragraphs, best first (no snippets: fast)."""
@@ -168,7 +189,8 @@ class Index:
     def parse(self, query: str, section: str | None = None, speaker: str | None = None,
               doc_id: str | None = None) -> ParsedQuery:
         """``query`` read with the dictionary of the current generation."""
-        return _parse(self.lexicon, query, section=section, speaker=speaker, doc_id=doc_id)
+        return _parse(self.lexicon, query, SearchParams(section=section, speaker=speaker,
+                                                        doc_id=doc_id))
 
     def highlighter(self, query: str) -> Highlighter:
         """``query`` read once (with the current generation's dictionary) to highlight any
@@ -257,10 +279,16 @@ def _hit(gen: Generation, pq: ParsedQuery, docnum: int, score: float) -> Hit:
                url=record.get("url"))
 
 
-def _parse(lexicon: Lexicon, query: str, section: str | None = None, speaker: str | None = None,
-           doc_id: str | None = None) -> ParsedQuery:
+def _parse(lexicon: Lexicon, query: str, params: SearchParams) -> ParsedQuery:
+    """``query`` parsed, with the filters and the order of ``params``."""
     pq = parse_query(query, lexicon)
-    for name, value in (("section", section), ("speaker", speaker), ("doc", doc_id)):
+    for name, value in (("section", params.section), ("speaker", params.speaker),
+                        ("doc", params.doc_id), ("publisher", params.publisher),
+                        ("org", params.org)):
         if value:
             pq.params.append((name, value))
+    if params.date_from or params.date_to:
+        first, last = params.days()
+        pq.params.append(("date", f"{first}..{last}"))
+    pq.sort = params.sort
     return pq

@@ -43,16 +43,30 @@ from .models import SECTIONS, Hit, IndexStats, Release, SearchResult
 from .params import SearchParams, check_count, lenient_query
 from .query import ParsedQuery, parse_query
 from .schema import ReleaseRecord
-from .scoring import RERANK_DEPTH, Work, boosted, rank_candidates, scored_terms
+from .columns import FACET_LIMIT, FacetCounts, merge_facet_totals
+from .scoring import (
+    RERANK_DEPTH,
+    UNDATED_LAST,
+    Work,
+    boosted,
+    by_relevance,
+    rank_candidates,
+    scored_terms,
+)
 from .searcher import _hit, _parse, check_document_page, read_release
 from .shards import Manifest, read_manifest, shard_of
 from .sources import valid_doc_id
 from .statistics import CollectionStats
 
-#: (query, section, speaker, doc_id): a query as each shard reads it.
+#: (query, SearchParams or None): a query as each shard reads it (None: the words alone).
 QueryArgs = tuple
-#: A shard's candidate: (tier, score, boosted score, release id, document number).
+#: A shard's candidate: (tier, score, boosted score, release id, document number, day).
 Candidate = tuple
+
+
+def _read(lexicon: Lexicon, qargs: QueryArgs) -> ParsedQuery:
+    query, params = qargs
+    return parse_query(query, lexicon) if params is None else _parse(lexicon, query, params)
 
 _WORK_FIELDS = ("phrases_checked", "paragraphs_checked", "chars_checked", "paragraphs_unchecked")
 
@@ -95,26 +109,32 @@ class ShardSearcher:
     def statistics(self, path: str, qargs: QueryArgs) -> CollectionStats:
         """Phase 1: this shard's statistics of the terms the query scores."""
         with self._using(path) as gen:
-            return gen.stats(scored_terms(_parse(gen.lexicon, *qargs)))
+            return gen.stats(scored_terms(_read(gen.lexicon, qargs)))
 
-    def top(self, path: str, qargs: QueryArgs, stats: CollectionStats, want: int
-            ) -> tuple[int, list[Candidate], dict]:
-        """Phase 2: the matches counted, the best ``want`` as candidates, and the work done."""
+    def top(self, path: str, qargs: QueryArgs, stats: CollectionStats, want: int,
+            facets: bool = False) -> tuple[int, list[Candidate], dict, bool, dict | None]:
+        """Phase 2: the matches counted, the best ``want`` as candidates, the work done,
+        whether they are ranked by relevance (else by date) and, with ``facets``, the count of
+        every value of each facet among the matches."""
         checkpoint("shard-searching")
         with self._using(path) as gen:
             work = Work()
-            pq = _parse(gen.lexicon, *qargs)
-            total, ranked = rank_candidates(gen, pq, want, work, stats)
-            head = boosted(gen, pq, ranked) or []
+            pq = _read(gen.lexicon, qargs)
+            total, ranked, matched = rank_candidates(gen, pq, want, work, stats)
+            relevance = by_relevance(pq)
+            head = (boosted(gen, pq, ranked) if relevance else None) or []
             ids = gen.doc_ids()
-            out = [(t, s, head[i][1] if i < len(head) else s, ids[d], d)
+            day = gen.columns.day
+            out = [(t, s, head[i][1] if i < len(head) else s, ids[d], d, int(day[d]))
                    for i, (t, s, d) in enumerate(ranked)]
-            return total, out, {f: getattr(work, f) for f in _WORK_FIELDS}
+            counted = gen.columns.facet_totals(matched) if facets else None
+            return (total, out, {f: getattr(work, f) for f in _WORK_FIELDS}, relevance,
+                    counted)
 
     def hits(self, path: str, qargs: QueryArgs, picks: list[tuple[int, float]]) -> list[Hit]:
         """Phase 3: the hits of ``(document number, score)`` picks."""
         with self._using(path) as gen:
-            pq = _parse(gen.lexicon, *qargs)
+            pq = _read(gen.lexicon, qargs)
             return [_hit(gen, pq, d, s) for d, s in picks]
 
     def document(self, path: str, doc_id: str, page: int | None, per_page: int | None
@@ -161,12 +181,22 @@ class LocalShards:
             s.close()
 
 
-def merge(tops: Sequence[list[Candidate]], limit: int) -> list[tuple[int, int, float]]:
+def merge(tops: Sequence[list[Candidate]], limit: int, relevance: bool = True,
+          newest: bool = True) -> list[tuple[int, int, float]]:
     """The best ``limit`` of all shards' candidates as ``(shard, document number, score)``:
     what :func:`search.scoring.rank` gives for one index (the best RERANK_DEPTH re-ranked,
     ties by release id, then paragraph: a release lives in one shard, so its document numbers
-    order its paragraphs)."""
-    entries = [(t, s, b, did, d, k) for k, cands in enumerate(tops) for t, s, b, did, d in cands]
+    order its paragraphs). Not by ``relevance``: by date (``newest`` first or last, undated
+    last), ties by tier, score, release id and paragraph, as :func:`search.scoring.by_date`."""
+    if not relevance:
+        def primary(day: int) -> int:
+            return -day if newest else (day if day > 0 else UNDATED_LAST)
+
+        dated = sorted(((primary(c[5]), not c[0], -c[1], c[3], c[4], k, c[1])
+                        for k, cands in enumerate(tops) for c in cands))
+        return [(k, d, round(s, 4)) for *_key, d, k, s in dated[:limit]]
+    entries = [(t, s, b, did, d, k) for k, cands in enumerate(tops)
+               for t, s, b, did, d, _day in cands]
     entries.sort(key=lambda e: (-e[0], -e[1], e[3], e[4]))
     entries = entries[:max(limit, RERANK_DEPTH)]
     depth = min(RERANK_DEPTH, len(entries))
@@ -174,6 +204,11 @@ def merge(tops: Sequence[list[Candidate]], limit: int) -> list[tuple[int, int, f
     head.sort(key=lambda e: (-e[0], -e[1], e[2], e[3]))
     ranked = head + [(t, s, did, d, k) for t, s, _b, did, d, k in entries[depth:]]
     return [(k, d, round(s, 4)) for _t, s, _did, d, k in ranked[:limit]]
+
+
+def merge_facets(totals: Sequence[dict]) -> FacetCounts:
+    """The facet counts of all shards' matches from each shard's totals."""
+    return merge_facet_totals(totals, FACET_LIMIT)
 
 
 class ShardedIndex:
@@ -235,31 +270,40 @@ class ShardedIndex:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _ranked(self, m: Manifest, qargs: QueryArgs, limit: int, work: Work | None = None
-                ) -> tuple[int, list[tuple[int, int, float]], list[list[Candidate]]]:
+    def _ranked(self, m: Manifest, qargs: QueryArgs, limit: int, work: Work | None = None,
+                facets: bool = False):
+        """(matches, merged ranking, each shard's candidates, each shard's facet totals)."""
         paths = [str(p) for p in m.paths()]
         everyone = list(range(m.count))
         parts = self._shards.map("statistics", [(k, (paths[k], qargs)) for k in everyone])
         stats = CollectionStats.combine(parts)
-        tops = self._shards.map("top", [(k, (paths[k], qargs, stats, limit)) for k in everyone])
+        tops = self._shards.map("top", [(k, (paths[k], qargs, stats, limit, facets))
+                                        for k in everyone])
         if work is not None:
-            for _t, _c, done in tops:
+            for top in tops:
                 for f in _WORK_FIELDS:
-                    setattr(work, f, getattr(work, f) + done[f])
-        cands = [c for _t, c, _w in tops]
-        return sum(t for t, _c, _w in tops), merge(cands, limit), cands
+                    setattr(work, f, getattr(work, f) + top[2][f])
+        cands = [top[1] for top in tops]
+        params = qargs[1]
+        newest = not (params is not None and params.sort == "oldest")
+        merged = merge(cands, limit, relevance=tops[0][3], newest=newest)
+        return sum(top[0] for top in tops), merged, cands, [top[4] for top in tops]
 
     def search(self, query: str, page: int = 1, per_page: int = 10, section: str | None = None,
                speaker: str | None = None, doc_id: str | None = None,
-               work: Work | None = None) -> SearchResult:
+               work: Work | None = None, *, date_from: str | None = None,
+               date_to: str | None = None, publisher: str | None = None,
+               org: str | None = None, sort: str = "relevance",
+               facets: bool = True) -> SearchResult:
         """As :meth:`search.searcher.Index.search` (``work`` is summed over the shards; its
-        ``on_check`` is not called)."""
+        ``on_check`` is not called; facets are the shards' counts added up)."""
         t0 = time.perf_counter()
-        params = SearchParams(query, page, per_page, section, speaker, doc_id)
+        params = SearchParams(query, page, per_page, section, speaker, doc_id, date_from,
+                              date_to, publisher, org, sort)
         start = (page - 1) * per_page
         m = self._current()
-        qargs = (query, params.section, params.speaker, params.doc_id)
-        total, ranked, _c = self._ranked(m, qargs, start + per_page, work)
+        qargs = (query, params)
+        total, ranked, _c, totals = self._ranked(m, qargs, start + per_page, work, facets)
         picked = ranked[start:start + per_page]
         paths = [str(p) for p in m.paths()]
         by_shard: dict[int, list[tuple[int, float]]] = {}
@@ -270,8 +314,13 @@ class ShardedIndex:
         found = {(k, d): h for k, hits in zip(order, made) for (d, _s), h in zip(by_shard[k], hits)}
         hits = [found[(k, d)] for k, d, _s in picked]
         took = (time.perf_counter() - t0) * 1000
-        return SearchResult(query=query, total=total, page=page, per_page=per_page,
-                            took_ms=round(took, 2), hits=hits)
+        result = SearchResult(query=query, total=total, page=page, per_page=per_page,
+                              took_ms=round(took, 2), hits=hits)
+        if facets:
+            counted = merge_facets(totals)
+            result.facets, result.facet_counts = counted.top, counted.distinct
+            result.timeline = counted.timeline
+        return result
 
     def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
         """As :meth:`search.searcher.Index.ranked_doc_ids`."""
@@ -279,9 +328,9 @@ class ShardedIndex:
         check_count("k", k)
         limit = 20 * k
         m = self._current()
-        qargs = (query, None, None, None)
+        qargs = (query, None)
         while True:
-            total, ranked, cands = self._ranked(m, qargs, limit)
+            total, ranked, cands, _f = self._ranked(m, qargs, limit)
             ids = {(sh, c[4]): c[3] for sh, cs in enumerate(cands) for c in cs}
             out: list[str] = []
             for sh, d, _s in ranked:
@@ -296,7 +345,8 @@ class ShardedIndex:
 
     def parse(self, query: str, section: str | None = None, speaker: str | None = None,
               doc_id: str | None = None) -> ParsedQuery:
-        return _parse(self.lexicon, query, section=section, speaker=speaker, doc_id=doc_id)
+        return _parse(self.lexicon, query, SearchParams(section=section, speaker=speaker,
+                                                        doc_id=doc_id))
 
     def highlighter(self, query: str) -> Highlighter:
         return Highlighter(parse_query(lenient_query(query), self.lexicon))

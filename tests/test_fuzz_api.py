@@ -62,6 +62,10 @@ def test_api_conforms_to_its_openapi_document(api_schema, fuzz_server: LiveServe
                                               fixed: dict, statuses: set[int]) -> None:
     operation = api_schema.find_operation_by_label(label)
     strategy = operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode), **fixed)
+    if mode == "positive":
+        # The one rule between two parameters, which JSON Schema cannot state: ``from`` after
+        # ``to`` is refused (400 invalid_date_range, tested in test_navigation.py).
+        strategy = strategy.filter(lambda case: not reversed_range(case.query or {}))
     seen: list[tuple[str, int, dict]] = []
     with requests.Session() as session:
 
@@ -83,6 +87,15 @@ def test_api_conforms_to_its_openapi_document(api_schema, fuzz_server: LiveServe
         assert got == statuses, got
     if fixed.get("query"):
         assert any(body["hits"] for _p, status, body in seen if status == 200)
+
+
+def reversed_range(query: dict) -> bool:
+    """Whether a search's ``from`` and ``to`` are both given and ``from`` starts after ``to``
+    ends (the ISO forms compare as strings: ``2022`` starts before ``2022-01-01`` ends)."""
+    start, end = query.get("from") or "", query.get("to") or ""
+    if not isinstance(start, str) or not isinstance(end, str) or not start or not end:
+        return False
+    return start[:len(end)] > end
 
 
 def test_fuzzing_reaches_every_operation(fuzz_server: LiveServer) -> None:

@@ -247,3 +247,38 @@ def test_no_index_is_not_found_and_build_index_refuses_a_sharded_index(tmp_path)
     reindex_sharded([src], tmp_path / "index", shards=2)
     with pytest.raises(SearchError, match="holds a sharded index"):
         build_index([src], tmp_path / "index")
+
+
+ARCHIVE = DATA / "archive" / "releases"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    root = tmp_path_factory.mktemp("archive")
+    build_index([ARCHIVE], root / "single")
+    reindex_sharded([ARCHIVE], root / "sharded", shards=3)
+    with open_index(root / "single") as one, open_index(root / "sharded") as many:
+        yield one, many
+
+
+def full(ix, query: str, **kw) -> dict:
+    r = ix.search(query, **kw).to_dict()
+    r.pop("took_ms")
+    return r
+
+
+@pytest.mark.parametrize("query,kw", [
+    ("外贸", {}),
+    ("外贸", {"sort": "newest", "per_page": 20}),
+    ("核酸检测", {"sort": "oldest", "per_page": 15, "page": 2}),
+    ("", {"date_from": "2021"}),
+    ("", {"date_from": "2021-03", "date_to": "2021-09", "sort": "oldest", "per_page": 50}),
+    ("", {"publisher": "德州新聞網", "per_page": 30}),
+    ("外贸 -org:市卫健委", {}),
+    ("", {"section": "answer", "publisher": "齐鲁晚报"}),
+    ("org:市商务局 org:市卫健委", {"per_page": 40}),
+    ("企业 发展", {"date_to": "2021-06", "facets": False}),
+])
+def test_filters_sorts_and_facets_are_as_one_index(archive, query, kw):
+    one, many = archive
+    assert full(many, query, **kw) == full(one, query, **kw)

@@ -6,7 +6,9 @@ import copy
 from typing import Any
 
 from search import (
+    DATE_PATTERN,
     DOC_PER_PAGE,
+    FACETS,
     MAX_DOC_ID_LENGTH,
     MAX_DOC_PAGE,
     MAX_DOC_PER_PAGE,
@@ -14,6 +16,7 @@ from search import (
     MAX_PER_PAGE,
     MAX_QUERY_LENGTH,
     SECTIONS,
+    SORTS,
 )
 from web.config import DEFAULTS
 from web.params import DOC_ID_PATTERN
@@ -48,9 +51,19 @@ SCHEMAS: dict[str, Any] = {
             "url": {"type": ["string", "null"], "description": "The release's original (its web page), when known."},
         },
     },
+    "FacetValue": {
+        "type": "object",
+        "required": ["value", "count"],
+        "additionalProperties": False,
+        "properties": {
+            "value": {"type": "string", "minLength": 1},
+            "count": {"type": "integer", "minimum": 1, "description": "Matching paragraphs with this value."},
+        },
+    },
     "SearchResult": {
         "type": "object",
-        "required": ["query", "total", "page", "per_page", "took_ms", "hits"],
+        "required": ["query", "total", "page", "per_page", "took_ms", "hits", "facets", "facet_counts",
+                     "timeline"],
         "additionalProperties": False,
         "properties": {
             "query": {"type": "string"},
@@ -59,6 +72,29 @@ SCHEMAS: dict[str, Any] = {
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "took_ms": {"type": "number", "minimum": 0},
             "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "facets": {
+                "type": "object",
+                "description": "All the matches (not only this page) counted by the release's month (`2022-03`), "
+                               "publisher, the speaker's organisation (`org`), speaker and section: the 10 "
+                               "commonest values of each, most first (ties by value); paragraphs without a value "
+                               "are not counted.",
+                "required": list(FACETS),
+                "additionalProperties": False,
+                "properties": {name: {"type": "array", "maxItems": 10,
+                                      "items": {"$ref": "#/components/schemas/FacetValue"}} for name in FACETS},
+            },
+            "facet_counts": {
+                "type": "object",
+                "description": "The number of distinct values of each facet among the matches.",
+                "required": list(FACETS),
+                "additionalProperties": False,
+                "properties": {name: {"type": "integer", "minimum": 0} for name in FACETS},
+            },
+            "timeline": {
+                "type": "array",
+                "description": "Matches per month, every month that has any, in chronological order.",
+                "items": {"$ref": "#/components/schemas/FacetValue"},
+            },
         },
     },
     "Paragraph": {
@@ -158,6 +194,10 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "search",
                     "summary": "Search paragraphs of the releases",
+                    "description": "The query language: words, \"phrases\", `-word`, `OR`, and filters `section:`, "
+                                   "`speaker:`, `doc:`, `publisher:`, `org:` and `date:` (`date:2022-03-23`, "
+                                   "`date:2022-03`, `date:2022`, `date:2022-03-01..2022-04-15`, `date:2022-03..`, "
+                                   "`date:..2022-04`; a malformed one is read as words), each negatable with `-`.",
                     "parameters": [
                         _query_parameter(
                             "q", "The query; blank gives total 0.", {"type": "string", "maxLength": MAX_QUERY_LENGTH}
@@ -184,6 +224,34 @@ def openapi_document() -> dict[str, Any]:
                             "doc",
                             "Only this release (blank: all).",
                             {"type": "string", "maxLength": MAX_FILTER_LENGTH, "pattern": DOC_ID_PATTERN},
+                        ),
+                        _query_parameter(
+                            "from",
+                            "Only releases dated on or after this day (inclusive; `2022-03` means from 1 March, "
+                            "`2022` from 1 January; empty: open). After `to`: 400 `invalid_date_range`.",
+                            {"type": "string", "pattern": DATE_PATTERN},
+                        ),
+                        _query_parameter(
+                            "to",
+                            "Only releases dated on or before this day (inclusive; `2022-03` means up to 31 "
+                            "March, `2022` up to 31 December; empty: open).",
+                            {"type": "string", "pattern": DATE_PATTERN},
+                        ),
+                        _query_parameter(
+                            "publisher",
+                            "Only releases of this publisher, compared folded (script, width, case; blank: all).",
+                            {"type": "string", "maxLength": MAX_FILTER_LENGTH},
+                        ),
+                        _query_parameter(
+                            "org",
+                            "Only paragraphs whose speaker is of this organisation, e.g. `市商务局` (blank: all).",
+                            {"type": "string", "maxLength": MAX_FILTER_LENGTH},
+                        ),
+                        _query_parameter(
+                            "sort",
+                            "Order of the hits: `relevance` (default; without words: newest first), `newest` or "
+                            "`oldest` (ties by relevance, undated releases last).",
+                            {"type": "string", "enum": ["", *SORTS], "default": "relevance"},
                         ),
                     ],
                     "responses": {
