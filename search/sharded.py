@@ -16,8 +16,11 @@ A query runs in three phases over the shards, each shard answering through a
 So rankings and scores equal one index's (tested on CMRC2018 and DRCD questions). One limit is
 per shard rather than per query: the text checks of quoted phrases and excluded words
 (:data:`~search.scoring.MAX_CHECKED_PARAGRAPHS`), so past it a sharded index checks more.
-Counts that later features add (facets, suggestions) merge the same way: each shard counts, the
-sums are the index's (a ``ShardSearcher`` method per count, summed in ``ShardedIndex``).
+Facet counts merge by adding up: each shard counts every value among its matches
+(:meth:`search.columns.Columns.facet_totals`), the sums are the index's; a value spelt
+differently in two shards is shown as its commonest spelling. Sorting by date merges as
+:func:`search.scoring.by_date` orders. Later counts (suggestions) merge the same way: a
+``ShardSearcher`` method per count, summed in ``ShardedIndex``.
 
 A query uses the generations of one manifest throughout, so it sees every old shard or every
 new one; the manifest is read again at most every ``reload_interval`` seconds.
