@@ -102,6 +102,10 @@ def test_actors_search_the_shards_and_a_lost_one_is_recreated(cluster, single, t
         for q in qs[:10]:
             assert ranking(many, q) == ranking(single, q)
         assert many.document("DEV_0") == single.document("DEV_0")
+        for kw in ({"sort": "newest", "per_page": 20}, {"section": "title", "page": 2}):
+            a, b = many.search("战国 游戏", **kw).to_dict(), single.search("战国 游戏", **kw).to_dict()
+            a.pop("took_ms"), b.pop("took_ms")
+            assert a == b and a["facets"]["section"]
         assert many.stats().paragraphs == single.stats().paragraphs
         # Kill the worker process holding shard 0's actor; the nanny starts a new one.
         shards = many._shards
