@@ -11,6 +11,7 @@ Everything the CLI and the web app use is exported here.
 from .check import CheckReport, check_index
 from .sources import MAX_DOC_ID_LENGTH, Problem, valid_doc_id
 from .errors import (
+    ClusterError,
     DocumentNotFoundError,
     IndexAccessError,
     IndexCorruptError,
@@ -50,7 +51,9 @@ from .params import (
     SuggestParams,
 )
 from .schema import ReleaseRecord
-from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, HitStream, Index, open_index
+from .opening import open_index
+from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, HitStream, Index
+from .sharded import ShardedIndex
 
 __version__ = "0.1.0"
 
@@ -73,6 +76,7 @@ __all__ = [
     "SUGGESTION_KINDS",
     "SORTS",
     "CheckReport",
+    "ClusterError",
     "DocumentNotFoundError",
     "EvaluationReport",
     "Hit",
@@ -93,6 +97,7 @@ __all__ = [
     "SearchError",
     "SearchParams",
     "SearchResult",
+    "ShardedIndex",
     "SourceError",
     "SuggestParams",
     "Suggestion",

@@ -114,12 +114,23 @@ def main() -> None:
               help="Worker processes for a full rebuild [default: every core for large sources].")
 @click.option("--follow-links", is_flag=True,
               help="Follow symbolic links out of the source folders (to files and folders).")
+@click.option("--shards", default=None, type=click.IntRange(1, 256),
+              help="Split the index into N shards built on Dask workers (needs the cluster "
+                   "extra) [default: as many as the index has; none for a new one].")
+@click.option("--scheduler", default=None, metavar="ADDRESS", envvar="RELEASE_SEARCH_SCHEDULER",
+              help="Build the shards on the Dask cluster of this scheduler (tcp://host:8786; "
+                   "env RELEASE_SEARCH_SCHEDULER) [default: a local cluster].")
+@click.option("--workers", default=None, type=click.IntRange(1, 256),
+              help="Worker processes of the local cluster of a sharded reindex "
+                   "[default: one per core].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Log the stages of a parallel rebuild, with their times, to stderr.")
-def reindex(sources, index_dir, full, userdict, procs, follow_links, as_json, verbose):
+def reindex(sources, index_dir, full, userdict, procs, follow_links, shards, scheduler, workers,
+            as_json, verbose):
     """Build or update the index from SOURCES (files or folders; default seeds/)."""
     from . import build_index
+    from .shards import is_sharded
 
     if verbose:
         import logging
@@ -131,6 +142,13 @@ def reindex(sources, index_dir, full, userdict, procs, follow_links, as_json, ve
         logger.setLevel(logging.DEBUG)
 
     sources = sources or ("seeds",)
+    if shards is not None or scheduler or is_sharded(index_dir):
+        if procs is not None:
+            raise click.UsageError("--procs is for an index without shards (each shard is "
+                                   "written by one process on its worker)")
+        _reindex_sharded(sources, index_dir, full, userdict, follow_links, shards, scheduler,
+                         workers, as_json)
+        return
     bar = None
     progress = None
     if sys.stderr.isatty() and not as_json:
@@ -149,6 +167,36 @@ def reindex(sources, index_dir, full, userdict, procs, follow_links, as_json, ve
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    for p in report.problems:
+        click.echo(f"{'skipped' if p.skipped else 'warning'}: {printable(p.source)}: "
+                   f"{printable(p.message)}", err=True)
+    if as_json:
+        _dump(report.to_dict())
+    else:
+        _say(report.summary())
+
+
+def _reindex_sharded(sources, index_dir, full, userdict, follow_links, shards, scheduler,
+                     workers, as_json):
+    from .cluster import reindex_on_cluster
+
+    state: dict[int, tuple[int, int]] = {}
+    shown = [False]
+    progress = None
+    if sys.stderr.isatty() and not as_json:
+        def progress(shard, done, total):  # one status line, rewritten in place
+            state[shard] = (done, max(total, done))
+            line = "  ".join(f"shard {k}: {d}/{t}" for k, (d, t) in sorted(state.items()))
+            click.echo("\r\x1b[K" + line, nl=False, err=True)
+            shown[0] = True
+
+    try:
+        report = reindex_on_cluster(sources, index_dir, shards=shards, full=full,
+                                    userdict=userdict, follow_links=follow_links,
+                                    scheduler=scheduler, workers=workers, progress=progress)
+    finally:
+        if shown[0]:
+            click.echo("", err=True)
     for p in report.problems:
         click.echo(f"{'skipped' if p.skipped else 'warning'}: {printable(p.source)}: "
                    f"{printable(p.message)}", err=True)
@@ -341,8 +389,10 @@ def stats(index_dir, as_json):
     if as_json:
         _dump(dataclasses.asdict(st))
         return
+    shards = getattr(ix, "shard_count", None)
+    where = f"{shards} shards, manifest" if shards else "generation"
     _say(f"{st.releases} releases, {st.paragraphs} paragraphs "
-         f"({st.size_bytes / 1e6:.1f} MB, generation {st.generation})")
+         f"({st.size_bytes / 1e6:.1f} MB, {where} {st.generation})")
     for name, n in st.sections.items():
         _say(f"  {name}: {n}")
 
@@ -401,14 +451,17 @@ def repair(files, as_diff, as_json):
 @click.option("--request-timeout", default=10, show_default=True, type=click.IntRange(1),
               metavar="SECONDS",
               help="Cut off a client that has not sent a whole request this long after its first byte.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", envvar="RELEASE_SEARCH_SCHEDULER",
+              help="Search a sharded index in actors on the workers of this Dask scheduler "
+                   "(tcp://host:8786; env RELEASE_SEARCH_SCHEDULER) [default: in the server].")
 def serve(index_dir, host, port, debug, sources, base_url, connection_limit, channel_timeout,
-          request_timeout):
+          request_timeout, scheduler):
     """Serve the search site (builds the index from seeds/ first if it is missing)."""
     from web.server import serve as run
 
     run(index_dir, host=host, port=port, debug=debug, sources=sources or ("seeds",),
         base_url=base_url, connection_limit=connection_limit, channel_timeout=channel_timeout,
-        request_timeout=request_timeout)
+        request_timeout=request_timeout, scheduler=scheduler)
 
 
 @main.command()

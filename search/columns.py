@@ -158,3 +158,39 @@ class Columns:
             if facet == "month":
                 timeline = [(coded.labels[c], int(counts[c])) for c in present.tolist()]
         return FacetCounts(top=top, distinct=distinct, timeline=timeline)
+
+    def facet_totals(self, mask: np.ndarray) -> dict[str, dict[str, int]]:
+        """Every value of each facet among the paragraphs in ``mask`` with its count: what
+        a shard gives, for :func:`merge_facet_totals` to add up across the shards."""
+        out: dict[str, dict[str, int]] = {}
+        for facet in FACETS:
+            coded = self.coded[facet]
+            counts = np.bincount(coded.codes[mask], minlength=len(coded.labels))
+            counts[0] = 0
+            out[facet] = {coded.labels[c]: int(counts[c]) for c in np.flatnonzero(counts).tolist()}
+        return out
+
+
+def merge_facet_totals(totals: Sequence[dict[str, dict[str, int]]], limit: int = FACET_LIMIT
+                       ) -> FacetCounts:
+    """The facet counts of the union of the shards whose :meth:`Columns.facet_totals` are
+    ``totals``: counts of values that fold alike added up, shown as the spelling counted most
+    (a shard's label is its own commonest spelling), the commonest first, ties by value."""
+    top: dict[str, list[tuple[str, int]]] = {}
+    distinct: dict[str, int] = {}
+    timeline: list[tuple[str, int]] = []
+    for facet in FACETS:
+        summed: dict[str, int] = {}
+        spellings: dict[str, dict[str, int]] = {}
+        for part in totals:
+            for label, n in part.get(facet, {}).items():
+                key = label if facet == "month" else fold(label)
+                summed[key] = summed.get(key, 0) + n
+                spellings.setdefault(key, {})[label] = spellings.get(key, {}).get(label, 0) + n
+        shown = {key: min(sp, key=lambda lb: (-sp[lb], lb)) for key, sp in spellings.items()}
+        rows = sorted(((shown[k], n) for k, n in summed.items()), key=lambda r: (-r[1], r[0]))
+        distinct[facet] = len(rows)
+        top[facet] = rows[:limit]
+        if facet == "month":
+            timeline = sorted(rows)
+    return FacetCounts(top=top, distinct=distinct, timeline=timeline)

@@ -34,6 +34,7 @@ from .models import SECTIONS
 from .postings import Postings
 from .schema import ReleaseRecord
 from .scoring import SECTION_FACTOR
+from .statistics import CollectionStats
 from .script import CJK_RUN_RE, fold_many
 from .suggest import SuggestionSource
 
@@ -109,6 +110,7 @@ class Generation:
         self.lexicon: Lexicon = ix.schema["words"].analyzer[0].lexicon
         self.postings = Postings(self.searcher.reader(), where=str(path))
         self._doc_ids: list | None = None
+        self._tie_order: np.ndarray | None = None
         self._verdicts = LRU(PHRASE_CACHE)  # (needle, grams) -> verdicts
         self._paragraphs = LRU(PARAGRAPH_CACHE)  # docnum -> (stored fields, folded text)
         self._releases = LRU(RELEASE_CACHE)  # doc_id -> its document numbers, in order
@@ -306,10 +308,32 @@ class Generation:
 
     # -- masks: boolean vectors over document numbers -------------------------------------
 
-    def scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers and BM25 scores of one term (see :meth:`Postings.scores`)."""
+    def scores(self, fieldname: str, text: str, stats=None) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and BM25 scores of one term (see :meth:`Postings.scores`; with
+        ``stats``, the collection statistics of a sharded index)."""
         with self._io:
-            return self.postings.scores(fieldname, text)
+            return self.postings.scores(fieldname, text, stats)
+
+    def stats(self, terms) -> CollectionStats:
+        """This generation's collection statistics of ``terms`` ((field, term) pairs)."""
+        with self._io:
+            return self.postings.stats(terms)
+
+    def tie_order(self) -> np.ndarray:
+        """Each document number's place in the order ties are ranked in: by release id, then
+        paragraph (a release's paragraphs are consecutive, in order). Content, not build
+        history, decides it, so a sharded index ranks ties as one index does (read once)."""
+        if self._tie_order is None:
+            n = self.postings.n
+            ids = np.asarray(self.doc_ids(), dtype=object)
+            order = np.empty(n, dtype=np.int64)
+            if n:
+                _unique, rank = np.unique(ids, return_inverse=True)
+                order[np.lexsort((np.arange(n), rank.reshape(-1)))] = np.arange(n)
+            with self._lock:
+                if self._tie_order is None:
+                    self._tie_order = order
+        return self._tie_order
 
     def term_mask(self, fieldname: str, value: str) -> np.ndarray:
         """The live paragraphs whose ``fieldname`` holds ``value``."""

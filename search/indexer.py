@@ -28,7 +28,7 @@ from . import storage
 from .analysis import ANALYZER_VERSION
 from .documents import SOURCE_SUFFIXES, Problem, Unchanged, iter_source_files, read_releases
 from .sources import display_path
-from .errors import IndexCorruptError, IndexNotFoundError, SourceError
+from .errors import IndexCorruptError, IndexNotFoundError, SearchError, SourceError
 from .faults import checkpoint
 from .lexicon import Lexicon
 from .models import Release
@@ -145,6 +145,10 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     fingerprint = _fingerprint(lexicon)
     if procs is None:
         procs = _default_procs(files)
+    if os.path.lexists(index_dir / storage.SHARDS):  # an index beside it would never be read
+        raise SearchError(f"{index_dir} holds a sharded index: reindex it with "
+                          "`release-search reindex` (with the cluster extra) or "
+                          "search.cluster.reindex_on_cluster")
 
     with _sigterm_interrupts(), storage.ReindexLock(index_dir):
         checkpoint("locked")
@@ -300,14 +304,37 @@ def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, lim
 
 def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, procs,
                sources) -> ReindexReport:
+    report = write_generation(gen, files, index_dir, lexicon, fingerprint, problems, progress,
+                              procs, sources)
+    checkpoint("full-written")
+    storage.publish(index_dir, gen)
+    return report
+
+
+def write_generation(gen: Path, files: list[Path], index_dir, lexicon: Lexicon,
+                     fingerprint: dict, problems: list[Problem], progress: Progress | None,
+                     procs: int, sources, keep: Callable[[str], bool] | None = None
+                     ) -> ReindexReport:
+    """Write the releases of ``files`` (those whose id ``keep`` accepts, if given: a shard's)
+    into the empty generation directory ``gen``, complete (``meta.json`` last) but not
+    published. With ``keep``, ``progress`` counts the releases kept, with a total of 0."""
     schema = build_schema(lexicon)
     whoosh.index.create_in(str(gen), schema, indexname=storage.INDEX_NAME)
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
     repairs: Counter = Counter()
     tally: Counter = Counter()
+    if keep is None:
+        read = _progress_iter(read_releases(files, problems, tally=tally), files, progress)
+    else:
+        # The others' releases are read (to find their ids) but neither decoded nor parsed.
+        read = (rel for rel in read_releases(
+            files, problems, tally=tally, skip=lambda doc_id, _h, _w: not keep(doc_id))
+            if not isinstance(rel, Unchanged))
 
     def releases():
-        for rel in _progress_iter(read_releases(files, problems, tally=tally), files, progress):
+        for rel in read:
+            if keep is not None and progress is not None:
+                progress(report.added + 1, 0)
             report.added += 1
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
@@ -326,8 +353,6 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
         "sources": [display_path(s)[0] for s in sources], "releases": report.releases,
         "paragraphs": report.paragraphs})
-    checkpoint("full-written")
-    storage.publish(index_dir, gen)
     return report
 
 

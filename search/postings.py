@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import IndexCorruptError, SearchError
 from .scoring import bm25
+from .statistics import CollectionStats
 from .whoosh_w3 import read_postings, segment_field_lengths
 
 #: Fields indexed on the head paragraph of each release only.
@@ -31,13 +32,15 @@ class Postings:
         self.reader = reader
         self.where = where
         self.n = reader.doc_count_all()  # document numbers, deleted ones included
-        self.n_live = max(1, reader.doc_count())
+        self.live_count = reader.doc_count()
+        self.n_live = max(1, self.live_count)
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._cache: OrderedDict = OrderedDict()
         self._entries = 0
         self._lengths: dict[str, np.ndarray] = {}
         self._avgfl: dict[str, float] = {}
+        self._length_sums: dict[str, float] = {}
         self._leaves = list(reader.leaf_readers())
         self.live = np.ones(self.n, dtype=bool)
         if reader.has_deletions():
@@ -69,7 +72,11 @@ class Postings:
                         count = leaf.doc_count_all()
                         arr[offset:offset + count] = segment_field_lengths(leaf, fieldname, count)
                     arr[~self.live] = 0
-                    self._avgfl[fieldname] = float(arr.sum()) / self._population(fieldname) or 1.0
+                    # Summed in float64: exact for whole lengths, so the sums of shards add
+                    # up to the sum of one index (a float32 sum rounds past 2**24).
+                    self._length_sums[fieldname] = float(arr.sum(dtype=np.float64))
+                    self._avgfl[fieldname] = (self._length_sums[fieldname]
+                                              / self._population(fieldname) or 1.0)
                     self._lengths[fieldname] = arr
         return arr
 
@@ -77,6 +84,23 @@ class Postings:
         """How many documents a field's statistics count: the release title is indexed on
         each release's head paragraph only."""
         return self.n_heads if fieldname in HEAD_FIELDS else self.n_live
+
+    def field_stats(self, fieldname: str) -> tuple[int, float]:
+        """(documents counted, sum of their lengths) of a field: this generation's share of
+        :class:`~search.statistics.CollectionStats`."""
+        self.lengths(fieldname)
+        counted = len(self.heads) if fieldname in HEAD_FIELDS else self.live_count
+        return counted, self._length_sums[fieldname]
+
+    def doc_freq(self, fieldname: str, text: str) -> int:
+        """Live documents holding a term (what BM25's idf counts)."""
+        return len(self._raw_cached(fieldname, text)[0])
+
+    def stats(self, terms) -> CollectionStats:
+        """This generation's statistics of ``terms`` ((field, term) pairs) and their fields."""
+        terms = list(terms)
+        return CollectionStats({f: self.field_stats(f) for f in {f for f, _t in terms}},
+                               {(f, t): self.doc_freq(f, t) for f, t in terms})
 
     def raw(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and term frequencies of ``text`` in ``fieldname``."""
@@ -105,22 +129,43 @@ class Postings:
             ids, tf = ids[keep], tf[keep]
         return ids, tf
 
-    def scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers and BM25 scores of one term (cached)."""
-        key = (fieldname, text)
+    def _raw_cached(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`raw` through the cache (a sharded search reads a term's postings for its
+        document frequency, then for its scores)."""
+        key = ("raw", fieldname, text)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-        ids, tf = self.raw(fieldname, text)
+        return self._remember(key, self.raw(fieldname, text))
+
+    def scores(self, fieldname: str, text: str, stats: CollectionStats | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and BM25 scores of one term (cached), with this generation's own
+        statistics or with ``stats`` (gathered across the shards of an index)."""
+        key = (fieldname, text) if stats is None else (fieldname, text, stats.key(fieldname, text))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        ids, tf = self.raw(fieldname, text) if stats is None else self._raw_cached(fieldname, text)
         if len(ids):
             lens = self.lengths(fieldname)
             # Live statistics: deleted documents linger in the segments until a merge.
-            scores = bm25(tf, lens[ids], self._avgfl[fieldname], self._population(fieldname))
+            if stats is None:
+                scores = bm25(tf, lens[ids], self._avgfl[fieldname],
+                              self._population(fieldname))
+            else:
+                scores = bm25(tf, lens[ids], stats.avgfl(fieldname), stats.population(fieldname),
+                              doc_freq=stats.doc_freq(fieldname, text))
         else:
             scores = EMPTY_SCORES
-        value = (ids, scores)
+        return self._remember(key, (ids, scores))
+
+    def _remember(self, key, value):
+        ids = value[0]
         with self._lock:
             self._cache[key] = value
             self._entries += len(ids)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .query import LOW_VALUE, ParsedQuery, Unit
+from .statistics import CollectionStats
 
 # Ranking parameters (see docs/ranking.md for how they were chosen).
 K1 = 1.2
@@ -61,37 +62,78 @@ class Work:
 
 
 def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
-         k1: float = K1, b: float = B) -> np.ndarray:
+         k1: float = K1, b: float = B, doc_freq: int | None = None) -> np.ndarray:
     """BM25 scores of one term in the documents that hold it.
 
     ``tf`` is the term's count in each of them, ``lengths`` their field lengths; ``avgfl`` is
-    the mean field length and ``population`` the number of documents the statistics count.
+    the mean field length and ``population`` the number of documents the statistics count;
+    ``doc_freq``, how many documents hold the term, is ``len(tf)`` unless given (a shard is
+    given the whole index's).
     """
-    idf = math.log(population / (len(tf) + 1)) + 1.0
+    idf = math.log(population / ((len(tf) if doc_freq is None else doc_freq) + 1)) + 1.0
     denom = tf + k1 * (1 - b) + (k1 * b / avgfl) * lengths
     return (idf * tf * (k1 + 1) / denom).astype(np.float32)
 
 
-def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
-         ) -> tuple[int, list[tuple[int, float]]]:
+def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None,
+         stats: CollectionStats | None = None) -> tuple[int, list[tuple[int, float]]]:
     """The number of paragraphs of ``generation`` matching ``query`` and the best ``limit`` as
     ``(document number, score)``: the tier of those matching every clause first, then by score
-    (ties by document number); or in the order ``query.sort`` asks for (see
-    :func:`rank_matches`).
+    (ties in the order of ``generation.tie_order()``: by release id, then paragraph); or in the
+    order ``query.sort`` asks for (see :func:`rank_matches`).
 
-    Phrases and excluded words are checked within the budget of :func:`_check_phrases`."""
-    total, ranked, _matched = rank_matches(generation, query, limit, work)
+    Phrases and excluded words are checked within the budget of :func:`_check_phrases`.
+    ``stats``: the collection statistics to score with (default: the generation's own; a
+    sharded index gives those of all its shards, see :mod:`search.statistics`)."""
+    total, ranked, _matched = rank_matches(generation, query, limit, work, stats)
     return total, ranked
 
 
-def rank_matches(generation, query: ParsedQuery, limit: int, work: Work | None = None
+def by_relevance(query: ParsedQuery) -> bool:
+    """Whether ``query`` is ranked by relevance, with re-ranking (not by date, nor a list of
+    filters alone)."""
+    return bool(query.positive) and query.sort not in ("newest", "oldest")
+
+
+def rank_matches(generation, query: ParsedQuery, limit: int, work: Work | None = None,
+                 stats: CollectionStats | None = None
                  ) -> tuple[int, list[tuple[int, float]], np.ndarray]:
     """:func:`rank`, and the mask of every matching paragraph (for facet counts).
 
     ``query.sort`` ``"newest"`` / ``"oldest"`` orders the matches by their release date
-    (``generation.columns.day``), ties by relevance (tier, then score; no re-ranking), then by
-    document number; paragraphs without a date come last either way. A query of filters alone
+    (``generation.columns.day``), ties by relevance (tier, then score; no re-ranking), then in
+    tie order; paragraphs without a date come last either way. A query of filters alone
     lists its paragraphs newest first unless it asks for ``"oldest"``."""
+    total, ranked, matched = rank_candidates(generation, query, limit, work, stats)
+    if by_relevance(query):
+        ranked = rerank(generation, query, ranked)
+    return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]], matched
+
+
+def scored_terms(query: ParsedQuery) -> set[tuple[str, str]]:
+    """The ``(field, term)`` pairs whose postings :func:`unit_scores` scores for ``query``:
+    those a sharded index gathers statistics of (kept beside :func:`unit_scores`, which
+    reads exactly these: a test checks it)."""
+    out: set[tuple[str, str]] = set()
+    for clause in query.positive:
+        for unit in clause.units:
+            for w in unit.words:
+                if not unit.is_stray(w) and W_WORDS * (LOW_WEIGHT if w in LOW_VALUE else 1.0):
+                    out.add(("words", w))
+            for g in unit.grams:
+                out.add(("bigrams", g))
+                if W_TITLE:
+                    out.add(("title", g))
+    return out
+
+
+def rank_candidates(generation, query: ParsedQuery, limit: int, work: Work | None = None,
+                    stats: CollectionStats | None = None
+                    ) -> tuple[int, list[tuple[bool, float, int]], np.ndarray]:
+    """The number of paragraphs matching ``query``, the best of them as ``(tier, score,
+    document number)`` in order and the mask of the matches: by relevance, the best
+    ``max(limit, RERANK_DEPTH)`` before re-ranking (what :func:`rank_matches` re-ranks, and
+    what each shard of a sharded index gives to be merged); by date, the first ``limit``."""
     p = generation.postings
     n = p.n
     allowed = p.live.copy()
@@ -106,7 +148,7 @@ def rank_matches(generation, query: ParsedQuery, limit: int, work: Work | None =
         return 0, [], np.zeros(n, dtype=bool)
     # Scores first (whole posting lists, cheap), so that phrases are checked in the paragraphs
     # that rank highest and only in those that could be results.
-    scored = [[(unit, unit_scores(generation, unit)) for unit in clause.units]
+    scored = [[(unit, unit_scores(generation, unit, stats)) for unit in clause.units]
               for clause in positive]
     base = np.zeros(n, dtype=np.float32)
     for units in scored:
@@ -127,11 +169,12 @@ def rank_matches(generation, query: ParsedQuery, limit: int, work: Work | None =
         for unit in clause.units:
             excluded = found.get(id(unit))
             allowed &= ~(excluded if excluded is not None else generation.all_bigrams(unit.grams))
+    tie = generation.tie_order()
     if not positive:
         docs = np.flatnonzero(allowed)
-        order = by_date(generation.columns.day[docs], np.zeros(len(docs)), docs, limit,
+        order = by_date(generation.columns.day[docs], np.zeros(len(docs)), tie[docs], limit,
                         newest=query.sort != "oldest")
-        return len(docs), [(int(d), 0.0) for d in docs[order]], allowed
+        return len(docs), [(True, 0.0, int(d)) for d in docs[order]], allowed
 
     tiered = len(positive) >= TIER_MIN_CLAUSES
     scores = np.zeros(n, dtype=np.float32)
@@ -169,25 +212,24 @@ def rank_matches(generation, query: ParsedQuery, limit: int, work: Work | None =
     key = scores[candidates].astype(np.float64)
     key[tier[candidates]] += float(key.max()) + 1.0
     if query.sort in ("newest", "oldest"):
-        order = by_date(generation.columns.day[candidates], key, candidates, limit,
+        order = by_date(generation.columns.day[candidates], key, tie[candidates], limit,
                         newest=query.sort == "newest")
-        return total, [(int(candidates[i]), round(float(scores[candidates[i]]), 4))
-                       for i in order], matched
+        return total, [(bool(tier[candidates[i]]), float(scores[candidates[i]]),
+                        int(candidates[i])) for i in order], matched
     want = min(total, max(limit, RERANK_DEPTH))
     if want < total:
-        # The best ``want``; of those tied with the last one, the lowest document numbers
+        # The best ``want``; of those tied with the last one, the first in tie order
         # (argpartition alone picks any of them).
         cut = np.partition(-key, want - 1)[want - 1]
         better = np.flatnonzero(-key < cut)
-        tied = np.flatnonzero(-key == cut)  # candidates are in document order
+        tied = np.flatnonzero(-key == cut)
+        tied = tied[np.argsort(tie[candidates[tied]], kind="stable")]
         top = np.concatenate([better, tied[:want - len(better)]])
     else:
         top = np.arange(total)
-    top = top[np.lexsort((candidates[top], -key[top]))]
-    ranked = [(bool(tier[candidates[i]]), float(scores[candidates[i]]), int(candidates[i]))
-              for i in top]
-    ranked = rerank(generation, query, ranked)
-    return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]], matched
+    top = top[np.lexsort((tie[candidates[top]], -key[top]))]
+    return total, [(bool(tier[candidates[i]]), float(scores[candidates[i]]),
+                    int(candidates[i])) for i in top], matched
 
 
 #: The day an undated paragraph sorts as, oldest first: after every date.
@@ -198,7 +240,7 @@ def by_date(days: np.ndarray, key: np.ndarray, docs: np.ndarray, limit: int, new
             ) -> np.ndarray:
     """Positions of the first ``limit`` of ``docs`` by date (``days``, ``yyyymmdd``, 0 for
     none: last either way), newest or oldest first; ties by descending ``key`` (relevance),
-    then document number. Sorts only the paragraphs that can make the cut."""
+    then ``docs`` (their tie order). Sorts only the paragraphs that can make the cut."""
     if limit <= 0:
         return np.zeros(0, dtype=np.int64)
     days = days.astype(np.int64)
@@ -274,8 +316,9 @@ def _best(docs: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
     return docs[np.lexsort((docs, -key[docs]))][:k]
 
 
-def unit_scores(generation, unit: Unit) -> np.ndarray:
-    """BM25F of one unit: jieba words + bigrams, plus the title for paragraphs that match."""
+def unit_scores(generation, unit: Unit, stats: CollectionStats | None = None) -> np.ndarray:
+    """BM25F of one unit: jieba words + bigrams, plus the title for paragraphs that match
+    (scored with ``stats``, by default the generation's own; see :func:`scored_terms`)."""
     p = generation.postings
     out = np.zeros(p.n, dtype=np.float32)
     for w in unit.words:
@@ -284,10 +327,10 @@ def unit_scores(generation, unit: Unit) -> np.ndarray:
         weight = W_WORDS * (LOW_WEIGHT if w in LOW_VALUE else 1.0)
         if not weight:
             continue
-        ids, s = generation.scores("words", w)
+        ids, s = generation.scores("words", w, stats)
         out[ids] += weight * s
     for g in unit.grams:
-        ids, s = generation.scores("bigrams", g)
+        ids, s = generation.scores("bigrams", g, stats)
         out[ids] += W_BIGRAMS * s
     if W_TITLE and unit.grams:
         # The release title (on its head paragraph) lifts the release's paragraphs that
@@ -296,7 +339,7 @@ def unit_scores(generation, unit: Unit) -> np.ndarray:
         if len(matched):
             title = np.zeros(p.n, dtype=np.float32)
             for g in unit.grams:
-                ids, s = generation.scores("title", g)
+                ids, s = generation.scores("title", g, stats)
                 title[ids] += s
             out[matched] += W_TITLE * title[p.head_of[matched]]
     return out
@@ -305,11 +348,23 @@ def unit_scores(generation, unit: Unit) -> np.ndarray:
 def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]]
            ) -> list[tuple[bool, float, int]]:
     """Boost the top ``(tier, score, document number)`` entries whose paragraph contains a
-    short clause verbatim (after folding), and sort them again."""
+    short clause verbatim (after folding), and sort them again (ties in tie order)."""
+    head = boosted(generation, query, ranked)
+    if head is None:
+        return ranked
+    order = generation.tie_order()
+    head.sort(key=lambda x: (-x[0], -x[1], order[x[2]]))
+    return head + ranked[len(head):]
+
+
+def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]]
+            ) -> list[tuple[bool, float, int]] | None:
+    """The first RERANK_DEPTH entries of ``ranked`` with the re-ranking's boost applied, not
+    sorted again; None if the query boosts nothing."""
     needles = ["".join(u.folded.split()) for c in query.positive for u in c.units]
     needles = [x for x in needles if 2 <= len(x) <= RERANK_MAX_CHARS]
     if not needles or not ranked:
-        return ranked
+        return None
     depth = min(RERANK_DEPTH, len(ranked))
     head = []
     docs = generation.paragraphs([d for _t, _s, d in ranked[:depth]])
@@ -319,5 +374,4 @@ def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]]
         if found:
             s *= 1.0 + PHRASE_BOOST * found / len(needles)
         head.append((tier, s, d))
-    head.sort(key=lambda x: (-x[0], -x[1], x[2]))
-    return head + ranked[depth:]
+    return head

@@ -245,33 +245,9 @@ class Index:
         """The release ``doc_id`` with all its paragraphs; or, given ``page`` or ``per_page``
         (1 and :data:`DOC_PER_PAGE` by default), a :class:`~search.models.ReleasePage` with
         that page of them (none past the last page) and the paragraph count."""
-        paged = page is not None or per_page is not None
-        if paged:
-            page = 1 if page is None else page
-            per_page = DOC_PER_PAGE if per_page is None else per_page
-            check_count("page", page, MAX_DOC_PAGE)
-            check_count("per_page", per_page, MAX_DOC_PER_PAGE)
+        page, per_page = check_document_page(page, per_page)
         with self._using() as gen:
-            count = len(gen.release_docnums(doc_id)) if valid_doc_id(doc_id) else 0
-            if not count:
-                raise DocumentNotFoundError(f"no release with id {doc_id!r}")
-            start, stop = ((page - 1) * per_page, page * per_page) if paged else (0, count)
-            rows = gen.rows(doc_id, start, stop) if start < count else []
-            head = rows[0] if start == 0 else gen.rows(doc_id, 0, 1)[0]
-        rec = ReleaseRecord.from_stored(head.get("release")) or ReleaseRecord("", count)
-        fields = dict(
-            doc_id=doc_id, title=head.get("title", ""),
-            paragraphs=[Paragraph(number=r["paragraph"], text=r.get("text", ""),
-                                  section=r.get("section", "body"),
-                                  speaker=r.get("speaker_name"),
-                                  organization=r.get("organization")) for r in rows],
-            date=head.get("date") or None, source=rec.source, location=rec.location,
-            url=rec.url, content_hash=rec.content_hash or "", repairs=dict(rec.repairs),
-            publisher=rec.publisher, flagged=[list(f) for f in rec.flagged])
-        if not paged:
-            return Release(**fields)
-        return ReleasePage(**fields, paragraph_count=count, page=page, per_page=per_page,
-                           pages=-(-count // per_page))
+            return read_release(gen, doc_id, page, per_page)
 
     def stats(self) -> IndexStats:
         """Counts of the live releases and paragraphs, and where the index is."""
@@ -285,6 +261,46 @@ class Index:
         """``doc_id -> release record`` (content hash, source, paragraphs...)."""
         with self._using() as gen:
             return gen.manifest()
+
+
+def check_document_page(page: int | None, per_page: int | None
+                        ) -> tuple[int | None, int | None]:
+    """The page of a release asked for, checked: both None for the whole release, else with
+    the defaults filled in (raises QueryError)."""
+    if page is None and per_page is None:
+        return None, None
+    page = 1 if page is None else page
+    per_page = DOC_PER_PAGE if per_page is None else per_page
+    check_count("page", page, MAX_DOC_PAGE)
+    check_count("per_page", per_page, MAX_DOC_PER_PAGE)
+    return page, per_page
+
+
+def read_release(gen: Generation, doc_id: str, page: int | None, per_page: int | None
+                 ) -> Release:
+    """Release ``doc_id`` of ``gen``, whole (``page`` None) or one page of it (see
+    :meth:`Index.document`); raises DocumentNotFoundError."""
+    paged = page is not None
+    count = len(gen.release_docnums(doc_id)) if valid_doc_id(doc_id) else 0
+    if not count:
+        raise DocumentNotFoundError(f"no release with id {doc_id!r}")
+    start, stop = ((page - 1) * per_page, page * per_page) if paged else (0, count)
+    rows = gen.rows(doc_id, start, stop) if start < count else []
+    head = rows[0] if start == 0 else gen.rows(doc_id, 0, 1)[0]
+    rec = ReleaseRecord.from_stored(head.get("release")) or ReleaseRecord("", count)
+    fields = dict(
+        doc_id=doc_id, title=head.get("title", ""),
+        paragraphs=[Paragraph(number=r["paragraph"], text=r.get("text", ""),
+                              section=r.get("section", "body"),
+                              speaker=r.get("speaker_name"),
+                              organization=r.get("organization")) for r in rows],
+        date=head.get("date") or None, source=rec.source, location=rec.location,
+        url=rec.url, content_hash=rec.content_hash or "", repairs=dict(rec.repairs),
+        publisher=rec.publisher, flagged=[list(f) for f in rec.flagged])
+    if not paged:
+        return Release(**fields)
+    return ReleasePage(**fields, paragraph_count=count, page=page, per_page=per_page,
+                       pages=-(-count // per_page))
 
 
 class HitStream:
@@ -386,8 +402,3 @@ def _parse(lexicon: Lexicon, query: str, params: SearchParams) -> ParsedQuery:
         pq.params.append(("date", f"{first}..{last}"))
     pq.sort = params.sort
     return pq
-
-
-def open_index(index_dir: str | os.PathLike = "index", *, reload_interval: float = 1.0) -> Index:
-    """Open the index in ``index_dir``; raises IndexNotFoundError if none was built."""
-    return Index(index_dir, reload_interval=reload_interval)

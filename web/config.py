@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "",
     # Most rows of a CSV / JSON Lines export (at most search.MAX_EXPORT_ROWS).
     "EXPORT_ROWS": MAX_EXPORT_ROWS,
+    # A sharded index searched on this Dask cluster (``tcp://host:8786``); empty: in-process.
+    "SCHEDULER": "",
 }
 
 #: A ``host[:port]`` a URL may name: DNS labels (letters, digits, inner hyphens; IPv4 too) or a

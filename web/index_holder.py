@@ -22,8 +22,9 @@ EXTENSION_KEY = "release_search"
 class IndexHolder:
     """Opens the index at ``index_dir`` on first use and keeps it."""
 
-    def __init__(self, index_dir: str) -> None:
+    def __init__(self, index_dir: str, scheduler: str | None = None) -> None:
         self.index_dir = index_dir
+        self.scheduler = scheduler  # a sharded index's shards are searched on this cluster
         self._index: Index | None = None
         self._lock = threading.Lock()
 
@@ -36,7 +37,7 @@ class IndexHolder:
             if self._index is None:
                 from search import open_index
 
-                self._index = open_index(self.index_dir)
+                self._index = open_index(self.index_dir, scheduler=self.scheduler)
             return self._index
 
     @property
