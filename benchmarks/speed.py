@@ -9,8 +9,15 @@ Every figure is measured in a fresh subprocess (``os.wait4`` gives its wall time
 * query latency p50/p95/p99 over the first ``--queries`` CMRC2018 questions, in one searching
   process per system (engine: ``open_index(D).search(q)``, first page with snippets; naive:
   ``NaiveIndex(D).ranked_doc_ids(q)``), after one warm-up query; its peak memory;
+* suggestions as you type (engine only): ``Index.suggest`` latency p50/p95 over the first one,
+  two and three characters of each question, after one warm-up call (which reads the
+  generation's suggestions file, timed apart);
 * one-shot cold CLI search (``python -m search search 统筹 --index-dir D``), median of
   ``--cold-runs``;
+* navigation (engine only, one more searching process): the same queries with facet counts
+  and without (``search(q, facets=False)``), alternating, and searches of filters alone
+  (each publisher, organisation and month of the corpus, year ranges, open ranges), whose
+  p95 are compared with the targets (facets at most 1.5x, filters alone under 50 ms);
 * with ``--incremental-releases R``: a folder of R small releases is indexed, one file is
   changed, and ``reindex`` without ``--full`` is timed (also with nothing changed).
 
@@ -167,8 +174,82 @@ def _worker_search(kind: str, index_dir: str, queries_file: str) -> None:
         except SearchError:
             errors += 1
         latencies.append((time.perf_counter() - t) * 1000)
+    suggest: dict = {}
+    if kind == "engine":
+        suggest = _suggest_latencies(ix, queries)
     print(json.dumps({"open_s": opened, "warmup_s": warmup, "latencies_ms": latencies,
-                      "errors": errors, "hits": hits}))
+                      "errors": errors, "hits": hits, **suggest}))
+
+
+def suggest_prefixes(queries: Sequence[str]) -> list[str]:
+    """What a user types on the way to each query: its first one, two and three characters."""
+    return [q[:n] for q in queries for n in (1, 2, 3) if q[:n].strip()]
+
+
+def _suggest_latencies(ix, queries: Sequence[str]) -> dict:
+    t = time.perf_counter()
+    ix.suggest(WARMUP_QUERY[:2])  # reads the suggestions file
+    warmup = time.perf_counter() - t
+    latencies = []
+    found = 0
+    for prefix in suggest_prefixes(queries):
+        t = time.perf_counter()
+        found += len(ix.suggest(prefix))
+        latencies.append((time.perf_counter() - t) * 1000)
+    return {"suggest_warmup_s": warmup, "suggest_latencies_ms": latencies,
+            "suggestions": found}
+
+
+def filter_searches(facets: dict[str, list[tuple[str, int]]], timeline: list[tuple[str, int]]
+                    ) -> list[dict]:
+    """Searches of filters alone (keyword arguments of ``Index.search``): every publisher and
+    organisation the facets list, every month of the timeline, each year, open ranges, and a
+    few combinations, some oldest first."""
+    out: list[dict] = [{"publisher": v} for v, _n in facets["publisher"]]
+    out += [{"org": v} for v, _n in facets["org"]]
+    months = [m for m, _n in timeline]
+    out += [{"date_from": m, "date_to": m} for m in months]
+    years = sorted({m[:4] for m in months})
+    out += [{"date_from": y, "date_to": y} for y in years]
+    if months:
+        out += [{"date_from": months[len(months) // 2]}, {"date_to": months[len(months) // 2]},
+                {"date_from": months[0], "sort": "oldest"}]
+    if facets["publisher"] and facets["org"] and years:
+        out += [{"publisher": facets["publisher"][0][0], "org": facets["org"][0][0],
+                 "date_from": years[0], "section": "answer"}]
+    return out
+
+
+def _worker_navigation(index_dir: str, queries_file: str) -> None:
+    from search import SearchError, open_index
+
+    queries = json.loads(Path(queries_file).read_text(encoding="utf-8"))
+    ix = open_index(index_dir)
+    everything = ix.search("", date_from="0001")  # the corpus's facets: what to filter by
+    ix.search(WARMUP_QUERY)
+    ix.search(WARMUP_QUERY, facets=False)
+    with_facets: list[float] = []
+    without: list[float] = []
+    errors = 0
+    for i, q in enumerate(queries):
+        # alternate which goes first, so neither always finds the caches warm
+        for facets in ((True, False) if i % 2 else (False, True)):
+            t = time.perf_counter()
+            try:
+                ix.search(q, facets=facets)
+            except SearchError:
+                errors += 1
+            (with_facets if facets else without).append((time.perf_counter() - t) * 1000)
+    searches = filter_searches(everything.facets, everything.timeline)
+    filters: list[float] = []
+    totals: list[int] = []
+    for kwargs in searches:
+        t = time.perf_counter()
+        totals.append(ix.search("", **kwargs).total)
+        filters.append((time.perf_counter() - t) * 1000)
+    print(json.dumps({"with_facets_ms": with_facets, "without_facets_ms": without,
+                      "filters_ms": filters, "filter_totals": totals, "errors": errors,
+                      "filter_searches": len(searches)}))
 
 
 def _worker_naive_cli(index_dir: str, query: str) -> None:
@@ -187,6 +268,8 @@ def _worker(argv: list[str]) -> None:
         _worker_search(*rest)
     elif kind == "naive-cli":
         _worker_naive_cli(*rest)
+    elif kind == "navigation":
+        _worker_navigation(*rest)
     else:
         raise SystemExit(f"unknown worker {kind}")
 
@@ -219,6 +302,11 @@ class SystemFigures:
     cold_cli_s: float = 0.0
     cold_cli_runs: list[float] = field(default_factory=list)
     cold_cli_cpu_s: float = 0.0
+    suggest_warmup_s: float = 0.0
+    suggest_p50_ms: float = 0.0
+    suggest_p95_ms: float = 0.0
+    suggest_prefixes: int = 0
+    suggestions: int = 0  # suggestions returned over all prefixes
 
 
 @dataclass
@@ -235,6 +323,7 @@ class Results:
     engine: SystemFigures
     incremental: dict = field(default_factory=dict)
     environment: dict = field(default_factory=dict)
+    navigation: dict = field(default_factory=dict)
 
 
 def corpus_path(out_dir: Path, paragraphs: int, seed: int, annotate_fraction: float) -> Path:
@@ -284,6 +373,27 @@ def measure_search(kind: str, index_dir: Path, queries_file: Path, fig: SystemFi
     fig.mean_ms = statistics.fmean(lat)
     fig.search_errors = res["errors"]
     fig.search_maxrss_mb = m.maxrss_mb
+    if res.get("suggest_latencies_ms"):
+        fig.suggest_warmup_s = res["suggest_warmup_s"]
+        fig.suggest_p50_ms = percentile(res["suggest_latencies_ms"], 50)
+        fig.suggest_p95_ms = percentile(res["suggest_latencies_ms"], 95)
+        fig.suggest_prefixes = len(res["suggest_latencies_ms"])
+        fig.suggestions = res["suggestions"]
+
+
+def measure_navigation(index_dir: Path, queries_file: Path) -> dict:
+    """Query latency with and without facet counts, and of filters alone (one process)."""
+    m = run_measured(_worker_cmd("navigation", str(index_dir), str(queries_file)))
+    res = json.loads(m.stdout.strip().splitlines()[-1])
+    out = {"queries": len(res["with_facets_ms"]), "filter_searches": res["filter_searches"],
+           "errors": res["errors"], "matched_by_filters_median": statistics.median(
+               res["filter_totals"]) if res["filter_totals"] else 0}
+    for key in ("with_facets", "without_facets", "filters"):
+        lat = res[f"{key}_ms"]
+        out[f"{key}_p50_ms"] = percentile(lat, 50)
+        out[f"{key}_p95_ms"] = percentile(lat, 95)
+        out[f"{key}_max_ms"] = max(lat)
+    return out
 
 
 def measure_cold(cmd: list[str], runs: int, fig: SystemFigures) -> None:
@@ -356,6 +466,10 @@ def run_side_by_side(paragraphs: int, *, seed: int = 1, data: Path | None = None
         measure_search("naive", naive_dir, qfile, naive)
     measure_search("engine", engine_dir, qfile, engine)
     log(f"[speed] p95 naive {naive.p95_ms:.1f} ms, engine {engine.p95_ms:.1f} ms")
+    navigation = measure_navigation(engine_dir, qfile)
+    log(f"[speed] p95 with facets {navigation['with_facets_p95_ms']:.1f} ms, without "
+        f"{navigation['without_facets_p95_ms']:.1f} ms; filters alone "
+        f"{navigation['filters_p95_ms']:.1f} ms")
     if not skip_naive:
         measure_cold(_worker_cmd("naive-cli", str(naive_dir), COLD_QUERY), cold_runs, naive)
     measure_cold([sys.executable, "-m", "search", "search", COLD_QUERY, "--index-dir",
@@ -368,7 +482,7 @@ def run_side_by_side(paragraphs: int, *, seed: int = 1, data: Path | None = None
     env["load_after"] = _load()
     return Results(paragraphs=paragraphs, releases=releases, queries=queries, procs=procs,
                    naive_unit=naive_unit, corpus=str(corpus), naive=naive, engine=engine,
-                   incremental=incremental, environment=env)
+                   incremental=incremental, environment=env, navigation=navigation)
 
 
 def write_release_files(folder: Path, releases: int, seed: int, data: Path) -> None:
@@ -476,6 +590,14 @@ def table_rows(r: Results) -> list[tuple[str, str, str, str, str]]:
                       f"<= 0.15x naive: {_check(_ratio(b, a) <= 0.15)}")
         rows.append((f"query latency {label}, ms ({r.queries} queries)", f"{a:.1f}", f"{b:.1f}",
                      f"{_ratio(b, a):.2f}x", target))
+    if e.suggest_prefixes:
+        rows.append((f"suggest latency p50, ms ({e.suggest_prefixes} prefixes)", "n/a",
+                     f"{e.suggest_p50_ms:.2f}", "", ""))
+        rows.append((f"suggest latency p95, ms ({e.suggest_prefixes} prefixes)", "n/a",
+                     f"{e.suggest_p95_ms:.2f}", "",
+                     f"<= 5 ms: {_check(e.suggest_p95_ms <= 5)}" if big else "<= 5 ms at 100k"))
+        rows.append(("first suggest (reads the suggestions file), s", "n/a",
+                     f"{e.suggest_warmup_s:.3f}", "", ""))
     rows.append(("index open + first query, s", f"{n.open_s + n.warmup_s:.2f}",
                  f"{e.open_s + e.warmup_s:.2f}",
                  f"{_ratio(e.open_s + e.warmup_s, n.open_s + n.warmup_s):.2f}x", ""))
@@ -490,6 +612,17 @@ def table_rows(r: Results) -> list[tuple[str, str, str, str, str]]:
     rows.append(("cold one-shot CLI search, CPU time (median), s", f"{n.cold_cli_cpu_s:.2f}",
                  f"{e.cold_cli_cpu_s:.2f}", f"{_ratio(e.cold_cli_cpu_s, n.cold_cli_cpu_s):.2f}x",
                  ""))
+    nav = r.navigation
+    if nav:
+        ratio = _ratio(nav["with_facets_p95_ms"], nav["without_facets_p95_ms"])
+        rows.append((f"query latency p95 with facets / without, ms ({nav['queries']} queries)",
+                     "n/a", f"{nav['with_facets_p95_ms']:.1f} / {nav['without_facets_p95_ms']:.1f}"
+                     f" ({ratio:.2f}x)", f"{ratio:.2f}x", f"<= 1.5x: {_check(ratio <= 1.5)}"))
+        rows.append((f"filters alone p95 (max), ms ({nav['filter_searches']} searches, "
+                     f"median {nav['matched_by_filters_median']:.0f} matches)", "n/a",
+                     f"{nav['filters_p95_ms']:.1f} ({nav['filters_max_ms']:.1f})", "",
+                     f"< 50 ms: {_check(nav['filters_p95_ms'] < 50)}" if big else
+                     "< 50 ms at 100k"))
     inc = r.incremental
     if inc:
         rows.append((f"incremental reindex, 1 of {inc['releases']} releases changed, s",

@@ -11,6 +11,7 @@ Everything the CLI and the web app use is exported here.
 from .check import CheckReport, check_index
 from .sources import MAX_DOC_ID_LENGTH, Problem, valid_doc_id
 from .errors import (
+    ClusterError,
     DocumentNotFoundError,
     IndexAccessError,
     IndexCorruptError,
@@ -21,9 +22,11 @@ from .errors import (
     SourceError,
 )
 from .evaluation import EvaluationReport, evaluate_files, format_report
+from .export import EXPORT_COLUMNS, csv_chunks, export_row, jsonl_chunks
 from .indexer import ReindexReport, build_index
 from .lexicon import load_dictionary
 from .models import (
+    FACETS,
     SECTION_LABELS,
     SECTIONS,
     Hit,
@@ -32,28 +35,52 @@ from .models import (
     Release,
     ReleasePage,
     SearchResult,
+    SUGGESTION_KINDS,
+    Suggestion,
 )
-from .params import MAX_DEPTH, MAX_FILTER_LENGTH, MAX_PER_PAGE, MAX_QUERY_LENGTH, SearchParams
+from .params import (
+    DATE_PATTERN,
+    MAX_DEPTH,
+    MAX_EXPORT_ROWS,
+    MAX_FILTER_LENGTH,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    MAX_SUGGEST_LIMIT,
+    SORTS,
+    SearchParams,
+    SuggestParams,
+)
 from .schema import ReleaseRecord
-from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, Index, open_index
+from .opening import open_index
+from .searcher import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE, HitStream, Index
+from .sharded import ShardedIndex
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DATE_PATTERN",
     "DOC_PER_PAGE",
+    "EXPORT_COLUMNS",
+    "FACETS",
     "MAX_DEPTH",
     "MAX_DOC_PAGE",
     "MAX_DOC_PER_PAGE",
     "MAX_DOC_ID_LENGTH",
+    "MAX_EXPORT_ROWS",
     "MAX_FILTER_LENGTH",
     "MAX_PER_PAGE",
     "MAX_QUERY_LENGTH",
+    "MAX_SUGGEST_LIMIT",
     "SECTIONS",
     "SECTION_LABELS",
+    "SUGGESTION_KINDS",
+    "SORTS",
     "CheckReport",
+    "ClusterError",
     "DocumentNotFoundError",
     "EvaluationReport",
     "Hit",
+    "HitStream",
     "Index",
     "IndexAccessError",
     "IndexCorruptError",
@@ -70,11 +97,17 @@ __all__ = [
     "SearchError",
     "SearchParams",
     "SearchResult",
+    "ShardedIndex",
     "SourceError",
+    "SuggestParams",
+    "Suggestion",
     "build_index",
     "check_index",
+    "csv_chunks",
     "evaluate_files",
+    "export_row",
     "format_report",
+    "jsonl_chunks",
     "load_dictionary",
     "open_index",
     "valid_doc_id",

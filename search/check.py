@@ -7,13 +7,17 @@
 2. the generation's ``meta.json`` is readable;
 3. the Whoosh table of contents (``_MAIN_<n>.toc``) is readable;
 4. every segment file opens and all its stored fields, terms, postings and columns can be read,
-   and the doc_id and section columns agree with the stored fields;
+   and the doc_id, section, date, speaker and organisation columns agree with the stored
+   fields;
 5. the engine itself opens the index (:func:`search.searcher.open_index`);
 6. the counts of releases and paragraphs equal those recorded in ``meta.json``;
 7. every release record (the stored ``release`` of the paragraph marked ``head``) has a content
    hash (64 hexadecimal digits) and a paragraph count ``N``, and its release's paragraphs are
    numbered exactly ``1..N``;
 8. each release's paragraphs are consecutive documents, the one with the record first.
+
+A sharded index (a ``SHARDS`` manifest) has its manifest read and each shard's generation
+checked from step 2 on, and each release must be in the shard its id hashes to.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from pathlib import Path
 
 from . import storage
 from .errors import REBUILD_HINT, SearchError
+from .generation import Generation
 from .schema import ReleaseRecord
+from .shards import is_sharded, read_manifest, shard_of
 from .whoosh_w3 import (
     COMPOUND_SUFFIX,
     POSTINGS_SUFFIX,
@@ -80,7 +86,10 @@ class CheckReport:
 
 
 def check_index(index_dir: str | os.PathLike) -> CheckReport:
-    """Check the index in ``index_dir``; never raises for a missing or damaged index."""
+    """Check the index in ``index_dir``; never raises for a missing or damaged index. A
+    sharded index has each of its shards checked."""
+    if is_sharded(index_dir):
+        return _check_sharded(Path(index_dir))
     report = CheckReport(ok=False, index_dir=str(index_dir))
     problems = report.problems
     try:
@@ -89,27 +98,70 @@ def check_index(index_dir: str | os.PathLike) -> CheckReport:
         problems.append(str(exc))
         return report
     report.generation = gen.name
+    _check_generation(gen, report, lambda: _check_engine_opens(Path(index_dir), problems))
+    report.ok = not problems
+    return report
 
+
+def _check_generation(gen: Path, report: CheckReport, opens, shard: tuple[int, int] | None = None
+                      ) -> None:
+    """Checks 2-8 of one generation, counted into ``report`` (``opens()``: check 5, when the
+    files read well; ``shard``: (k, count), each release must hash to shard k)."""
+    problems = report.problems
     meta: dict | None = None
     try:
         meta = storage.read_meta(gen)
     except SearchError as exc:
         problems.append(str(exc))
-
+    before = len(problems)
     docs = _read_segments(gen, problems)
     if docs is None:
-        return report
-    if not problems:
-        _check_engine_opens(Path(index_dir), problems)
-
+        return
+    if len(problems) == before and not problems:
+        opens()
     live_docs, head_docs = docs
-    report.paragraphs = len(live_docs)
-    report.releases = sum(1 for f in live_docs if f.get("release") is not None)
+    paragraphs = len(live_docs)
+    releases = sum(1 for f in live_docs if f.get("release") is not None)
     if meta is not None:
-        _check_counts(gen, meta, report)
+        for name, actual in (("releases", releases), ("paragraphs", paragraphs)):
+            recorded = meta.get(name)
+            if recorded != actual:
+                problems.append(f"{gen / storage.META} records {recorded!r} {name} but the "
+                                f"index holds {actual}; {FIX}")
+    report.paragraphs += paragraphs
+    report.releases += releases
     _check_releases(gen, live_docs, head_docs, problems)
-    report.ok = not problems
+    if shard is not None:
+        k, count = shard
+        strays = sorted({f["doc_id"] for f in live_docs if f.get("release") is not None
+                         and shard_of(f["doc_id"], count) != k})
+        if strays:
+            problems.append(f"{gen} (shard {k}) holds {len(strays)} release(s) of other shards "
+                            f"(first: {strays[0]!r}); {FIX}")
+
+
+def _check_sharded(index_dir: Path) -> CheckReport:
+    """Every shard of a sharded index: the manifest names existing generations, each checked
+    as a generation of a single index is, each release in the shard its id hashes to."""
+    report = CheckReport(ok=False, index_dir=str(index_dir))
+    try:
+        manifest = read_manifest(index_dir)
+    except SearchError as exc:
+        report.problems.append(str(exc))
+        return report
+    report.generation = manifest.name
+    for k, gen in enumerate(manifest.paths()):
+        _check_generation(gen, report, lambda gen=gen: _check_shard_opens(gen, report.problems),
+                          shard=(k, manifest.count))
+    report.ok = not report.problems
     return report
+
+
+def _check_shard_opens(gen: Path, problems: list[str]) -> None:
+    try:
+        Generation(gen).close()
+    except SearchError as exc:
+        problems.append(str(exc))
 
 
 # ------------------------------------------------------------------------------ reading
@@ -184,7 +236,7 @@ def _check_columns(reader, gen: Path, segment, stored: list[dict], compound: boo
     return the problem, naming the column file, or None."""
     seg_id = segment.segment_id()
     live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
-    for fieldname in ("doc_id", "section"):
+    for fieldname in ("doc_id", "section", "date", "speaker_name", "organization"):
         if not reader.has_column(fieldname):
             continue
         where = gen / (seg_id + (COMPOUND_SUFFIX if compound else column_suffix(fieldname)))
@@ -228,10 +280,10 @@ def _culprit(exc: BaseException, gen: Path, segment, stage: str, compound: bool)
 
 
 def _check_engine_opens(index_dir: Path, problems: list[str]) -> None:
-    from .searcher import open_index
+    from .searcher import Index
 
     try:
-        ix = open_index(index_dir, reload_interval=3600)
+        ix = Index(index_dir, reload_interval=3600)
     except SearchError as exc:
         problems.append(str(exc))
         return
@@ -239,15 +291,6 @@ def _check_engine_opens(index_dir: Path, problems: list[str]) -> None:
 
 
 # ------------------------------------------------------------------------------ checks
-
-
-def _check_counts(gen: Path, meta: dict, report: CheckReport) -> None:
-    for name, actual in (("releases", report.releases), ("paragraphs", report.paragraphs)):
-        recorded = meta.get(name)
-        if recorded != actual:
-            report.problems.append(
-                f"{gen / storage.META} records {recorded!r} {name} but the index holds "
-                f"{actual}; {FIX}")
 
 
 def _check_releases(gen: Path, live_docs: list[dict], heads: int, problems: list[str]) -> None:

@@ -117,12 +117,23 @@ def main() -> None:
               help="Worker processes for a full rebuild [default: every core for large sources].")
 @click.option("--follow-links", is_flag=True,
               help="Follow symbolic links out of the source folders (to files and folders).")
+@click.option("--shards", default=None, type=click.IntRange(1, 256),
+              help="Split the index into N shards built on Dask workers (needs the cluster "
+                   "extra) [default: as many as the index has; none for a new one].")
+@click.option("--scheduler", default=None, metavar="ADDRESS", envvar="RELEASE_SEARCH_SCHEDULER",
+              help="Build the shards on the Dask cluster of this scheduler (tcp://host:8786; "
+                   "env RELEASE_SEARCH_SCHEDULER) [default: a local cluster].")
+@click.option("--workers", default=None, type=click.IntRange(1, 256),
+              help="Worker processes of the local cluster of a sharded reindex "
+                   "[default: one per core].")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Log the stages of a parallel rebuild, with their times, to stderr.")
-def reindex(sources, index_dir, full, userdict, synonyms, procs, follow_links, as_json, verbose):
+def reindex(sources, index_dir, full, userdict, synonyms, procs, follow_links, shards, scheduler,
+            workers, as_json, verbose):
     """Build or update the index from SOURCES (files or folders; default seeds/)."""
     from . import build_index
+    from .shards import is_sharded
 
     if verbose:
         import logging
@@ -134,6 +145,13 @@ def reindex(sources, index_dir, full, userdict, synonyms, procs, follow_links, a
         logger.setLevel(logging.DEBUG)
 
     sources = sources or ("seeds",)
+    if shards is not None or scheduler or is_sharded(index_dir):
+        if procs is not None:
+            raise click.UsageError("--procs is for an index without shards (each shard is "
+                                   "written by one process on its worker)")
+        _reindex_sharded(sources, index_dir, full, userdict, synonyms, follow_links, shards,
+                         scheduler, workers, as_json)
+        return
     bar = None
     progress = None
     if sys.stderr.isatty() and not as_json:
@@ -162,30 +180,138 @@ def reindex(sources, index_dir, full, userdict, synonyms, procs, follow_links, a
         _say(report.summary())
 
 
+def _reindex_sharded(sources, index_dir, full, userdict, synonyms, follow_links, shards,
+                     scheduler, workers, as_json):
+    from .cluster import reindex_on_cluster
+
+    state: dict[int, tuple[int, int]] = {}
+    shown = [False]
+    progress = None
+    if sys.stderr.isatty() and not as_json:
+        def progress(shard, done, total):  # one status line, rewritten in place
+            state[shard] = (done, max(total, done))
+            line = "  ".join(f"shard {k}: {d}/{t}" for k, (d, t) in sorted(state.items()))
+            click.echo("\r\x1b[K" + line, nl=False, err=True)
+            shown[0] = True
+
+    try:
+        report = reindex_on_cluster(sources, index_dir, shards=shards, full=full,
+                                    userdict=userdict, follow_links=follow_links,
+                                    scheduler=scheduler, workers=workers, progress=progress,
+                                    synonyms=synonyms)
+    finally:
+        if shown[0]:
+            click.echo("", err=True)
+    for p in report.problems:
+        click.echo(f"{'skipped' if p.skipped else 'warning'}: {printable(p.source)}: "
+                   f"{printable(p.message)}", err=True)
+    if as_json:
+        _dump(report.to_dict())
+    else:
+        _say(report.summary())
+
+
+#: The option a QueryError of the search command's date options is about (a usage error: exit 2).
+_DATE_OPTIONS = {"invalid_from": "--from", "invalid_to": "--to",
+                 "invalid_date_range": "'--from' / '--to'"}
+
+
 @main.command()
 @click.argument("query")
 @INDEX_DIR
 @click.option("--limit", "-n", default=10, show_default=True, type=int, help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=int)
-@click.option("--section", default=None)
-@click.option("--speaker", default=None)
-@click.option("--doc", "doc_id", default=None)
+@click.option("--section", default=None, help="Only paragraphs of this section (answer...).")
+@click.option("--speaker", default=None, help="Only what this speaker said.")
+@click.option("--doc", "doc_id", default=None, help="Only paragraphs of this release.")
+@click.option("--from", "date_from", default=None, metavar="DATE",
+              help="Only releases dated on or after DATE (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--to", "date_to", default=None, metavar="DATE",
+              help="Only releases dated on or before DATE (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--publisher", default=None, help="Only releases of this publisher.")
+@click.option("--org", default=None, help="Only what speakers of this organisation said.")
+@click.option("--sort", default="relevance", show_default=True,
+              type=click.Choice(["relevance", "newest", "oldest"]),
+              help="Order of the hits (by date: ties by relevance, undated last).")
+@click.option("--facets", "show_facets", is_flag=True,
+              help="Also print the matches counted by month, publisher, org, speaker, section.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]),
+              default="text", show_default=True,
+              help="text for people; json: the object of /api/search; jsonl / csv: one row "
+                   "per hit, the columns of /api/search.jsonl and /api/search.csv.")
+@click.option("--all", "every", is_flag=True,
+              help="Every match (up to 10,000, then a note of the cut) instead of one page.")
 @click.option("--synonyms", type=click.Path(exists=True, dir_okay=False),
               help="Synonyms file to use instead of the index directory's synonyms.txt.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
-def search(query, index_dir, limit, page, section, speaker, doc_id, synonyms, as_json):
-    """Search the index for QUERY."""
-    from . import open_index
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+def search(query, index_dir, limit, page, section, speaker, doc_id, date_from, date_to,
+           publisher, org, sort, show_facets, fmt, every, synonyms, as_json):
+    """Search the index for QUERY (an empty QUERY with filters lists their paragraphs,
+    newest first)."""
+    from . import SearchParams, open_index
+    from .errors import QueryError
 
-    with open_index(index_dir, synonyms=synonyms) as ix:
-        result = ix.search(query, page=page, per_page=limit, section=section, speaker=speaker,
-                           doc_id=doc_id)
     if as_json:
+        fmt = "json"
+    try:  # bad dates are usage errors of their options, checked before the index is opened
+        SearchParams(date_from=date_from, date_to=date_to)
+    except QueryError as exc:
+        raise click.BadParameter(str(exc), param_hint=_DATE_OPTIONS.get(exc.code)) from None
+    filters = dict(section=section, speaker=speaker, doc_id=doc_id, date_from=date_from,
+                   date_to=date_to, publisher=publisher, org=org, sort=sort)
+    with open_index(index_dir, synonyms=synonyms) as ix:
+        if every:
+            with ix.iter_hits(query, **filters) as stream:
+                _print_hits(fmt, query, stream, stream.total)
+            return
+        result = ix.search(query, page=page, per_page=limit, **filters)
+    if fmt == "json":
         _dump(result.to_dict())
         return
-    first = (result.page - 1) * result.per_page
+    if fmt in ("jsonl", "csv"):  # the page asked for: no note of a cut
+        _print_hits(fmt, query, result.hits, len(result.hits))
+        return
     click.echo(f"{result.total} results for {query!r} ({result.took_ms:.1f} ms)")
-    for i, h in enumerate(result.hits, first + 1):
+    _print_text_hits(result.hits, (result.page - 1) * result.per_page + 1)
+    if show_facets:
+        _print_facets(result)
+
+
+def _print_hits(fmt, query, hits, total) -> None:
+    """Hits as ``fmt``; ``total`` is what a jsonl / csv export notes a cut against."""
+    from .export import csv_chunks, cut_note, jsonl_chunks
+
+    if fmt in ("jsonl", "csv"):
+        chunks = csv_chunks(hits, total) if fmt == "csv" else jsonl_chunks(hits, total)
+        _write_utf8(chunks)
+        return
+    hits = list(hits)
+    if fmt == "json":  # every hit, with the total and whether it was cut
+        _dump({"query": query, "total": total, "rows": len(hits),
+               "truncated": total > len(hits), "hits": [h.to_dict() for h in hits]})
+        return
+    click.echo(f"{total} results for {query!r}")
+    _print_text_hits(hits, 1)
+    if total > len(hits):
+        click.echo(f"\n{cut_note(total, len(hits))}")
+
+
+def _write_utf8(chunks) -> None:
+    """Export text, as UTF-8 bytes whatever the output's encoding (as ``_dump``)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    for chunk in chunks:
+        if buffer is None:
+            click.echo(chunk, nl=False)
+        else:
+            sys.stdout.flush()
+            # lone surrogates (broken text) become "?": the output stays valid UTF-8
+            buffer.write(chunk.encode("utf-8", "replace"))
+    if buffer is not None:
+        buffer.flush()
+
+
+def _print_text_hits(hits, first: int) -> None:
+    for i, h in enumerate(hits, first):
         who = f" · {printable(h.speaker)}" if h.speaker else ""
         date = f" · {printable(h.date)}" if h.date else ""
         publisher = f" · {printable(h.publisher)}" if h.publisher else ""
@@ -195,6 +321,36 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, synonyms, as
         click.echo("   " + _emphasise(h.snippet))
         if h.url:
             click.echo(f"   {printable(h.url)}")
+
+
+def _print_facets(result) -> None:
+    """The facet counts: one line per facet, its values with their counts."""
+    click.echo("\nfacets (matching paragraphs):")
+    for name, values in result.facets.items():
+        shown = ", ".join(f"{printable(v)} {n}" for v, n in values) or "-"
+        distinct = result.facet_counts.get(name, 0)
+        more = f" (top {len(values)} of {distinct})" if distinct > len(values) else ""
+        click.echo(f"  {name}{more}: {shown}")
+
+
+@main.command()
+@click.argument("prefix")
+@INDEX_DIR
+@click.option("--limit", "-n", default=10, show_default=True, type=int,
+              help="Most suggestions (at most 50).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the object of /api/suggest (query and suggestions).")
+def suggest(prefix, index_dir, limit, as_json):
+    """Complete PREFIX: titles, speakers, organisations, publishers and frequent words."""
+    from . import open_index
+
+    with open_index(index_dir) as ix:
+        found = ix.suggest(prefix, limit=limit)
+    if as_json:
+        _dump({"query": prefix, "suggestions": [s.to_dict() for s in found]})
+        return
+    for s in found:
+        click.echo(f"{printable(s.text)}\t{s.kind}")
 
 
 @main.command()
@@ -240,8 +396,10 @@ def stats(index_dir, as_json):
     if as_json:
         _dump(dataclasses.asdict(st))
         return
+    shards = getattr(ix, "shard_count", None)
+    where = f"{shards} shards, manifest" if shards else "generation"
     _say(f"{st.releases} releases, {st.paragraphs} paragraphs "
-         f"({st.size_bytes / 1e6:.1f} MB, generation {st.generation})")
+         f"({st.size_bytes / 1e6:.1f} MB, {where} {st.generation})")
     for name, n in st.sections.items():
         _say(f"  {name}: {n}")
 
@@ -303,14 +461,17 @@ def repair(files, as_diff, as_json):
 @click.option("--synonyms", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Synonyms file to read (reread when it changes) instead of the index "
                    "directory's synonyms.txt (env RELEASE_SEARCH_SYNONYMS).")
+@click.option("--scheduler", default=None, metavar="ADDRESS", envvar="RELEASE_SEARCH_SCHEDULER",
+              help="Search a sharded index in actors on the workers of this Dask scheduler "
+                   "(tcp://host:8786; env RELEASE_SEARCH_SCHEDULER) [default: in the server].")
 def serve(index_dir, host, port, debug, sources, base_url, connection_limit, channel_timeout,
-          request_timeout, synonyms):
+          request_timeout, synonyms, scheduler):
     """Serve the search site (builds the index from seeds/ first if it is missing)."""
     from web.server import serve as run
 
     run(index_dir, host=host, port=port, debug=debug, sources=sources or ("seeds",),
         base_url=base_url, connection_limit=connection_limit, channel_timeout=channel_timeout,
-        request_timeout=request_timeout, synonyms=synonyms)
+        request_timeout=request_timeout, synonyms=synonyms, scheduler=scheduler)
 
 
 @main.command()

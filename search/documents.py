@@ -24,7 +24,7 @@ from pathlib import Path
 from search.errors import SourceError
 from search.models import Release
 from search.repair import RepairResult, repair_text
-from search.sections import classify_paragraphs, extract_date, parse_iso_date
+from search.sections import classify_paragraphs, extract_date, extract_publisher, parse_iso_date
 from search.sources import (
     MAX_DOC_ID_LENGTH,
     MAX_RELEASE_BYTES,
@@ -50,7 +50,6 @@ __all__ = [
     "decode_bytes",
     "extract_date",
     "iter_source_files",
-    "flagged_segments",
     "paragraph_flags",
     "parse_release",
     "read_releases",
@@ -77,7 +76,9 @@ def parse_release(
     the first non-empty line of ``text`` is the title.  Title and text are repaired together
     (:func:`search.repair.repair_text`), so a release's script is converted consistently.
     ``date`` (ISO ``YYYY-MM-DD``) wins when valid; else the date is extracted from the text
-    (:func:`extract_date`, with ``default_year`` for a date without year).  ``repairs`` holds
+    (:func:`extract_date`, with ``default_year`` for a date without year).  ``publisher`` (a
+    JSONL field, a web page's metadata) wins when given; else the release's own credits or
+    copyright notice may name it (:func:`search.sections.extract_publisher`).  ``repairs`` holds
     the repair counts.  Raises :class:`SourceError` when there is no text at all.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
@@ -103,7 +104,8 @@ def parse_release(
         url=url,
         content_hash=content_hash,
         repairs=dict(repaired.counts),
-        publisher=publisher,
+        publisher=(publisher.strip() if publisher and publisher.strip()
+                   else extract_publisher(paragraphs)),
         flagged=flagged,
     )
 
@@ -131,25 +133,6 @@ def paragraph_flags(repaired: RepairResult) -> list[list]:
                     if stop > start:
                         out.append([number, start, stop, s.kind])
         at = end + 1
-    return out
-
-
-def flagged_segments(text: str, number: int, flagged: Iterable) -> list[tuple[str, str | None]]:
-    """Paragraph ``number``'s ``text`` cut into ``(piece, kind)``: ``kind`` is the flag of an
-    unrepaired span (``Release.flagged``) to mark, None for the text around them.  What a
-    release page shows: ``"".join(piece for piece, _ in segments) == text``."""
-    spans = sorted((s, e, k) for n, s, e, k in flagged if n == number and 0 <= s < e <= len(text))
-    out: list[tuple[str, str | None]] = []
-    at = 0
-    for start, end, kind in spans:
-        if start < at:
-            continue
-        if start > at:
-            out.append((text[at:start], None))
-        out.append((text[start:end], kind))
-        at = end
-    if at < len(text) or not out:
-        out.append((text[at:], None))
     return out
 
 

@@ -63,3 +63,8 @@ class SourceError(SearchError):
         super().__init__(f"{source}: {message}")
         self.source = source
         self.reason = message
+
+
+class ClusterError(SearchError):
+    """The Dask cluster of a sharded index cannot be used: not installed, not reachable, or
+    a shard could not be built or searched on it (a reindex then publishes nothing)."""

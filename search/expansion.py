@@ -1,6 +1,6 @@
 """The synonym expansion step after parsing: a parsed query's units get their synonyms
-(:mod:`search.synonyms`) as alternatives, its ``speaker:`` / ``org:`` filter values every
-member of their group."""
+(:mod:`search.synonyms`) as alternatives, its ``speaker:`` / ``org:`` filter values and its
+``speaker`` / ``org`` parameters every member of their group."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ FILTER_FIELDS = ("speaker", "org")
 
 def expand(query: ParsedQuery, synonyms: Synonyms | None, lexicon: Lexicon) -> ParsedQuery:
     """``query`` with the synonyms of its units added as alternatives of their clause and its
-    ``speaker:`` / ``org:`` filter values expanded (in place; returned for convenience)."""
+    ``speaker:`` / ``org:`` filter values and parameters expanded (in place; returned for
+    convenience)."""
     if not synonyms:
         return query
     for clause in query.clauses:
@@ -35,5 +36,16 @@ def expand(query: ParsedQuery, synonyms: Synonyms | None, lexicon: Lexicon) -> P
             if values:
                 expanded = [v for value in values for v in [value] + synonyms.variants(value)]
                 filters[name] = list(dict.fromkeys(expanded))
+    # The speaker / org parameters (search(speaker=..., org=...), the API's and the CLI's)
+    # as their filters: every member of the value's group.
+    query.params = [(name, _alternatives(value, synonyms))
+                    if name in FILTER_FIELDS and isinstance(value, str) else (name, value)
+                    for name, value in query.params]
     _limit_checks(query)
     return query
+
+
+def _alternatives(value: str, synonyms: Synonyms) -> str | list[str]:
+    """``value`` and its variants (a list), or ``value`` alone if it has none."""
+    variants = synonyms.variants(value)
+    return list(dict.fromkeys([value] + variants)) if variants else value

@@ -12,6 +12,10 @@ the process that reaches :func:`checkpoint` at a named stage do the action:
   there), then sends the signal whose handling it tests. A signal that kills by default, or
   whose handler raises (SIGINT's KeyboardInterrupt, a reindex's SIGTERM), ends the wait there;
   one whose handler returns lets the process go on.
+* ``hold``: the first time it reaches the stage, it writes ``RELEASE_SEARCH_FAULT: held at
+  <stage> (pid <pid>)`` to its standard error and blocks that thread until the process dies:
+  for code that runs in a thread of a Dask worker, where signals cannot be waited for (a
+  test reads the line, then kills the worker).
 
 The variable is read once, at import (forked workers inherit it); unset, a checkpoint is one
 dictionary lookup.
@@ -40,16 +44,32 @@ Stages, in the order a reindex reaches them (a full rebuild, then an incremental
 ``incremental-writing``
     An incremental update has given all its changes to Whoosh's writer and staged its
     ``meta.json``, not yet committed.
+
+Stages of a sharded reindex (:mod:`search.shards`) and search (:mod:`search.sharded`):
+
+``shard-starting``
+    A shard's build (on a Dask worker, or in the reindex) has its new generation directory.
+``shard-reading``
+    A shard's build has read one of its releases (each: the first acts).
+``shard-written``
+    A shard's build has written and synced its generation.
+``shards-written``
+    Every shard to rebuild is written; the manifest is not yet replaced.
+``shards-publishing``
+    The new manifest is written and synced beside the old one, not yet renamed over it.
+``shard-searching``
+    A shard is asked for its best paragraphs of a query (in a Dask actor, or in-process).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 
 #: The environment variable naming the stages and what to do there.
 ENV = "RELEASE_SEARCH_FAULT"
-ACTIONS = ("kill", "pause")
+ACTIONS = ("kill", "pause", "hold")
 
 
 def _parse(value: str) -> dict[str, str]:
@@ -79,6 +99,10 @@ def checkpoint(stage: str) -> None:
     elif action == "pause" and stage not in _paused:
         _paused.add(stage)
         _pause(stage)
+    elif action == "hold" and stage not in _paused:
+        _paused.add(stage)
+        os.write(2, f"{ENV}: held at {stage} (pid {os.getpid()})\n".encode())
+        threading.Event().wait()  # until the test kills the process
 
 
 def _pause(stage: str) -> None:

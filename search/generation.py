@@ -25,14 +25,18 @@ from whoosh.query import Term
 
 from . import storage
 from .analysis import bigrams, folded_bigrams
+from .columns import Columns
 from .errors import IndexCorruptError
 from .highlight import EXAMINED_CHARS
+from .indexer import FORMAT
 from .lexicon import Lexicon
 from .models import SECTIONS
 from .postings import Postings
 from .schema import ReleaseRecord
 from .scoring import SECTION_FACTOR
-from .script import CJK_RUN_RE, fold, fold_many
+from .statistics import CollectionStats
+from .script import CJK_RUN_RE, fold_many
+from .suggest import SuggestionSource
 
 PHRASE_CACHE = 128  # phrases whose verdicts are kept per generation
 PARAGRAPH_CACHE = 4096  # stored fields and folded texts kept per generation
@@ -97,6 +101,7 @@ class Generation:
         self._users = 0
         self.retired = False  # no new search may start on it (it was replaced or closed)
         self.closed = False  # its files are closed
+        _check_format(path)
         try:
             ix = whoosh.index.open_dir(str(path), indexname=storage.INDEX_NAME)
             self.searcher = ix.searcher()
@@ -105,17 +110,24 @@ class Generation:
         self.lexicon: Lexicon = ix.schema["words"].analyzer[0].lexicon
         self.postings = Postings(self.searcher.reader(), where=str(path))
         self._doc_ids: list | None = None
+        self._tie_order: np.ndarray | None = None
         self._verdicts = LRU(PHRASE_CACHE)  # (needle, grams) -> verdicts
         self._paragraphs = LRU(PARAGRAPH_CACHE)  # docnum -> (stored fields, folded text)
         self._releases = LRU(RELEASE_CACHE)  # doc_id -> its document numbers, in order
+        self._suggestions = SuggestionSource(path, self.searcher, self._io)
         # Whoosh opens per-document files lazily; open them now, while they surely exist (an
         # incremental reindex may merge and delete this generation's segments later).
         try:
             for name in ("words", "bigrams", "title"):
                 self.postings.lengths(name)
+            #: Dates, publishers, organisations, speakers and sections as arrays (read as
+            #: bytes: the codes decode each distinct value once).
+            self.columns = Columns(lambda name: self.column(name, raw=True), self.postings.n)
+            sections = self.columns.coded["section"]
             #: Score factor of each paragraph by its section.
             self.section_factors = np.array(
-                [SECTION_FACTOR.get(s, 1.0) for s in self.column("section")], dtype=np.float32)
+                [SECTION_FACTOR.get(s, 1.0) for s in sections.labels],
+                dtype=np.float32)[sections.codes]
             if self.postings.n:
                 self.searcher.stored_fields(0)
         except IndexCorruptError:
@@ -176,14 +188,21 @@ class Generation:
 
     # -- columns and stored fields --------------------------------------------------------
 
-    def column(self, name: str) -> list:
-        """The values of a sortable field, by document number."""
+    def column(self, name: str, raw: bool = False) -> list:
+        """The values of a sortable field, by document number (with ``raw``, as the column
+        stores them: bytes for text)."""
         reader = self.searcher.reader()
         try:
             with self._io:
                 if not reader.doc_count_all():  # no segment yet (zero releases): nothing to read
                     return []
-                return list(reader.column_reader(name))
+                # Segment by segment: a multi-segment reader's column skips the segments
+                # without one (no document of theirs gave the field a value), which would shift
+                # the values after them; a segment's own reader gives its default instead.
+                values: list = []
+                for leaf, _offset in reader.leaf_readers():
+                    values.extend(leaf.column_reader(name, translate=not raw))
+                return values
         except Exception as exc:  # damaged column file
             raise IndexCorruptError.unreadable(
                 f"read the {name} column in {self.path}", self.path, exc) from None
@@ -268,6 +287,16 @@ class Generation:
         rows.sort(key=lambda r: r["paragraph"])
         return rows
 
+    def suggest(self, prefix: str, limit: int) -> list[tuple[str, str]]:
+        """The best ``limit`` completions ``(text, kind)`` of ``prefix`` (see
+        :mod:`search.suggest`)."""
+        try:
+            suggestions = self._suggestions.get()
+        except Exception as exc:  # Whoosh raises many kinds on damaged files
+            raise IndexCorruptError.unreadable(
+                f"read the suggestions of {self.path}", self.path, exc) from None
+        return suggestions.lookup(prefix, limit)
+
     def manifest(self) -> dict[str, ReleaseRecord]:
         """``doc_id -> release record``."""
         with self._io:
@@ -285,21 +314,45 @@ class Generation:
 
     # -- masks: boolean vectors over document numbers -------------------------------------
 
-    def scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers and BM25 scores of one term (see :meth:`Postings.scores`)."""
+    def scores(self, fieldname: str, text: str, stats=None) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and BM25 scores of one term (see :meth:`Postings.scores`; with
+        ``stats``, the collection statistics of a sharded index)."""
         with self._io:
-            return self.postings.scores(fieldname, text)
+            return self.postings.scores(fieldname, text, stats)
 
-    def release_scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def stats(self, terms) -> CollectionStats:
+        """This generation's collection statistics of ``terms`` ((field, term) pairs)."""
+        with self._io:
+            return self.postings.stats(terms)
+
+    def tie_order(self) -> np.ndarray:
+        """Each document number's place in the order ties are ranked in: by release id, then
+        paragraph (a release's paragraphs are consecutive, in order). Content, not build
+        history, decides it, so a sharded index ranks ties as one index does (read once)."""
+        if self._tie_order is None:
+            n = self.postings.n
+            ids = np.asarray(self.doc_ids(), dtype=object)
+            order = np.empty(n, dtype=np.int64)
+            if n:
+                _unique, rank = np.unique(ids, return_inverse=True)
+                order[np.lexsort((np.arange(n), rank.reshape(-1)))] = np.arange(n)
+            with self._lock:
+                if self._tie_order is None:
+                    self._tie_order = order
+        return self._tie_order
+
+    def release_scores(self, fieldname: str, text: str, stats=None
+                       ) -> tuple[np.ndarray, np.ndarray]:
         """The releases (positions in ``postings.heads``) holding one term and its BM25 scores,
-        each release taken as one document (see :meth:`Postings.release_scores`)."""
+        each release taken as one document (see :meth:`Postings.release_scores`; with
+        ``stats``, the collection statistics of a sharded index)."""
         with self._io:
-            return self.postings.release_scores(fieldname, text)
+            return self.postings.release_scores(fieldname, text, stats)
 
-    def idf(self, fieldname: str, text: str) -> float:
-        """The IDF of one term (see :meth:`Postings.idf`)."""
+    def idf(self, fieldname: str, text: str, stats=None) -> float:
+        """The IDF of one term (see :meth:`Postings.idf`; with ``stats``, a sharded index's)."""
         with self._io:
-            return self.postings.idf(fieldname, text)
+            return self.postings.idf(fieldname, text, stats)
 
     def term_mask(self, fieldname: str, value: str) -> np.ndarray:
         """The live paragraphs whose ``fieldname`` holds ``value``."""
@@ -311,11 +364,20 @@ class Generation:
         return m
 
     def field_mask(self, name: str, values: list[str]) -> np.ndarray:
-        """The paragraphs that any of ``values`` of the query filter ``name`` allows."""
+        """The paragraphs that any of ``values`` of the query filter ``name`` allows (a
+        ``date`` value is a range of days, ``"yyyymmdd..yyyymmdd"``)."""
+        if name == "date":
+            m = np.zeros(self.postings.n, dtype=bool)
+            for v in values:
+                first, _, last = v.partition("..")
+                m |= self.columns.day_mask(int(first), int(last))
+            return m
+        if name in ("speaker", "publisher", "org"):  # compared folded, from the columns
+            return self.columns.value_mask(name, values)
         fieldname = {"doc": "doc_id"}.get(name, name)
         m = np.zeros(self.postings.n, dtype=bool)
         for v in values:
-            m |= self.term_mask(fieldname, fold(v) if name == "speaker" else v)  # stored folded
+            m |= self.term_mask(fieldname, v)
         return m
 
     def all_bigrams(self, grams: list[str]) -> np.ndarray:
@@ -387,6 +449,20 @@ class Generation:
         if len(verdicts) < MAX_VERDICTS:  # a bounded cache: later verdicts are recomputed
             verdicts.update(fresh)
         return np.asarray(holds, dtype=bool), chars
+
+
+def _check_format(path: Path) -> None:
+    """Raise IndexCorruptError if the generation was written in another index format (its
+    columns would be missing): one full rebuild makes it current."""
+    try:
+        built = storage.read_meta(path).get("fingerprint")
+    except IndexCorruptError:
+        return  # no readable meta.json: what opening the index finds is reported
+    old = built.get("format") if isinstance(built, dict) else None
+    if old is not None and old != FORMAT:
+        raise IndexCorruptError(
+            f"the index in {path} has format {old}, this version reads format {FORMAT}: "
+            f"a full rebuild is needed once; run `release-search reindex --full`", str(path))
 
 
 def fold_batches(texts: list[str]) -> list[str]:

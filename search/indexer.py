@@ -28,18 +28,22 @@ from . import storage
 from .analysis import ANALYZER_VERSION
 from .documents import SOURCE_SUFFIXES, Problem, Unchanged, iter_source_files, read_releases
 from .sources import display_path
-from .errors import IndexCorruptError, IndexNotFoundError, SourceError
+from .errors import IndexCorruptError, IndexNotFoundError, SearchError, SourceError
 from .faults import checkpoint
 from .lexicon import Lexicon
 from .models import Release
 from .schema import ReleaseRecord, build_schema, paragraph_docs
+from .suggest import file_name as suggestions_file
+from .suggest import write_suggestions
 from .synonyms import SYNONYMS_NAME, read_groups
 from .whoosh_w3 import abandon_writer, commit_segments, new_codec
 from .writing import write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
-FORMAT = 5  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script
+FORMAT = 7  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script;
+# 6: date, publisher, speaker and organisation columns, publishers read from the text
+# 7: suggestions (suggest-N.npz beside the Whoosh segments)
 
 
 def _writer_options(limitmb: int) -> dict:
@@ -152,6 +156,10 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     fingerprint = _fingerprint(lexicon)
     if procs is None:
         procs = _default_procs(files)
+    if os.path.lexists(index_dir / storage.SHARDS):  # an index beside it would never be read
+        raise SearchError(f"{index_dir} holds a sharded index: reindex it with "
+                          "`release-search reindex` (with the cluster extra) or "
+                          "search.cluster.reindex_on_cluster")
 
     with _sigterm_interrupts(), storage.ReindexLock(index_dir):
         checkpoint("locked")
@@ -162,7 +170,12 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
             try:
                 live = storage.current_generation(index_dir)
                 meta = storage.read_meta(live)
-                if meta.get("fingerprint") != fingerprint:
+                built = meta.get("fingerprint")
+                old = built.get("format") if isinstance(built, dict) else None
+                if old != FORMAT:
+                    full, reason = True, (f"index format {old} is not this version's "
+                                          f"{FORMAT}: a full rebuild is needed")
+                elif built != fingerprint:
                     full, reason = True, "analyzer or user dictionary changed"
             except IndexNotFoundError:
                 full, reason = True, "no index yet"
@@ -304,14 +317,37 @@ def _full(files, index_dir, lexicon, fingerprint, problems, progress, procs, lim
 
 def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, procs,
                sources) -> ReindexReport:
+    report = write_generation(gen, files, index_dir, lexicon, fingerprint, problems, progress,
+                              procs, sources)
+    checkpoint("full-written")
+    storage.publish(index_dir, gen)
+    return report
+
+
+def write_generation(gen: Path, files: list[Path], index_dir, lexicon: Lexicon,
+                     fingerprint: dict, problems: list[Problem], progress: Progress | None,
+                     procs: int, sources, keep: Callable[[str], bool] | None = None
+                     ) -> ReindexReport:
+    """Write the releases of ``files`` (those whose id ``keep`` accepts, if given: a shard's)
+    into the empty generation directory ``gen``, complete (``meta.json`` last) but not
+    published. With ``keep``, ``progress`` counts the releases kept, with a total of 0."""
     schema = build_schema(lexicon)
     whoosh.index.create_in(str(gen), schema, indexname=storage.INDEX_NAME)
     report = ReindexReport(index_dir=str(index_dir), generation=gen.name, full=True)
     repairs: Counter = Counter()
     tally: Counter = Counter()
+    if keep is None:
+        read = _progress_iter(read_releases(files, problems, tally=tally), files, progress)
+    else:
+        # The others' releases are read (to find their ids) but neither decoded nor parsed.
+        read = (rel for rel in read_releases(
+            files, problems, tally=tally, skip=lambda doc_id, _h, _w: not keep(doc_id))
+            if not isinstance(rel, Unchanged))
 
     def releases():
-        for rel in _progress_iter(read_releases(files, problems, tally=tally), files, progress):
+        for rel in read:
+            if keep is not None and progress is not None:
+                progress(report.added + 1, 0)
             report.added += 1
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
@@ -321,6 +357,7 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
     segments = write_segment(releases(), str(gen), schema, storage.INDEX_NAME, lexicon,
                               procs=procs)
     commit_segments(str(gen), schema, storage.INDEX_NAME, segments)
+    write_suggestions(gen, storage.INDEX_NAME)
     report.releases = report.added
     report.repairs = dict(repairs)
     report.skipped_records = dict(tally)
@@ -329,8 +366,6 @@ def _full_into(gen, files, index_dir, lexicon, fingerprint, problems, progress, 
         "fingerprint": fingerprint, "created": _dt.datetime.now(_dt.UTC).isoformat(),
         "sources": [display_path(s)[0] for s in sources], "releases": report.releases,
         "paragraphs": report.paragraphs})
-    checkpoint("full-written")
-    storage.publish(index_dir, gen)
     return report
 
 
@@ -378,6 +413,7 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
         # Nothing to write: a writer opened and cancelled would leave its empty segment's
         # files in the live generation.
         report.releases, report.paragraphs = len(records), live_paragraphs
+        _refresh_suggestions(live, ix)
         return report
     # Counted before writing, so that meta.json can be staged before the commit: a full disk
     # then stops the update before it commits, not after it (leaving a stale meta.json).
@@ -420,6 +456,17 @@ def _incremental(files, index_dir, live, lexicon, problems, progress, limitmb) -
             raise storage.write_error(exc, f"the update to {live}", index_dir) from None
         raise
     storage.replace_meta(staged)
+    _refresh_suggestions(live, ix)
     report.repairs = dict(repairs)
     report.skipped_records = dict(tally)
     return report
+
+
+def _refresh_suggestions(live: Path, ix) -> None:
+    """The suggestions of the live generation's committed state, written if missing (after
+    an update, or when a reindex died between its commit and writing them). Not writing them
+    (a full disk) loses nothing: searchers then build them in memory."""
+    if (live / suggestions_file(ix.latest_generation())).is_file():
+        return
+    with contextlib.suppress(OSError):
+        write_suggestions(live, storage.INDEX_NAME)

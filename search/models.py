@@ -76,6 +76,7 @@ class Hit:
     snippet: str  # HTML: text escaped, matches in <mark>
     publisher: str | None = None  # the release's
     url: str | None = None  # the release's original (its web page)
+    organization: str | None = None  # the speaker's, e.g. "市工信局"
 
     def to_dict(self) -> dict:
         """``dataclasses.asdict(self)``, without its deep copies (every field is a plain
@@ -83,12 +84,27 @@ class Hit:
         return {"doc_id": self.doc_id, "title": self.title, "paragraph": self.paragraph,
                 "section": self.section, "speaker": self.speaker, "date": self.date,
                 "score": self.score, "text": self.text, "snippet": self.snippet,
-                "publisher": self.publisher, "url": self.url}
+                "publisher": self.publisher, "url": self.url,
+                "organization": self.organization}
+
+
+#: The facets of a search result, in the order they are shown: the release's month
+#: (``2022-03``), publisher, the speaker's organisation, the speaker, the section.
+FACETS = ("month", "publisher", "org", "speaker", "section")
 
 
 @dataclass
 class SearchResult:
-    """A page of hits for a query."""
+    """A page of hits for a query, and counts over all its matches (not only the page).
+
+    ``facets`` maps each of :data:`FACETS` to its (at most 10) commonest values among the
+    matching paragraphs as ``(value, paragraphs)``, most first (ties by value); paragraphs
+    without a value (an undated release, a paragraph without speaker) are not counted.
+    ``facet_counts`` gives each facet's number of distinct values (more than are listed when
+    it is over 10). ``timeline`` counts the matches of every month that has any, in
+    chronological order (what a chart of matches per month shows). All three are empty when
+    the search was asked not to count (``facets=False``).
+    """
 
     query: str
     total: int
@@ -96,13 +112,38 @@ class SearchResult:
     per_page: int
     took_ms: float
     hits: list[Hit]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    facet_counts: dict[str, int] = field(default_factory=dict)
+    timeline: list[tuple[str, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """``dataclasses.asdict(self)`` (what ``search --json`` and ``/api/search`` return),
-        built directly: the web API serialises one per request."""
+        """What ``search --json`` and ``/api/search`` return: ``dataclasses.asdict(self)``,
+        but each ``(value, count)`` pair of ``facets`` and ``timeline`` as an object
+        ``{"value": ..., "count": ...}``; built directly: the web API serialises one per
+        request."""
         return {"query": self.query, "total": self.total, "page": self.page,
                 "per_page": self.per_page, "took_ms": self.took_ms,
-                "hits": [h.to_dict() for h in self.hits]}
+                "hits": [h.to_dict() for h in self.hits],
+                "facets": {name: [{"value": v, "count": c} for v, c in values]
+                           for name, values in self.facets.items()},
+                "facet_counts": dict(self.facet_counts),
+                "timeline": [{"value": v, "count": c} for v, c in self.timeline]}
+
+
+#: What a suggestion completes to, most specific first.
+SUGGESTION_KINDS = ("title", "speaker", "org", "publisher", "word")
+
+
+@dataclass
+class Suggestion:
+    """One completion of a typed prefix: a release title, speaker, organisation, publisher
+    or frequent indexed word (``kind``), as written in the releases (``text``)."""
+
+    text: str
+    kind: str  # one of SUGGESTION_KINDS
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "kind": self.kind}
 
 
 @dataclass

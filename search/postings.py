@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import IndexCorruptError, SearchError
 from .scoring import bm25, idf
+from .statistics import CollectionStats, release_base, release_field
 from .whoosh_w3 import read_postings, segment_field_lengths
 
 #: Fields indexed on the head paragraph of each release only.
@@ -34,15 +35,17 @@ class Postings:
         self.reader = reader
         self.where = where
         self.n = reader.doc_count_all()  # document numbers, deleted ones included
-        self.n_live = max(1, reader.doc_count())
+        self.live_count = reader.doc_count()
+        self.n_live = max(1, self.live_count)
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._cache: OrderedDict = OrderedDict()
         self._entries = 0
         self._lengths: dict[str, np.ndarray] = {}
-        self._release_lengths: dict[str, tuple[np.ndarray, float]] = {}
+        self._release_lengths: dict[str, tuple[np.ndarray, float, float]] = {}
         self._release_cache: OrderedDict = OrderedDict()
         self._avgfl: dict[str, float] = {}
+        self._length_sums: dict[str, float] = {}
         self._leaves = list(reader.leaf_readers())
         self.live = np.ones(self.n, dtype=bool)
         if reader.has_deletions():
@@ -77,7 +80,11 @@ class Postings:
                         count = leaf.doc_count_all()
                         arr[offset:offset + count] = segment_field_lengths(leaf, fieldname, count)
                     arr[~self.live] = 0
-                    self._avgfl[fieldname] = float(arr.sum()) / self._population(fieldname) or 1.0
+                    # Summed in float64: exact for whole lengths, so the sums of shards add
+                    # up to the sum of one index (a float32 sum rounds past 2**24).
+                    self._length_sums[fieldname] = float(arr.sum(dtype=np.float64))
+                    self._avgfl[fieldname] = (self._length_sums[fieldname]
+                                              / self._population(fieldname) or 1.0)
                     self._lengths[fieldname] = arr
         return arr
 
@@ -85,6 +92,33 @@ class Postings:
         """How many documents a field's statistics count: the release title is indexed on
         each release's head paragraph only."""
         return self.n_heads if fieldname in HEAD_FIELDS else self.n_live
+
+    def field_stats(self, fieldname: str) -> tuple[int, float]:
+        """(documents counted, sum of their lengths) of a field: this generation's share of
+        :class:`~search.statistics.CollectionStats`."""
+        self.lengths(fieldname)
+        counted = len(self.heads) if fieldname in HEAD_FIELDS else self.live_count
+        return counted, self._length_sums[fieldname]
+
+    def doc_freq(self, fieldname: str, text: str) -> int:
+        """Live documents holding a term (what BM25's idf counts); of a
+        :func:`~search.statistics.release_field`, the live releases holding it."""
+        base = release_base(fieldname)
+        if base is not None:
+            return len(self.release_counts(base, text)[0])
+        return len(self.counts(fieldname, text)[0])
+
+    def stats(self, terms) -> CollectionStats:
+        """This generation's statistics of ``terms`` ((field, term) pairs) and their fields
+        (a :func:`~search.statistics.release_field`: the live releases and the sum of their
+        lengths)."""
+        terms = list(terms)
+        fields = {}
+        for f in {f for f, _t in terms}:
+            base = release_base(f)
+            fields[f] = (self.field_stats(f) if base is None
+                         else (len(self.heads), self.release_lengths(base)[2]))
+        return CollectionStats(fields, {(f, t): self.doc_freq(f, t) for f, t in terms})
 
     def raw(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and term frequencies of ``text`` in ``fieldname``."""
@@ -113,58 +147,87 @@ class Postings:
             ids, tf = ids[keep], tf[keep]
         return ids, tf
 
-    def scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers and BM25 scores of one term (cached)."""
-        ids, scores, _tf = self._entry(fieldname, text)
-        return ids, scores
-
     def counts(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Document numbers and counts of one term (cached with its scores)."""
-        ids, _scores, tf = self._entry(fieldname, text)
+        """Document numbers and counts of one term (:meth:`raw` through the cache: kept with
+        its own scores, or alone when a sharded search reads a term's postings for its
+        document frequency, then for its scores)."""
+        with self._lock:
+            for key in ((fieldname, text), ("raw", fieldname, text)):
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+                    return hit[0], hit[-1]
+        ids, tf = self._remember(("raw", fieldname, text), self.raw(fieldname, text))
         return ids, tf
 
-    def _entry(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = (fieldname, text)
+    def scores(self, fieldname: str, text: str, stats: CollectionStats | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers and BM25 scores of one term (cached), with this generation's own
+        statistics or with ``stats`` (gathered across the shards of an index)."""
+        key = (fieldname, text) if stats is None else (fieldname, text, stats.key(fieldname, text))
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                return hit
-        ids, tf = self.raw(fieldname, text)
+                return hit[0], hit[1]
+        if stats is None:
+            with self._lock:  # counts read for a sharded search's statistics: move them here
+                raw = self._cache.pop(("raw", fieldname, text), None)
+                if raw is not None:
+                    self._entries -= len(raw[0])
+            ids, tf = raw if raw is not None else self.raw(fieldname, text)
+        else:
+            ids, tf = self.counts(fieldname, text)
         if len(ids):
             lens = self.lengths(fieldname)
             # Live statistics: deleted documents linger in the segments until a merge.
-            scores = bm25(tf, lens[ids], self._avgfl[fieldname], self._population(fieldname))
+            if stats is None:
+                scores = bm25(tf, lens[ids], self._avgfl[fieldname],
+                              self._population(fieldname))
+            else:
+                scores = bm25(tf, lens[ids], stats.avgfl(fieldname), stats.population(fieldname),
+                              doc_freq=stats.doc_freq(fieldname, text))
         else:
             scores = EMPTY_SCORES
-        value = (ids, scores, tf)
+        # Its own scores are kept with the counts (the release prior sums them per release).
+        value = (ids, scores, tf) if stats is None else (ids, scores)
+        self._remember(key, value)
+        return ids, scores
+
+    def _remember(self, key, value):
+        """Keep ``value`` (document numbers first) under ``key``, within ``max_entries``."""
+        ids = value[0]
         with self._lock:
             self._cache[key] = value
             self._entries += len(ids)
             while self._entries > self.max_entries and len(self._cache) > 1:
-                _k, (old_ids, _s, _t) = self._cache.popitem(last=False)
-                self._entries -= len(old_ids)
+                _k, old = self._cache.popitem(last=False)
+                self._entries -= len(old[0])
         return value
 
-    def idf(self, fieldname: str, text: str) -> float:
+    def idf(self, fieldname: str, text: str, stats: CollectionStats | None = None) -> float:
         """The IDF of one term, as :func:`search.scoring.bm25` computes it (0 when no document
-        holds it)."""
-        ids, _s = self.scores(fieldname, text)
-        return idf(len(ids), self._population(fieldname)) if len(ids) else 0.0
+        holds it), with this generation's statistics or ``stats``."""
+        if stats is not None:
+            df = stats.doc_freq(fieldname, text)
+            return idf(df, stats.population(fieldname)) if df else 0.0
+        df = len(self.counts(fieldname, text)[0])
+        return idf(df, self._population(fieldname)) if df else 0.0
 
     # -- per-release aggregates: a release is one document made of its paragraphs -----------
 
-    def release_lengths(self, fieldname: str) -> tuple[np.ndarray, float]:
+    def release_lengths(self, fieldname: str) -> tuple[np.ndarray, float, float]:
         """Each release's field length (the sum of its paragraphs'), by its position in
-        :attr:`heads`, and the mean over the live releases."""
+        :attr:`heads`, the mean over the live releases and their sum (float64: exact, so the
+        sums of shards add up to one index's)."""
         got = self._release_lengths.get(fieldname)
         if got is None:
             lens = self.lengths(fieldname)
             totals = np.zeros(self.n_heads, dtype=np.float64)
             live = self.live & (lens > 0)
             np.add.at(totals, self.release_of[live], lens[live])
-            mean = float(totals.sum()) / self.n_heads or 1.0
-            got = (totals.astype(np.float32), mean)
+            total = float(totals.sum())
+            got = (totals.astype(np.float32), total / self.n_heads or 1.0, total)
             with self._lock:
                 self._release_lengths[fieldname] = got
         return got
@@ -179,13 +242,17 @@ class Postings:
         starts = np.flatnonzero(np.r_[True, release[1:] != release[:-1]])
         return release[starts], np.add.reduceat(tf, starts)
 
-    def release_scores(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def release_scores(self, fieldname: str, text: str, stats: CollectionStats | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
         """The releases holding one term (positions in :attr:`heads`; ``release_of[d]`` is
         paragraph ``d``'s) and its BM25 scores with each release as one document: statistics
         over releases (:meth:`release_counts`, :meth:`release_lengths`, the live release
-        count). Cached like :meth:`scores`. A sharded index (a release in one shard) sums the
-        counts of releases and the lengths across shards."""
-        key = (fieldname, text)
+        count), or those of ``stats`` for the field's
+        :func:`~search.statistics.release_field` (a sharded index: a release lives in one
+        shard, so its counts are whole and the shards' release counts and lengths add up).
+        Cached like :meth:`scores`."""
+        rfield = release_field(fieldname)
+        key = (fieldname, text) if stats is None else (fieldname, text, stats.key(rfield, text))
         with self._lock:
             hit = self._release_cache.get(key)
             if hit is not None:
@@ -193,8 +260,13 @@ class Postings:
                 return hit
         releases, tf = self.release_counts(fieldname, text)
         if len(releases):
-            totals, mean = self.release_lengths(fieldname)
-            value = (releases, bm25(tf, totals[releases], mean, self.n_heads))
+            totals, mean, _total = self.release_lengths(fieldname)
+            if stats is None:
+                value = (releases, bm25(tf, totals[releases], mean, self.n_heads))
+            else:
+                value = (releases, bm25(tf, totals[releases], stats.avgfl(rfield),
+                                        stats.population(rfield),
+                                        doc_freq=stats.doc_freq(rfield, text)))
         else:
             value = (EMPTY_IDS, EMPTY_SCORES)
         with self._lock:

@@ -15,7 +15,12 @@ Grammar, informally::
     query   := clause (WS clause)*
     clause  := ['-'] unit ('OR' unit)*        # OR binds two neighbouring clauses
     unit    := '"' text '"' | '“' text '”' | word
-    filter  := ('section' | 'speaker' | 'doc') ':' (word | '"' text '"')
+    filter  := ('section' | 'speaker' | 'doc' | 'publisher' | 'org' | 'date') ':' (word | '"' text '"')
+    date    := D | D '..' D | D '..' | '..' D    # D: YYYY-MM-DD, YYYY-MM or YYYY, inclusive
+
+A ``date:`` value that is not a date or a range (or a range ending before it starts) is read as
+plain words, like a ``section:`` that names no section. A filter of a field given several times
+allows any of its values; ``-field:value`` excludes.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from .analysis import bigrams, query_words
 from .lexicon import Lexicon
 from .script import fold, is_cjk
 from .models import SECTION_LABELS, SECTIONS
+from .params import day_range
 
-#: The fields a query may filter on (``section:answer``, ``speaker:田汝勇``, ``doc:<id>``).
-FILTER_FIELDS = ("section", "speaker", "doc")
+#: The fields a query may filter on (``section:answer``, ``speaker:田汝勇``, ``doc:<id>``,
+#: ``publisher:德州新闻网``, ``org:市商务局``, ``date:2022-03``).
+FILTER_FIELDS = ("section", "speaker", "doc", "publisher", "org", "date")
 #: Most phrases (and excluded words) of a query checked on the text; see the module docstring.
 MAX_PHRASES = 8
 
@@ -83,10 +90,14 @@ class Clause:
 class ParsedQuery:
     text: str
     clauses: list[Clause] = field(default_factory=list)
-    filters: dict[str, list[str]] = field(default_factory=dict)  # field -> any of values
+    # field -> any of values; a date's value is its range of days, "yyyymmdd..yyyymmdd"
+    filters: dict[str, list[str]] = field(default_factory=dict)
     exclude: dict[str, list[str]] = field(default_factory=dict)  # -field:value
-    # Filters given as parameters (API, CLI options): each one must hold.
-    params: list[tuple[str, str]] = field(default_factory=list)
+    # Filters given as parameters (API, CLI options): each one must hold; a value expanded
+    # with synonyms is the list of its alternatives (any of them).
+    params: list[tuple[str, str | list[str]]] = field(default_factory=list)
+    #: The order asked for (:data:`search.params.SORTS`).
+    sort: str = "relevance"
 
     @property
     def positive(self) -> list[Clause]:
@@ -124,6 +135,12 @@ def parse_query(text: str, lexicon: Lexicon | None = None) -> ParsedQuery:
                 if value not in SECTIONS:
                     # Not a filter we know: read it as plain words.
                     fname, bare, quoted = None, f"section:{value}", None
+            elif fname == "date":
+                days = day_range(value)
+                if days is None:  # not a date: plain words, as typed
+                    fname, bare, quoted = None, m.group()[len(neg or ""):], None
+                else:
+                    value = f"{days[0]}..{days[1]}"
             if fname and value:
                 target = parsed.exclude if neg else parsed.filters
                 target.setdefault(fname, []).append(value)

@@ -5,6 +5,10 @@ hash, paragraph count, repairs) and its title, so the manifest used by increment
 lives in the same atomic commit as the paragraphs it describes. A release's paragraphs always
 have consecutive document numbers, head first (both writers add them in that order and Whoosh
 keeps the order when it merges segments), which is how a paragraph finds its release's title.
+
+What searches filter, sort and count by (date, publisher, speaker, organisation, section, release
+id) is also written as per-document columns (``sortable``), which an opened generation reads once
+into NumPy arrays (:mod:`search.generation`): never a stored field read per hit.
 """
 
 from __future__ import annotations
@@ -72,10 +76,11 @@ def build_schema(lexicon: Lexicon | None = None) -> Schema:
         doc_id=ID(stored=True, sortable=True),
         paragraph=STORED(),
         section=ID(stored=True, sortable=True),
-        speaker=ID(),  # folded name, for speaker: filters
-        speaker_name=STORED(),
-        organization=STORED(),
-        date=ID(stored=True),
+        speaker=ID(),  # folded name
+        speaker_name=ID(stored=True, sortable=True),  # columns: filters, sorts and facets
+        organization=ID(stored=True, sortable=True),
+        date=ID(stored=True, sortable=True),
+        publisher=ID(sortable=True),  # the release's, on each of its paragraphs
         words=counted_text(WordAnalyzer(lexicon)),
         bigrams=counted_text(BigramAnalyzer()),
         text=STORED(),
@@ -153,6 +158,8 @@ def paragraph_docs(rel: Release) -> Iterator[dict]:
                "words": p.text, "bigrams": p.text, "text": p.text}
         if rel.date:
             doc["date"] = rel.date
+        if rel.publisher:
+            doc["publisher"] = rel.publisher
         if p.speaker:
             doc["speaker"] = fold(p.speaker)
             doc["speaker_name"] = p.speaker

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .query import LOW_VALUE, ParsedQuery, Unit
+from .statistics import CollectionStats, release_field
 
 # Ranking parameters (see docs/ranking.md for how they were chosen).
 K1 = 1.2
@@ -83,14 +84,17 @@ class Work:
 
 
 def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
-         k1: float = K1, b: float = B) -> np.ndarray:
+         k1: float = K1, b: float = B, doc_freq: int | None = None) -> np.ndarray:
     """BM25 scores of one term in the documents that hold it.
 
     ``tf`` is the term's count in each of them, ``lengths`` their field lengths; ``avgfl`` is
-    the mean field length and ``population`` the number of documents the statistics count.
+    the mean field length and ``population`` the number of documents the statistics count;
+    ``doc_freq``, how many documents hold the term, is ``len(tf)`` unless given (a shard is
+    given the whole index's).
     """
+    weight = idf(len(tf) if doc_freq is None else doc_freq, population)
     denom = tf + k1 * (1 - b) + (k1 * b / avgfl) * lengths
-    return (idf(len(tf), population) * tf * (k1 + 1) / denom).astype(np.float32)
+    return (weight * tf * (k1 + 1) / denom).astype(np.float32)
 
 
 def idf(df: int, population: int) -> float:
@@ -98,28 +102,79 @@ def idf(df: int, population: int) -> float:
     return math.log(population / (df + 1)) + 1.0
 
 
-def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
-         ) -> tuple[int, list[tuple[int, float]]]:
+def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None,
+         stats: CollectionStats | None = None) -> tuple[int, list[tuple[int, float]]]:
     """The number of paragraphs of ``generation`` matching ``query`` and the best ``limit`` as
     ``(document number, score)``: the tier of those matching every clause first, then by score
-    (ties by document number).
+    (ties in the order of ``generation.tie_order()``: by release id, then paragraph); or in the
+    order ``query.sort`` asks for (see :func:`rank_matches`).
 
-    Phrases and excluded words are checked within the budget of :func:`_check_phrases`."""
+    Phrases and excluded words are checked within the budget of :func:`_check_phrases`.
+    ``stats``: the collection statistics to score with (default: the generation's own; a
+    sharded index gives those of all its shards, see :mod:`search.statistics`)."""
+    total, ranked, _matched = rank_matches(generation, query, limit, work, stats)
+    return total, ranked
+
+
+def by_relevance(query: ParsedQuery) -> bool:
+    """Whether ``query`` is ranked by relevance, with re-ranking (not by date, nor a list of
+    filters alone)."""
+    return bool(query.positive) and query.sort not in ("newest", "oldest")
+
+
+def rank_matches(generation, query: ParsedQuery, limit: int, work: Work | None = None,
+                 stats: CollectionStats | None = None
+                 ) -> tuple[int, list[tuple[int, float]], np.ndarray]:
+    """:func:`rank`, and the mask of every matching paragraph (for facet counts).
+
+    ``query.sort`` ``"newest"`` / ``"oldest"`` orders the matches by their release date
+    (``generation.columns.day``), ties by relevance (tier, then score; no re-ranking), then in
+    tie order; paragraphs without a date come last either way. A query of filters alone
+    lists its paragraphs newest first unless it asks for ``"oldest"``."""
+    total, ranked, matched = rank_candidates(generation, query, limit, work, stats)
+    if by_relevance(query):
+        ranked = rerank(generation, query, ranked, stats)
+    return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]], matched
+
+
+def scored_terms(query: ParsedQuery) -> set[tuple[str, str]]:
+    """The ``(field, term)`` pairs whose postings :func:`unit_scores` scores for ``query``:
+    those a sharded index gathers statistics of (kept beside :func:`unit_scores`, which
+    reads exactly these: a test checks it)."""
+    out: set[tuple[str, str]] = set()
+    for clause in query.positive:
+        for unit in clause.units:
+            for fieldname, term, _weight in _terms(unit):
+                out.add((fieldname, term))
+                if W_RELEASE and unit.grams:  # the release prior: the release as a document
+                    out.add((release_field(fieldname), term))
+            if W_TITLE:
+                out.update(("title", g) for g in unit.grams)
+    return out
+
+
+def rank_candidates(generation, query: ParsedQuery, limit: int, work: Work | None = None,
+                    stats: CollectionStats | None = None
+                    ) -> tuple[int, list[tuple[bool, float, int]], np.ndarray]:
+    """The number of paragraphs matching ``query``, the best of them as ``(tier, score,
+    document number)`` in order and the mask of the matches: by relevance, the best
+    ``max(limit, RERANK_DEPTH)`` before re-ranking (what :func:`rank_matches` re-ranks, and
+    what each shard of a sharded index gives to be merged); by date, the first ``limit``."""
     p = generation.postings
     n = p.n
     allowed = p.live.copy()
     for name, values in query.filters.items():
         allowed &= generation.field_mask(name, values)
     for name, value in query.params:
-        allowed &= generation.field_mask(name, [value])
+        allowed &= generation.field_mask(name, [value] if isinstance(value, str) else value)
     for name, values in query.exclude.items():
         allowed &= ~generation.field_mask(name, values)
     positive = query.positive
     if not positive and not query.filters and not query.params:
-        return 0, []
+        return 0, [], np.zeros(n, dtype=bool)
     # Scores first (whole posting lists, cheap), so that phrases are checked in the paragraphs
     # that rank highest and only in those that could be results.
-    scored = [[(unit, unit_scores(generation, unit)) for unit in clause.units]
+    scored = [[(unit, unit_scores(generation, unit, stats)) for unit in clause.units]
               for clause in positive]
     base = np.zeros(n, dtype=np.float32)
     for units in scored:
@@ -140,9 +195,12 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
         for unit in clause.units:
             excluded = found.get(id(unit))
             allowed &= ~(excluded if excluded is not None else generation.all_bigrams(unit.grams))
+    tie = generation.tie_order()
     if not positive:
         docs = np.flatnonzero(allowed)
-        return len(docs), [(int(d), 0.0) for d in docs[:limit]]
+        order = by_date(generation.columns.day[docs], np.zeros(len(docs)), tie[docs], limit,
+                        newest=query.sort != "oldest")
+        return len(docs), [(True, 0.0, int(d)) for d in docs[order]], allowed
 
     tiered = len(positive) >= TIER_MIN_CLAUSES
     scores = np.zeros(n, dtype=np.float32)
@@ -172,26 +230,53 @@ def rank(generation, query: ParsedQuery, limit: int, work: Work | None = None
     scores *= generation.section_factors
     candidates = np.flatnonzero((scores > 0) & allowed)
     total = len(candidates)
+    matched = np.zeros(n, dtype=bool)
+    matched[candidates] = True
     if not total:
-        return 0, []
+        return 0, [], matched
     # Tier first: lift tier-1 scores above every tier-0 score, then take the top.
     key = scores[candidates].astype(np.float64)
     key[tier[candidates]] += float(key.max()) + 1.0
+    if query.sort in ("newest", "oldest"):
+        order = by_date(generation.columns.day[candidates], key, tie[candidates], limit,
+                        newest=query.sort == "newest")
+        return total, [(bool(tier[candidates[i]]), float(scores[candidates[i]]),
+                        int(candidates[i])) for i in order], matched
     want = min(total, max(limit, RERANK_DEPTH))
     if want < total:
-        # The best ``want``; of those tied with the last one, the lowest document numbers
+        # The best ``want``; of those tied with the last one, the first in tie order
         # (argpartition alone picks any of them).
         cut = np.partition(-key, want - 1)[want - 1]
         better = np.flatnonzero(-key < cut)
-        tied = np.flatnonzero(-key == cut)  # candidates are in document order
+        tied = np.flatnonzero(-key == cut)
+        tied = tied[np.argsort(tie[candidates[tied]], kind="stable")]
         top = np.concatenate([better, tied[:want - len(better)]])
     else:
         top = np.arange(total)
-    top = top[np.lexsort((candidates[top], -key[top]))]
-    ranked = [(bool(tier[candidates[i]]), float(scores[candidates[i]]), int(candidates[i]))
-              for i in top]
-    ranked = rerank(generation, query, ranked)
-    return total, [(d, round(s, 4)) for _t, s, d in ranked[:limit]]
+    top = top[np.lexsort((tie[candidates[top]], -key[top]))]
+    return total, [(bool(tier[candidates[i]]), float(scores[candidates[i]]),
+                    int(candidates[i])) for i in top], matched
+
+
+#: The day an undated paragraph sorts as, oldest first: after every date.
+UNDATED_LAST = 99_999_999
+
+
+def by_date(days: np.ndarray, key: np.ndarray, docs: np.ndarray, limit: int, newest: bool
+            ) -> np.ndarray:
+    """Positions of the first ``limit`` of ``docs`` by date (``days``, ``yyyymmdd``, 0 for
+    none: last either way), newest or oldest first; ties by descending ``key`` (relevance),
+    then ``docs`` (their tie order). Sorts only the paragraphs that can make the cut."""
+    if limit <= 0:
+        return np.zeros(0, dtype=np.int64)
+    days = days.astype(np.int64)
+    primary = -days if newest else np.where(days > 0, days, UNDATED_LAST)
+    if limit < len(docs):
+        cut = np.partition(primary, limit - 1)[limit - 1]
+        some = np.flatnonzero(primary <= cut)  # every paragraph of the last day taken
+    else:
+        some = np.arange(len(docs))
+    return some[np.lexsort((docs[some], -key[some], primary[some]))][:limit]
 
 
 def _check_phrases(generation, query: ParsedQuery, pool: np.ndarray, base: np.ndarray,
@@ -281,21 +366,22 @@ def _terms(unit: Unit) -> list[tuple[str, str, float]]:
     return out
 
 
-def unit_scores(generation, unit: Unit) -> np.ndarray:
+def unit_scores(generation, unit: Unit, stats: CollectionStats | None = None) -> np.ndarray:
     """BM25F of one unit: jieba words + bigrams, plus, for paragraphs that match, the release
-    prior and the title."""
+    prior and the title (scored with ``stats``, by default the generation's own; the terms
+    are those of :func:`scored_terms`)."""
     p = generation.postings
     out = np.zeros(p.n, dtype=np.float32)
     terms = _terms(unit)
     for fieldname, term, weight in terms:
-        ids, s = generation.scores(fieldname, term)
+        ids, s = generation.scores(fieldname, term, stats)
         out[ids] += weight * s
     if W_RELEASE and unit.grams:
         matched = np.flatnonzero(out > 0)
         if len(matched):
             release = np.zeros(p.n_heads, dtype=np.float32)  # by position in p.heads
             for fieldname, term, weight in terms:
-                releases, s = generation.release_scores(fieldname, term)
+                releases, s = generation.release_scores(fieldname, term, stats)
                 release[releases] += weight * s
             out[matched] += W_RELEASE * release[p.release_of[matched]]
     if W_TITLE and unit.grams:
@@ -305,24 +391,39 @@ def unit_scores(generation, unit: Unit) -> np.ndarray:
         if len(matched):
             title = np.zeros(p.n, dtype=np.float32)
             for g in unit.grams:
-                ids, s = generation.scores("title", g)
+                ids, s = generation.scores("title", g, stats)
                 title[ids] += s
             out[matched] += W_TITLE * title[p.head_of[matched]]
     return out
 
 
-def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]]
-           ) -> list[tuple[bool, float, int]]:
+def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]],
+           stats: CollectionStats | None = None) -> list[tuple[bool, float, int]]:
     """Boost the top ``(tier, score, document number)`` entries whose paragraph contains a
-    short clause verbatim (after folding), and sort them again."""
+    short clause verbatim (after folding) or holds the query's bigrams close together, and
+    sort them again (ties in tie order)."""
+    head = boosted(generation, query, ranked, stats)
+    if head is None:
+        return ranked
+    order = generation.tie_order()
+    head.sort(key=lambda x: (-x[0], -x[1], order[x[2]]))
+    return head + ranked[len(head):]
+
+
+def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]],
+            stats: CollectionStats | None = None) -> list[tuple[bool, float, int]] | None:
+    """The first RERANK_DEPTH entries of ``ranked`` with the re-ranking's boost applied, not
+    sorted again; None if the query boosts nothing. The boost of a paragraph depends on its
+    text and the IDFs of ``stats`` alone (by default the generation's), so each shard of a
+    sharded index boosts its paragraphs as one index would (:mod:`search.sharded`)."""
     needles = ["".join(u.folded.split()) for c in query.positive for u in c.units]
     needles = [x for x in needles if 2 <= len(x) <= RERANK_MAX_CHARS]
-    weights = _gram_idf(generation, query) if PROXIMITY else {}
+    weights = _gram_idf(generation, query, stats) if PROXIMITY else {}
     total = sum(weights.values())
     # Every occurrence of every query bigram in one scan (a lookahead: they overlap).
     finder = re.compile("(?=(" + "|".join(map(re.escape, weights)) + "))") if total else None
     if (not needles and not total) or not ranked:
-        return ranked
+        return None
     depth = min(RERANK_DEPTH, len(ranked))
     head = []
     docs = generation.paragraphs([d for _t, _s, d in ranked[:depth]])
@@ -334,19 +435,19 @@ def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]]
         if total:
             s *= 1.0 + PROXIMITY * _best_sentence(folded, weights, finder) / total
         head.append((tier, s, d))
-    head.sort(key=lambda x: (-x[0], -x[1], x[2]))
-    return head + ranked[depth:]
+    return head
 
 
-def _gram_idf(generation, query: ParsedQuery) -> dict[str, float]:
+def _gram_idf(generation, query: ParsedQuery, stats: CollectionStats | None = None
+              ) -> dict[str, float]:
     """The IDF of each distinct bigram of the query's positive units that some paragraph
-    holds (the weights of :func:`_best_sentence`)."""
+    holds (the weights of :func:`_best_sentence`; with ``stats``, a sharded index's)."""
     out: dict[str, float] = {}
     for clause in query.positive:
         for unit in clause.units:
             for g in unit.grams:
                 if len(g) == 2 and g not in out:
-                    weight = generation.idf("bigrams", g)
+                    weight = generation.idf("bigrams", g, stats)
                     if weight > 0:
                         out[g] = weight
     return out
@@ -360,4 +461,7 @@ def _best_sentence(folded: str, weights: dict[str, float], finder: re.Pattern) -
     found: dict[int, set[str]] = {}
     for m in finder.finditer(folded):
         found.setdefault(bisect_right(ends, m.start()), set()).add(m.group(1))
-    return max((sum(weights[g] for g in grams) for grams in found.values()), default=0.0)
+    # Summed in a fixed order: a set's order varies between processes (hash seeds), and a
+    # sharded index boosts in its workers' processes.
+    return max((sum(weights[g] for g in sorted(grams)) for grams in found.values()),
+               default=0.0)

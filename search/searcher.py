@@ -18,18 +18,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import storage
-from .errors import DocumentNotFoundError, SearchError, SourceError
-from .generation import Generation
-from .highlight import Highlighter, match_spans, snippet
+from .errors import DocumentNotFoundError
+from .generation import Generation, fold_batches
+from .highlight import EXAMINED_CHARS, Highlighter, match_spans, snippet
 from .lexicon import Lexicon
-from .models import SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult
-from .params import SearchParams, check_count, lenient_query
+from .models import (SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult,
+                     Suggestion)
+from .params import MAX_EXPORT_ROWS, SearchParams, SuggestParams, check_count, lenient_query
 from .query import ParsedQuery, parse_query
 from .schema import ReleaseRecord
-from .scoring import Work, rank
+from .scoring import Work, rank, rank_matches
 from .sources import valid_doc_id
 from .expansion import expand
-from .synonyms import SYNONYMS_NAME, Synonyms
+from .synonyms import Synonyms, SynonymsFile
 
 
 #: Paragraphs of a release per page (``/doc/<id>?page=N``, ``/api/documents/<id>``).
@@ -54,54 +55,25 @@ class Index:
                  synonyms: str | os.PathLike | None = None):
         self.index_dir = Path(index_dir)
         self.reload_interval = reload_interval
+        #: The synonyms queries are expanded with (:class:`search.synonyms.SynonymsFile`):
+        #: the file given, else ``synonyms.txt`` in the index directory (reindex copies it
+        #: there) when there is one; SourceError if a file given is missing.
+        self._synonyms = SynonymsFile(self.index_dir, synonyms, reload_interval)
         self._lock = threading.RLock()  # which generation is current; held only to switch
         self._checked = time.monotonic()
         self._generation = self._open()
-        #: The user's synonyms file: the one given, else ``synonyms.txt`` in the index
-        #: directory (reindex copies it there) when there is one.
-        self.synonyms_path = Path(synonyms) if synonyms is not None else None
-        if self.synonyms_path is not None and not self.synonyms_path.is_file():
-            raise SourceError("synonyms file not found", str(self.synonyms_path))
-        self._synonyms_lock = threading.Lock()
-        self._synonyms_checked = time.monotonic()
-        self._synonyms_stamp = self._synonyms_file_stamp()
-        self._synonyms = Synonyms.load(self._synonyms_file())
 
-    # -- synonyms: read at query time, reread when the file changes -----------------------
-
-    def _synonyms_file(self) -> Path | None:
-        if self.synonyms_path is not None:
-            return self.synonyms_path
-        path = self.index_dir / SYNONYMS_NAME
-        return path if path.is_file() else None
-
-    def _synonyms_file_stamp(self) -> tuple | None:
-        path = self._synonyms_file()
-        try:
-            st = path.stat() if path is not None else None
-        except OSError:
-            return None
-        return None if st is None else (str(path), st.st_mtime_ns, st.st_size)
+    @property
+    def synonyms_path(self) -> Path | None:
+        """The synonyms file given instead of the index directory's, if any."""
+        return self._synonyms.path
 
     @property
     def synonyms(self) -> Synonyms:
         """The synonyms queries are expanded with: the built-in groups and the user's file,
         reread (checked at most every ``reload_interval`` seconds) when it changes; a file
         that cannot be read then leaves the groups as they were."""
-        now = time.monotonic()
-        if now - self._synonyms_checked < self.reload_interval:
-            return self._synonyms
-        with self._synonyms_lock:
-            if now - self._synonyms_checked >= self.reload_interval:
-                self._synonyms_checked = now
-                stamp = self._synonyms_file_stamp()
-                if stamp != self._synonyms_stamp:
-                    try:
-                        self._synonyms = Synonyms.load(self._synonyms_file())
-                        self._synonyms_stamp = stamp
-                    except SearchError:
-                        pass  # being rewritten, or broken: keep the groups we have
-        return self._synonyms
+        return self._synonyms.get()
 
     # -- opening and reloading ------------------------------------------------------------
 
@@ -177,20 +149,79 @@ class Index:
 
     def search(self, query: str, page: int = 1, per_page: int = 10, section: str | None = None,
                speaker: str | None = None, doc_id: str | None = None,
-               work: Work | None = None) -> SearchResult:
+               work: Work | None = None, *, date_from: str | None = None,
+               date_to: str | None = None, publisher: str | None = None,
+               org: str | None = None, sort: str = "relevance",
+               facets: bool = True) -> SearchResult:
         """Rank the paragraphs matching ``query`` and return one page of hits (``work``, if
-        given, counts what the ranking did)."""
+        given, counts what the ranking did).
+
+        ``section``, ``speaker``, ``doc_id``, ``publisher`` and ``org`` (the speaker's
+        organisation) each narrow the matches to that value (speakers, publishers and
+        organisations compared folded: ``德州新聞網`` finds ``德州新闻网``); ``date_from`` and
+        ``date_to`` to releases dated within them (inclusive ISO dates, partial allowed:
+        ``"2022-03"`` as ``date_from`` means from 1 March, as ``date_to`` up to 31 March).
+        ``sort`` is ``"relevance"``, ``"newest"`` or ``"oldest"`` (ties by relevance, undated
+        releases last); without words the matches are listed newest first. With ``facets``
+        (the default) the result counts all the matches by month, publisher, organisation,
+        speaker and section (:class:`~search.models.SearchResult`). Invalid parameters raise
+        :class:`~search.errors.QueryError` (see :class:`~search.params.SearchParams`)."""
         t0 = time.perf_counter()
-        params = SearchParams(query, page, per_page, section, speaker, doc_id)
+        params = SearchParams(query, page, per_page, section, speaker, doc_id, date_from,
+                              date_to, publisher, org, sort)
         start = (page - 1) * per_page
+        counted = None
         with self._using() as gen:
-            pq = _parse(gen.lexicon, query, section=params.section, speaker=params.speaker,
-                        doc_id=params.doc_id, synonyms=self.synonyms)
-            total, ranked = rank(gen, pq, start + per_page, work)
+            pq = _parse(gen.lexicon, query, params, self.synonyms)
+            total, ranked, matched = rank_matches(gen, pq, start + per_page, work)
             hits = [_hit(gen, pq, d, s) for d, s in ranked[start:start + per_page]]
+            if facets:
+                counted = gen.columns.facets(matched)
         took = (time.perf_counter() - t0) * 1000
-        return SearchResult(query=query, total=total, page=page, per_page=per_page,
-                            took_ms=round(took, 2), hits=hits)
+        result = SearchResult(query=query, total=total, page=page, per_page=per_page,
+                              took_ms=round(took, 2), hits=hits)
+        if counted is not None:
+            result.facets, result.facet_counts = counted.top, counted.distinct
+            result.timeline = counted.timeline
+        return result
+
+    def iter_hits(self, query: str, section: str | None = None, speaker: str | None = None,
+                  doc_id: str | None = None, limit: int = MAX_EXPORT_ROWS, *,
+                  date_from: str | None = None, date_to: str | None = None,
+                  publisher: str | None = None, org: str | None = None,
+                  sort: str = "relevance") -> HitStream:
+        """Every hit of a search (the filters and orders of :meth:`search`), in order, up to
+        ``limit`` (at most :data:`~search.params.MAX_EXPORT_ROWS`), as a :class:`HitStream`:
+        ``total`` is known at once (the ranking is done here, so bad parameters raise
+        QueryError here), the hits are read as they are iterated, in batches. The stream keeps
+        its generation open until it is exhausted or closed
+        (``with ix.iter_hits(q) as hits: ...``)."""
+        params = SearchParams(query, 1, 1, section, speaker, doc_id, date_from, date_to,
+                              publisher, org, sort)
+        check_count("limit", limit, MAX_EXPORT_ROWS)
+        with self._lock:
+            gen = self._current()
+            gen.acquire()
+        try:
+            pq = _parse(gen.lexicon, query, params, self.synonyms)
+            total, ranked = rank(gen, pq, limit)
+        except BaseException:
+            gen.release()
+            raise
+        return HitStream(query, total, gen, pq, ranked)
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        """Up to ``limit`` completions of ``prefix`` (typed in either script, folded as the
+        analyzers fold): release titles, speakers, organisations, publishers and frequent
+        indexed words that start with it, the most frequent first; none for a blank prefix.
+        QueryError past :data:`~search.params.MAX_QUERY_LENGTH` characters or for a ``limit``
+        outside 1..:data:`~search.params.MAX_SUGGEST_LIMIT`."""
+        params = SuggestParams(prefix, limit)
+        if not params.prefix.strip():
+            return []
+        with self._using() as gen:
+            found = gen.suggest(params.prefix, params.limit)
+        return [Suggestion(text=text, kind=kind) for text, kind in found]
 
     def ranked_doc_ids(self, query: str, k: int = 10) -> list[str]:
         """Distinct release ids of the best paragraphs, best first (no snippets: fast)."""
@@ -198,7 +229,7 @@ class Index:
         check_count("k", k)
         limit = 20 * k
         with self._using() as gen:
-            pq = expand(parse_query(query, gen.lexicon), self.synonyms, gen.lexicon)
+            pq = _parse(gen.lexicon, query, None, self.synonyms)
             ids = gen.doc_ids()
             while True:
                 total, ranked = rank(gen, pq, limit)
@@ -219,7 +250,7 @@ class Index:
         query = lenient_query(query)
         check_count("k", k)
         with self._using() as gen:
-            pq = expand(parse_query(query, gen.lexicon), self.synonyms, gen.lexicon)
+            pq = _parse(gen.lexicon, query, None, self.synonyms)
             _total, ranked = rank(gen, pq, k)
             ids = gen.doc_ids()
             return [f"{ids[d]}#{gen.paragraph_number(d)}" for d, _s in ranked]
@@ -227,15 +258,14 @@ class Index:
     def parse(self, query: str, section: str | None = None, speaker: str | None = None,
               doc_id: str | None = None) -> ParsedQuery:
         """``query`` read with the dictionary of the current generation."""
-        return _parse(self.lexicon, query, section=section, speaker=speaker, doc_id=doc_id,
-                      synonyms=self.synonyms)
+        return _parse(self.lexicon, query, SearchParams(section=section, speaker=speaker,
+                                                        doc_id=doc_id), self.synonyms)
 
     def highlighter(self, query: str) -> Highlighter:
         """``query`` read once (with the current generation's dictionary) to highlight any
         number of texts: ``.html(text)`` is what :meth:`highlight` returns."""
         lexicon = self.lexicon
-        return Highlighter(expand(parse_query(lenient_query(query), lexicon), self.synonyms,
-                                  lexicon))
+        return Highlighter(_parse(lexicon, lenient_query(query), None, self.synonyms))
 
     def highlight(self, text: str, query: str) -> str:
         """The whole ``text`` as escaped HTML with the matches of ``query`` in ``<mark>``."""
@@ -246,33 +276,9 @@ class Index:
         """The release ``doc_id`` with all its paragraphs; or, given ``page`` or ``per_page``
         (1 and :data:`DOC_PER_PAGE` by default), a :class:`~search.models.ReleasePage` with
         that page of them (none past the last page) and the paragraph count."""
-        paged = page is not None or per_page is not None
-        if paged:
-            page = 1 if page is None else page
-            per_page = DOC_PER_PAGE if per_page is None else per_page
-            check_count("page", page, MAX_DOC_PAGE)
-            check_count("per_page", per_page, MAX_DOC_PER_PAGE)
+        page, per_page = check_document_page(page, per_page)
         with self._using() as gen:
-            count = len(gen.release_docnums(doc_id)) if valid_doc_id(doc_id) else 0
-            if not count:
-                raise DocumentNotFoundError(f"no release with id {doc_id!r}")
-            start, stop = ((page - 1) * per_page, page * per_page) if paged else (0, count)
-            rows = gen.rows(doc_id, start, stop) if start < count else []
-            head = rows[0] if start == 0 else gen.rows(doc_id, 0, 1)[0]
-        rec = ReleaseRecord.from_stored(head.get("release")) or ReleaseRecord("", count)
-        fields = dict(
-            doc_id=doc_id, title=head.get("title", ""),
-            paragraphs=[Paragraph(number=r["paragraph"], text=r.get("text", ""),
-                                  section=r.get("section", "body"),
-                                  speaker=r.get("speaker_name"),
-                                  organization=r.get("organization")) for r in rows],
-            date=head.get("date") or None, source=rec.source, location=rec.location,
-            url=rec.url, content_hash=rec.content_hash or "", repairs=dict(rec.repairs),
-            publisher=rec.publisher, flagged=[list(f) for f in rec.flagged])
-        if not paged:
-            return Release(**fields)
-        return ReleasePage(**fields, paragraph_count=count, page=page, per_page=per_page,
-                           pages=-(-count // per_page))
+            return read_release(gen, doc_id, page, per_page)
 
     def stats(self) -> IndexStats:
         """Counts of the live releases and paragraphs, and where the index is."""
@@ -288,33 +294,147 @@ class Index:
             return gen.manifest()
 
 
-def _hit(gen: Generation, pq: ParsedQuery, docnum: int, score: float) -> Hit:
-    """The hit of paragraph ``docnum``: its stored fields, release title and snippet."""
-    f, folded = gen.paragraphs([docnum])[0]
+def check_document_page(page: int | None, per_page: int | None
+                        ) -> tuple[int | None, int | None]:
+    """The page of a release asked for, checked: both None for the whole release, else with
+    the defaults filled in (raises QueryError)."""
+    if page is None and per_page is None:
+        return None, None
+    page = 1 if page is None else page
+    per_page = DOC_PER_PAGE if per_page is None else per_page
+    check_count("page", page, MAX_DOC_PAGE)
+    check_count("per_page", per_page, MAX_DOC_PER_PAGE)
+    return page, per_page
+
+
+def read_release(gen: Generation, doc_id: str, page: int | None, per_page: int | None
+                 ) -> Release:
+    """Release ``doc_id`` of ``gen``, whole (``page`` None) or one page of it (see
+    :meth:`Index.document`); raises DocumentNotFoundError."""
+    paged = page is not None
+    count = len(gen.release_docnums(doc_id)) if valid_doc_id(doc_id) else 0
+    if not count:
+        raise DocumentNotFoundError(f"no release with id {doc_id!r}")
+    start, stop = ((page - 1) * per_page, page * per_page) if paged else (0, count)
+    rows = gen.rows(doc_id, start, stop) if start < count else []
+    head = rows[0] if start == 0 else gen.rows(doc_id, 0, 1)[0]
+    rec = ReleaseRecord.from_stored(head.get("release")) or ReleaseRecord("", count)
+    fields = dict(
+        doc_id=doc_id, title=head.get("title", ""),
+        paragraphs=[Paragraph(number=r["paragraph"], text=r.get("text", ""),
+                              section=r.get("section", "body"),
+                              speaker=r.get("speaker_name"),
+                              organization=r.get("organization")) for r in rows],
+        date=head.get("date") or None, source=rec.source, location=rec.location,
+        url=rec.url, content_hash=rec.content_hash or "", repairs=dict(rec.repairs),
+        publisher=rec.publisher, flagged=[list(f) for f in rec.flagged])
+    if not paged:
+        return Release(**fields)
+    return ReleasePage(**fields, paragraph_count=count, page=page, per_page=per_page,
+                       pages=-(-count // per_page))
+
+
+class HitStream:
+    """The hits of :meth:`Index.iter_hits`: ``query``, ``total`` (every match), ``rows`` (how
+    many it yields: ``min(total, limit)``) and ``truncated`` (``total > rows``); iterating
+    yields :class:`~search.models.Hit`s best first, read in batches without filling the
+    generation's caches. Closing it (or reaching its end) lets its generation go."""
+
+    BATCH = 256
+
+    def __init__(self, query: str, total: int, gen: Generation, pq: ParsedQuery,
+                 ranked: list[tuple[int, float]]):
+        self.query = query
+        self.total = total
+        self.rows = len(ranked)
+        self._gen: Generation | None = gen
+        self._pq = pq
+        self._ranked = ranked
+        self._lock = threading.Lock()
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.rows
+
+    def __iter__(self) -> Iterator[Hit]:
+        try:
+            heads: dict[int, dict] = {}
+            for start in range(0, len(self._ranked), self.BATCH):
+                gen = self._gen
+                if gen is None:
+                    return
+                batch = self._ranked[start:start + self.BATCH]
+                yield from _hits_uncached(gen, self._pq, batch, heads)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Let the generation go (once; later iterations yield nothing)."""
+        with self._lock:
+            gen, self._gen = self._gen, None
+        if gen is not None:
+            gen.release()
+
+    def __enter__(self) -> HitStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+def _hits_uncached(gen: Generation, pq: ParsedQuery, ranked: list[tuple[int, float]],
+                   heads: dict[int, dict]) -> list[Hit]:
+    """The hits of ``ranked``, as :func:`_hit` makes them, read around the generation's
+    paragraph cache (an export must not push out what searches keep there)."""
+    fields = [gen.stored(d) for d, _s in ranked]
+    folded = fold_batches([f.get("text", "")[:EXAMINED_CHARS] for f in fields])
+    out = []
+    for (docnum, score), f, fold_text in zip(ranked, fields, folded):
+        head_num = int(gen.postings.head_of[docnum]) if gen.postings.n else docnum
+        head = heads.get(head_num)
+        if head is None:
+            head = heads[head_num] = f if head_num == docnum else gen.stored(head_num)
+        out.append(_make_hit(gen, pq, f, head, score, fold_text))
+    return out
+
+
+def _make_hit(gen: Generation, pq: ParsedQuery, f: dict, head: dict, score: float,
+              folded: str) -> Hit:
     text = f.get("text", "")
     spans = match_spans(text, pq, gen.lexicon, folded=folded)
-    head = gen.head(docnum)
     record = head.get("release")
     record = record if isinstance(record, dict) else {}
     return Hit(doc_id=f["doc_id"], title=head.get("title", ""), paragraph=f["paragraph"],
                section=f.get("section", "body"), speaker=f.get("speaker_name"),
                date=f.get("date") or None, score=score, text=text,
                snippet=snippet(text, spans), publisher=record.get("publisher"),
-               url=record.get("url"))
+               url=record.get("url"), organization=f.get("organization"))
 
 
-def _parse(lexicon: Lexicon, query: str, section: str | None = None, speaker: str | None = None,
-           doc_id: str | None = None, synonyms: Synonyms | None = None) -> ParsedQuery:
-    pq = expand(parse_query(query, lexicon), synonyms, lexicon)
-    for name, value in (("section", section), ("speaker", speaker), ("doc", doc_id)):
-        if value:
-            pq.params.append((name, value))
-    return pq
+def _hit(gen: Generation, pq: ParsedQuery, docnum: int, score: float) -> Hit:
+    """The hit of paragraph ``docnum``: its stored fields, release title and snippet."""
+    f, folded = gen.paragraphs([docnum])[0]
+    return _make_hit(gen, pq, f, gen.head(docnum), score, folded)
 
 
-def open_index(index_dir: str | os.PathLike = "index", *, reload_interval: float = 1.0,
-               synonyms: str | os.PathLike | None = None) -> Index:
-    """Open the index in ``index_dir``; raises IndexNotFoundError if none was built.
-    ``synonyms``: a synonyms file to read instead of the index directory's ``synonyms.txt``
-    (see :mod:`search.synonyms`); SourceError if it is missing."""
-    return Index(index_dir, reload_interval=reload_interval, synonyms=synonyms)
+def _parse(lexicon: Lexicon, query: str, params: SearchParams | None,
+           synonyms: Synonyms | None = None) -> ParsedQuery:
+    """``query`` parsed, with the filters and the order of ``params`` (None: the words
+    alone), then expanded with ``synonyms`` (:func:`search.expansion.expand`: the words, the
+    ``speaker:`` / ``org:`` filters and the ``speaker`` / ``org`` parameters). The one way a
+    query is read for ranking, by an index and by each shard of a sharded one alike."""
+    pq = parse_query(query, lexicon)
+    if params is not None:
+        for name, value in (("section", params.section), ("speaker", params.speaker),
+                            ("doc", params.doc_id), ("publisher", params.publisher),
+                            ("org", params.org)):
+            if value:
+                pq.params.append((name, value))
+        if params.date_from or params.date_to:
+            first, last = params.days()
+            pq.params.append(("date", f"{first}..{last}"))
+        pq.sort = params.sort
+    return expand(pq, synonyms, lexicon)

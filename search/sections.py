@@ -19,7 +19,8 @@ simplified-script form (OpenCC ``t2s``, for classification only) by the first of
   included).
 
 :func:`extract_date` finds a release's date in its text; :func:`parse_iso_date` checks a date
-given by the source.
+given by the source; :func:`extract_publisher` finds who published a release when its credits or
+its copyright notice name it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from search.models import Paragraph
 from search.script import CJK_CLASS as _CJK
 from search.script import convert_lines
 
-__all__ = ["classify_paragraphs", "extract_date", "parse_iso_date"]
+__all__ = ["classify_paragraphs", "extract_date", "extract_publisher", "parse_iso_date"]
 
 _COLON = ":："
 _SENTENCE_PUNCT = '，。；！？,;!?“”"《》'
@@ -365,3 +366,57 @@ def extract_date(text: str, default_year: int | None = None) -> str | None:
         ) is not None:
             return iso
     return None
+
+
+# ---------------------------------------------------------------------- publishers
+
+_PUBLISHER_CHARS = f"[{_CJK}A-Za-z0-9·•]"
+# "来源：德州新闻网" (a credits line, or its first credit)
+_SOURCE_CREDIT_RE = re.compile(rf"来源\s*[|｜丨:：/／]\s*({_PUBLISHER_CHARS}{{2,30}})")
+# "德州日报新媒体出品"
+_PRODUCER_RE = re.compile(rf"({_PUBLISHER_CHARS}{{2,30}}?)(?:联合)?出品")
+# "德州新闻网版权与免责声明：" (the owner before the notice's name)
+_NOTICE_OWNER_RE = re.compile(rf"({_PUBLISHER_CHARS}{{2,24}}?)(?:版权|免责|著作权)")
+# Who a notice says "this site" is not a name.
+_NOT_A_PUBLISHER = frozenset(["本网", "本站", "本报", "本台", "本平台", "本公众号", "本号"])
+
+
+def extract_publisher(paragraphs: list[Paragraph]) -> str | None:
+    """Who published a release, when its own text says so, in the release's script; else None.
+
+    Looked for in its credits and boilerplate paragraphs only (see :func:`classify_paragraphs`),
+    in this order: a ``来源：德州新闻网`` credit (the release names its source), the owner of a
+    copyright notice (``德州新闻网版权与免责声明：``: the site that published it, what a web
+    page's metadata would name), then a producer's credit (``德州日报新媒体出品``).
+    """
+    candidates = [p for p in paragraphs if p.section in ("credits", "boilerplate")]
+    if not candidates:
+        return None
+    simples = convert_lines("t2s", [p.text for p in candidates])
+    lines = [(p.text, simple.translate(_DIGITS).strip(_BRACKETS), simple.translate(_DIGITS))
+             for p, simple in zip(candidates, simples)]
+    for finder in (_source_credit, _notice_owner, _producer):
+        for text, simple, unstripped in lines:
+            span = finder(simple)
+            if span is not None and span[1] not in _NOT_A_PUBLISHER:
+                # Same length in both scripts: the span read in the release's own script.
+                start = unstripped.find(simple) + span[0]
+                return text[start:start + len(span[1])]
+    return None
+
+
+def _source_credit(simple: str) -> tuple[int, str] | None:
+    match = _SOURCE_CREDIT_RE.match(simple)
+    return (match.start(1), match.group(1)) if match else None
+
+
+def _notice_owner(simple: str) -> tuple[int, str] | None:
+    if not _BOILERPLATE_HEADER_RE.fullmatch(simple):
+        return None
+    match = _NOTICE_OWNER_RE.match(simple)
+    return (match.start(1), match.group(1)) if match else None
+
+
+def _producer(simple: str) -> tuple[int, str] | None:
+    match = _PRODUCER_RE.fullmatch(simple)
+    return (match.start(1), match.group(1)) if match else None

@@ -35,6 +35,8 @@ from .errors import (
 from .whoosh_w3 import discard_uncommitted
 
 CURRENT = "CURRENT"
+#: The manifest of a sharded index (see search.shards), in place of CURRENT.
+SHARDS = "SHARDS"
 LOCK = ".reindex.lock"
 META = "meta.json"
 INDEX_NAME = "MAIN"

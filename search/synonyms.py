@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -113,3 +115,54 @@ class Synonyms:
             group = self.groups[self._group_of[member]][:MAX_MEMBERS]
             return [head + other + tail for other in group if other != member]
         return []
+
+
+class SynonymsFile:
+    """The synonyms an index's queries are expanded with: the built-in groups and the user's
+    file (``path`` if given, else ``synonyms.txt`` in ``index_dir`` when there is one), reread
+    when it changes (checked at most every ``reload_interval`` seconds). One for a single
+    index and one for a sharded index, so both expand a query alike (thread-safe)."""
+
+    def __init__(self, index_dir: str | os.PathLike, path: str | os.PathLike | None = None,
+                 reload_interval: float = 1.0):
+        self.index_dir = Path(index_dir)
+        self.path = Path(path) if path is not None else None
+        if self.path is not None and not self.path.is_file():
+            raise SourceError("synonyms file not found", str(self.path))
+        self.reload_interval = reload_interval
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._stamp = self._file_stamp()
+        self._synonyms = Synonyms.load(self.file())
+
+    def file(self) -> Path | None:
+        """The user's synonyms file read, if any."""
+        if self.path is not None:
+            return self.path
+        path = self.index_dir / SYNONYMS_NAME
+        return path if path.is_file() else None
+
+    def _file_stamp(self) -> tuple | None:
+        path = self.file()
+        try:
+            st = path.stat() if path is not None else None
+        except OSError:
+            return None
+        return None if st is None else (str(path), st.st_mtime_ns, st.st_size)
+
+    def get(self) -> Synonyms:
+        """The current groups; a file that cannot be read leaves the groups as they were."""
+        now = time.monotonic()
+        if now - self._checked < self.reload_interval:
+            return self._synonyms
+        with self._lock:
+            if now - self._checked >= self.reload_interval:
+                self._checked = now
+                stamp = self._file_stamp()
+                if stamp != self._stamp:
+                    try:
+                        self._synonyms = Synonyms.load(self.file())
+                        self._stamp = stamp
+                    except SourceError:
+                        pass  # being rewritten, or broken: keep the groups we have
+        return self._synonyms

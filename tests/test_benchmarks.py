@@ -143,12 +143,22 @@ def test_speed_smoke_prints_every_row_with_positive_numbers(tmp_path):
         naive, engine, ratio = rows[name][:3]
         assert float(naive) > 0 and float(engine) > 0, name
         assert float(ratio.rstrip("x")) > 0, name
+    for name in ("suggest latency p50, ms (15 prefixes)", "suggest latency p95, ms (15 prefixes)"):
+        assert rows[name][0] == "n/a" and float(rows[name][1]) > 0, name
     inc = rows["incremental reindex, 1 of 5 releases changed, s"]
     assert inc[0] == "n/a" and float(inc[1].split()[0]) > 0
+    (facets,) = [cells for name, cells in rows.items()
+                 if name.startswith("query latency p95 with facets / without, ms (5 queries)")]
+    assert facets[0] == "n/a" and all(float(x) > 0 for x in facets[1].split()[:3:2])
+    (filters,) = [cells for name, cells in rows.items() if name.startswith("filters alone p95")]
+    assert float(filters[1].split()[0]) > 0
     results = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["results"]
+    assert results["navigation"]["errors"] == 0 and results["navigation"]["filter_searches"] > 10
+    assert results["navigation"]["matched_by_filters_median"] > 0
     assert results["incremental"]["updated"] == 1
     assert results["paragraphs"] == 200
     assert results["engine"]["search_errors"] == 0
+    assert results["engine"]["suggestions"] > 0
 
 
 def test_load_refuses_non_loopback_targets():

@@ -405,11 +405,12 @@ def test_search_on_damaged_files_exits_1_cleanly(index_copy: Path, damage) -> No
     assert "run `release-search reindex --full`" in done.stderr
 
 
-def test_search_ignores_a_damaged_doc_id_column_that_check_reports(index_copy: Path) -> None:
-    # The ranking never reads the doc_id column (the stored fields carry the id): search still
-    # answers, and `check` is what reports the damage.
+def test_search_on_a_damaged_doc_id_column_exits_1_cleanly_and_check_reports_it(
+        index_copy: Path) -> None:
+    # The ranking breaks ties by release id (the doc_id column), as a sharded index must.
     _zero_doc_id_column(index_copy)
     done = _search_for_real(index_copy)
-    assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith("4 results for '统筹'")
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert "run `release-search reindex --full`" in done.stderr
     assert not check_index(index_copy).ok

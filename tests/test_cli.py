@@ -15,7 +15,7 @@ from search.cli import main
 from conftest import ROOT, SAMPLE_ID, SEEDS, write_release
 
 HIT_KEYS = ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text",
-            "snippet", "publisher", "url"]
+            "snippet", "publisher", "url", "organization"]
 
 
 def ok(result) -> None:
@@ -97,7 +97,8 @@ def test_search_json_has_exactly_the_documented_keys(runner, sample_index):
                                   "--json", "-n", "3"])
     ok(result)
     data = json.loads(result.stdout)
-    assert list(data) == ["query", "total", "page", "per_page", "took_ms", "hits"]
+    assert list(data) == ["query", "total", "page", "per_page", "took_ms", "hits", "facets",
+                          "facet_counts", "timeline"]
     assert (data["query"], data["total"], data["page"], data["per_page"]) == (
         "核酸检测", 7, 1, 3)
     assert len(data["hits"]) == 3
@@ -125,7 +126,8 @@ def test_search_readable_listing(runner, sample_index):
     ok(result)
     lines = result.stdout.splitlines()
     assert lines[0].startswith("1 results for '广交会' (")
-    assert lines[2] == "1. 德州市召开统筹疫情防控和经济运行工作第十三场新闻发布会 · 2022-03-23"
+    # the publisher is the one the release's copyright notice names
+    assert lines[2] == "1. 德州市召开统筹疫情防控和经济运行工作第十三场新闻发布会 · 2022-03-23 · 德州新闻网"
     assert lines[3].startswith(f"   {SAMPLE_ID} ¶24 [answer · 逯泽生] score ")
     assert lines[4].startswith("   四是加大市场开拓力度。")
     assert "线上广交会、山东" in lines[4]

@@ -334,7 +334,8 @@ def _concrete(rule: str) -> str:
 def test_every_route_is_read_only(server: LiveServer) -> None:
     rules = sorted(r.rule for r in create_app({"INDEX_DIR": "unused"}).url_map.iter_rules())
     assert rules == ["/", "/api/documents/<path:doc_id>", "/api/health", "/api/openapi.json", "/api/search",
-                     "/doc/<path:doc_id>", "/favicon.ico", "/opensearch.xml", "/static/<path:filename>"]
+                     "/api/search.csv", "/api/search.jsonl", "/api/suggest", "/doc/<path:doc_id>", "/favicon.ico",
+                     "/feed.atom", "/opensearch.xml", "/static/<path:filename>"]
     for rule in create_app({"INDEX_DIR": "unused"}).url_map.iter_rules():
         assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
     answers = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from search.documents import flagged_segments, parse_release
+from search.documents import parse_release
 from search.repair import repair_text
 
 SAMPLE = Path(__file__).resolve().parents[1] / "seeds" / "dezhou-press-conference-13.txt"
@@ -107,11 +107,3 @@ def test_index_keeps_the_flagged_span(sample_ix) -> None:
         "unrepaired_mojibake", "?shù)嘏涮茁?")
 
 
-def test_flagged_segments_cut_a_paragraph_for_marking() -> None:
-    release = parse_release(SAMPLE.read_text(encoding="utf-8"), "d13")
-    number = release.flagged[0][0]
-    text = release.paragraphs[number - 1].text
-    segments = flagged_segments(text, number, release.flagged)
-    assert "".join(piece for piece, _ in segments) == text
-    assert [piece for piece, kind in segments if kind] == ["?shù)嘏涮茁?"]
-    assert flagged_segments("无", 1, []) == [("无", None)]

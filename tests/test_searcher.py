@@ -291,10 +291,11 @@ def test_result_dataclasses_have_the_documented_fields(sample_ix):
     result = sample_ix.search("广交会")
     assert isinstance(result, SearchResult)
     assert [f.name for f in dataclasses.fields(SearchResult)] == [
-        "query", "total", "page", "per_page", "took_ms", "hits"]
+        "query", "total", "page", "per_page", "took_ms", "hits", "facets", "facet_counts",
+        "timeline"]
     assert [f.name for f in dataclasses.fields(Hit)] == [
         "doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet",
-        "publisher", "url"]
+        "publisher", "url", "organization"]
     hit = result.hits[0]
     assert (result.query, result.total, result.page, result.per_page) == ("广交会", 1, 1, 10)
     assert (hit.doc_id, hit.paragraph, hit.section, hit.speaker, hit.date) == (
@@ -509,6 +510,12 @@ def test_search_result_to_dict_is_asdict(sample_ix):
 
     result = sample_ix.search("统筹 疫情")
     assert result.hits
-    assert result.to_dict() == dataclasses.asdict(result)
+    as_dict = dataclasses.asdict(result)
+    # but each (value, count) of the facets and the timeline is an object
+    as_dict["facets"] = {name: [{"value": v, "count": c} for v, c in values]
+                         for name, values in as_dict["facets"].items()}
+    as_dict["timeline"] = [{"value": v, "count": c} for v, c in as_dict["timeline"]]
+    assert result.to_dict() == as_dict
+    assert result.facets["month"] == [("2022-03", result.total)]
     assert list(result.to_dict()) == [f.name for f in dataclasses.fields(result)]
     assert list(result.to_dict()["hits"][0]) == [f.name for f in dataclasses.fields(result.hits[0])]

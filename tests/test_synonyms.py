@@ -215,3 +215,59 @@ def test_web_app_reads_the_configured_synonyms_file(sample_index, tmp_path):
     # without it, the index directory's (none) and the built-in groups: no match
     plain = create_app({"INDEX_DIR": str(sample_index), "TESTING": True}).test_client()
     assert plain.get("/api/search", query_string={"q": '"信息港"'}).get_json()["total"] == 0
+
+
+# -- the organisation and speaker filters, as query filters and as parameters ---------------
+
+ARCHIVE = SEEDS.parent / "tests" / "data" / "archive" / "releases"
+
+
+@pytest.fixture(scope="module")
+def archive_ix(tmp_path_factory):
+    index = tmp_path_factory.mktemp("archive") / "index"
+    build_index([ARCHIVE], index)
+    with open_index(index) as ix:
+        yield ix
+
+
+def hit_keys(result) -> list[tuple[str, int]]:
+    return [(h.doc_id, h.paragraph) for h in result.hits]
+
+
+def test_org_filters_and_parameters_honour_synonyms(archive_ix):
+    short = archive_ix.search("", org="市卫健委", per_page=100)
+    assert short.total and {h.organization for h in short.hits} == {"市卫健委"}
+    for full in ("市卫生健康委员会", "市卫生健康委"):
+        assert hit_keys(archive_ix.search("", org=full, per_page=100)) == hit_keys(short)
+        assert hit_keys(archive_ix.search(f"org:{full}", per_page=100)) == hit_keys(short)
+    everything = archive_ix.search("核酸检测", per_page=100)
+    left = archive_ix.search("核酸检测 -org:市卫生健康委员会", per_page=100)
+    assert set(hit_keys(left)) == {(h.doc_id, h.paragraph) for h in everything.hits
+                                   if h.organization != "市卫健委"}
+    # a value without synonyms matches itself alone
+    assert {h.organization for h in archive_ix.search("", org="市商务局", per_page=100).hits} == {
+        "市商务局"}
+
+
+def test_org_parameter_through_the_api_and_the_cli(archive_ix, runner):
+    from search.cli import main
+    from web import create_app
+
+    expected = archive_ix.search("", org="市卫健委", per_page=100).total
+    client = create_app({"INDEX_DIR": str(archive_ix.index_dir), "TESTING": True}).test_client()
+    data = client.get("/api/search", query_string={"q": "", "org": "市卫生健康委员会"}).get_json()
+    assert data["total"] == expected
+    result = runner.invoke(main, ["search", "", "--index-dir", str(archive_ix.index_dir),
+                                  "--org", "市卫生健康委员会", "--json"])
+    assert result.exit_code == 0, result.output
+    assert f'"total": {expected}' in result.output
+
+
+def test_speaker_parameter_honours_the_users_synonyms(tmp_path):
+    index = tmp_path / "index"
+    build_index([SEEDS], index)
+    (index / "synonyms.txt").write_text("田汝勇,田局长\n", encoding="utf-8")
+    with open_index(index) as ix:
+        by_name = ix.search("", speaker="田汝勇", per_page=100)
+        assert by_name.total and {h.speaker for h in by_name.hits} == {"田汝勇"}
+        assert hit_keys(ix.search("", speaker="田局长", per_page=100)) == hit_keys(by_name)

@@ -32,7 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the dataclass field order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION_KEY] = IndexHolder(app.config["INDEX_DIR"],
-                                                 app.config.get("SYNONYMS") or None)
+                                                 app.config.get("SYNONYMS") or None,
+                                                 app.config.get("SCHEDULER") or None)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     security.install(app)

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import dataclasses
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from search import DOC_PER_PAGE, MAX_DOC_PAGE, MAX_DOC_PER_PAGE
+from search import (
+    DOC_PER_PAGE,
+    MAX_DOC_PAGE,
+    MAX_DOC_PER_PAGE,
+    MAX_SUGGEST_LIMIT,
+    csv_chunks,
+    jsonl_chunks,
+)
 from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
 from web.index_holder import current_index
 from web.openapi import openapi_document
-from web.params import is_acceptable_doc_id, parse_positive_int, request_search_params, run_search
+from web.params import (
+    is_acceptable_doc_id,
+    iter_hits,
+    parse_positive_int,
+    request_filter_params,
+    request_search_params,
+    run_search,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -20,6 +34,69 @@ def search() -> Response:
     """Search; the body is ``SearchResult.to_dict()`` (``dataclasses.asdict``), as ``release-search search --json``."""
     result = run_search(current_index(), request_search_params(api=True))
     return jsonify(result.to_dict())
+
+
+class _Export:
+    """A streamed export body that lets the hits' generation go when the server closes the
+    response, even if the body was never read (WSGI calls ``close``)."""
+
+    def __init__(self, stream, chunks):
+        self._stream = stream
+        self._chunks = chunks
+
+    def __iter__(self):
+        for chunk in self._chunks:
+            yield chunk.encode("utf-8")
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _export(kind: str) -> Response:
+    stream = iter_hits(current_index(), request_filter_params(),
+                       current_app.config["EXPORT_ROWS"])
+    if kind == "csv":
+        chunks, mimetype = csv_chunks(stream, stream.total), "text/csv"
+    else:
+        chunks, mimetype = jsonl_chunks(stream, stream.total), "application/jsonl"
+    response = Response(_Export(stream, chunks), mimetype=mimetype)
+    response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="release-search.{kind}"'
+    response.headers["X-Total-Count"] = str(stream.total)
+    response.headers["X-Export-Rows"] = str(stream.rows)
+    response.headers["X-Export-Truncated"] = "true" if stream.truncated else "false"
+    return response
+
+
+@bp.get("/search.csv")
+def search_csv() -> Response:
+    """Every match of a search (``q``, ``section``, ``speaker``, ``doc``), best first, up to
+    ``MAX_EXPORT_ROWS``, as CSV (UTF-8 with a BOM; text cells guarded against formulas); a cut
+    export ends with a ``# truncated: ...`` row and says so in ``X-Export-Truncated``."""
+    return _export("csv")
+
+
+@bp.get("/search.jsonl")
+def search_jsonl() -> Response:
+    """The same export as JSON Lines: one object per match, then ``{"truncated": true, ...}``
+    if it was cut."""
+    return _export("jsonl")
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Completions of ``q`` (``limit``, 10 by default): ``{"query", "suggestions": [{"text",
+    "kind"}]}``; none for a blank ``q``."""
+    for name in ("q", "limit"):
+        if len(request.args.getlist(name)) > 1:
+            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
+    raw = request.args.get("limit")
+    if raw is not None and not (raw.isascii() and raw.isdigit()):  # strict, as /api/search
+        raise QueryError("limit must be a positive integer", code="invalid_limit")
+    limit = parse_positive_int(raw, "limit", 10, MAX_SUGGEST_LIMIT)
+    query = request.args.get("q", "")
+    found = current_index().suggest(query, limit=limit)
+    return jsonify({"query": query, "suggestions": [s.to_dict() for s in found]})
 
 
 @bp.get("/documents/<path:doc_id>")

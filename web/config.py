@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from search import MAX_EXPORT_ROWS
 from search.errors import SearchError
 
 #: Prefix of the environment variables read by :func:`load_config`.
@@ -33,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "",
     # A synonyms file read instead of the index directory's synonyms.txt (empty: that one).
     "SYNONYMS": "",
+    # Most rows of a CSV / JSON Lines export (at most search.MAX_EXPORT_ROWS).
+    "EXPORT_ROWS": MAX_EXPORT_ROWS,
+    # A sharded index searched on this Dask cluster (``tcp://host:8786``); empty: in-process.
+    "SCHEDULER": "",
 }
 
 #: A ``host[:port]`` a URL may name: DNS labels (letters, digits, inner hyphens; IPv4 too) or a
@@ -79,6 +84,9 @@ def load_config(environ: Mapping[str, str], overrides: Mapping[str, Any] | None 
         config.update(overrides)
     config["INDEX_DIR"] = str(config["INDEX_DIR"])
     config["BASE_URL"] = check_base_url(config.get("BASE_URL") or "")
+    rows = config["EXPORT_ROWS"]
+    if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= MAX_EXPORT_ROWS:
+        raise ConfigError(f"EXPORT_ROWS must be a whole number from 1 to {MAX_EXPORT_ROWS}")
     return config
 
 

@@ -23,9 +23,11 @@ class IndexHolder:
     """Opens the index at ``index_dir`` (with the synonyms file ``synonyms``, if given) on
     first use and keeps it."""
 
-    def __init__(self, index_dir: str, synonyms: str | None = None) -> None:
+    def __init__(self, index_dir: str, synonyms: str | None = None,
+                 scheduler: str | None = None) -> None:
         self.index_dir = index_dir
         self.synonyms = synonyms
+        self.scheduler = scheduler  # a sharded index's shards are searched on this cluster
         self._index: Index | None = None
         self._lock = threading.Lock()
 
@@ -38,7 +40,8 @@ class IndexHolder:
             if self._index is None:
                 from search import open_index
 
-                self._index = open_index(self.index_dir, synonyms=self.synonyms)
+                self._index = open_index(self.index_dir, synonyms=self.synonyms,
+                                         scheduler=self.scheduler)
             return self._index
 
     @property

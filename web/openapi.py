@@ -6,14 +6,20 @@ import copy
 from typing import Any
 
 from search import (
+    DATE_PATTERN,
     DOC_PER_PAGE,
+    FACETS,
     MAX_DOC_ID_LENGTH,
     MAX_DOC_PAGE,
     MAX_DOC_PER_PAGE,
+    MAX_EXPORT_ROWS,
     MAX_FILTER_LENGTH,
     MAX_PER_PAGE,
     MAX_QUERY_LENGTH,
+    MAX_SUGGEST_LIMIT,
     SECTIONS,
+    SORTS,
+    SUGGESTION_KINDS,
 )
 from web.config import DEFAULTS
 from web.params import DOC_ID_PATTERN
@@ -32,7 +38,7 @@ SCHEMAS: dict[str, Any] = {
     "Hit": {
         "type": "object",
         "required": ["doc_id", "title", "paragraph", "section", "speaker", "date", "score", "text", "snippet",
-                     "publisher", "url"],
+                     "publisher", "url", "organization"],
         "additionalProperties": False,
         "properties": {
             "doc_id": {"type": "string"},
@@ -46,11 +52,22 @@ SCHEMAS: dict[str, Any] = {
             "snippet": {"type": "string", "description": "HTML: text escaped, query matches in <mark>."},
             "publisher": {"type": ["string", "null"], "description": "Who published the release (a web page's site)."},
             "url": {"type": ["string", "null"], "description": "The release's original (its web page), when known."},
+            "organization": {"type": ["string", "null"], "description": "The speaker's organisation, when known."},
+        },
+    },
+    "FacetValue": {
+        "type": "object",
+        "required": ["value", "count"],
+        "additionalProperties": False,
+        "properties": {
+            "value": {"type": "string", "minLength": 1},
+            "count": {"type": "integer", "minimum": 1, "description": "Matching paragraphs with this value."},
         },
     },
     "SearchResult": {
         "type": "object",
-        "required": ["query", "total", "page", "per_page", "took_ms", "hits"],
+        "required": ["query", "total", "page", "per_page", "took_ms", "hits", "facets", "facet_counts",
+                     "timeline"],
         "additionalProperties": False,
         "properties": {
             "query": {"type": "string"},
@@ -59,6 +76,29 @@ SCHEMAS: dict[str, Any] = {
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "took_ms": {"type": "number", "minimum": 0},
             "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "facets": {
+                "type": "object",
+                "description": "All the matches (not only this page) counted by the release's month (`2022-03`), "
+                               "publisher, the speaker's organisation (`org`), speaker and section: the 10 "
+                               "commonest values of each, most first (ties by value); paragraphs without a value "
+                               "are not counted.",
+                "required": list(FACETS),
+                "additionalProperties": False,
+                "properties": {name: {"type": "array", "maxItems": 10,
+                                      "items": {"$ref": "#/components/schemas/FacetValue"}} for name in FACETS},
+            },
+            "facet_counts": {
+                "type": "object",
+                "description": "The number of distinct values of each facet among the matches.",
+                "required": list(FACETS),
+                "additionalProperties": False,
+                "properties": {name: {"type": "integer", "minimum": 0} for name in FACETS},
+            },
+            "timeline": {
+                "type": "array",
+                "description": "Matches per month, every month that has any, in chronological order.",
+                "items": {"$ref": "#/components/schemas/FacetValue"},
+            },
         },
     },
     "Paragraph": {
@@ -105,6 +145,48 @@ SCHEMAS: dict[str, Any] = {
             "pages": {"type": "integer", "minimum": 1, "description": "Pages of `per_page` paragraphs."},
         },
     },
+    "SuggestResult": {
+        "type": "object",
+        "required": ["query", "suggestions"],
+        "additionalProperties": False,
+        "properties": {
+            "query": {"type": "string"},
+            "suggestions": {
+                "type": "array",
+                "maxItems": MAX_SUGGEST_LIMIT,
+                "items": {
+                    "type": "object",
+                    "required": ["text", "kind"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "text": {"type": "string", "minLength": 1},
+                        "kind": {"type": "string", "enum": list(SUGGESTION_KINDS)},
+                    },
+                },
+            },
+        },
+    },
+    "ExportRow": {
+        "type": "object",
+        "description": "One line of /api/search.jsonl (the columns of /api/search.csv); a cut export ends "
+                       'with {"truncated": true, "total", "rows", "note"} instead.',
+        "required": ["doc_id", "title", "paragraph", "section", "speaker", "org", "date", "publisher", "url",
+                     "score", "text"],
+        "additionalProperties": False,
+        "properties": {
+            "doc_id": {"type": "string"},
+            "title": {"type": "string"},
+            "paragraph": {"type": "integer", "minimum": 1},
+            "section": {"type": "string", "enum": list(SECTIONS)},
+            "speaker": _NULLABLE_STRING,
+            "org": _NULLABLE_STRING,
+            "date": _NULLABLE_STRING,
+            "publisher": _NULLABLE_STRING,
+            "url": _NULLABLE_STRING,
+            "score": {"type": "number"},
+            "text": {"type": "string"},
+        },
+    },
     "Health": {
         "type": "object",
         "required": ["status", "index", "releases", "paragraphs", "generation"],
@@ -146,7 +228,13 @@ def openapi_document() -> dict[str, Any]:
         "required": True,
         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_DOC_ID_LENGTH},
     }
-    return {
+    export_headers = {
+        "X-Total-Count": {"description": "Every match of the search.", "schema": {"type": "integer", "minimum": 0}},
+        "X-Export-Rows": {"description": "Rows exported.", "schema": {"type": "integer", "minimum": 0}},
+        "X-Export-Truncated": {"description": "Whether the export was cut at its limit.",
+                               "schema": {"type": "string", "enum": ["true", "false"]}},
+    }
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "release-search API",
@@ -158,6 +246,10 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "search",
                     "summary": "Search paragraphs of the releases",
+                    "description": "The query language: words, \"phrases\", `-word`, `OR`, and filters `section:`, "
+                                   "`speaker:`, `doc:`, `publisher:`, `org:` and `date:` (`date:2022-03-23`, "
+                                   "`date:2022-03`, `date:2022`, `date:2022-03-01..2022-04-15`, `date:2022-03..`, "
+                                   "`date:..2022-04`; a malformed one is read as words), each negatable with `-`.",
                     "parameters": [
                         _query_parameter(
                             "q", "The query; blank gives total 0.", {"type": "string", "maxLength": MAX_QUERY_LENGTH}
@@ -185,9 +277,91 @@ def openapi_document() -> dict[str, Any]:
                             "Only this release (blank: all).",
                             {"type": "string", "maxLength": MAX_FILTER_LENGTH, "pattern": DOC_ID_PATTERN},
                         ),
+                        _query_parameter(
+                            "from",
+                            "Only releases dated on or after this day (inclusive; `2022-03` means from 1 March, "
+                            "`2022` from 1 January; empty: open). After `to`: 400 `invalid_date_range`.",
+                            {"type": "string", "pattern": DATE_PATTERN},
+                        ),
+                        _query_parameter(
+                            "to",
+                            "Only releases dated on or before this day (inclusive; `2022-03` means up to 31 "
+                            "March, `2022` up to 31 December; empty: open).",
+                            {"type": "string", "pattern": DATE_PATTERN},
+                        ),
+                        _query_parameter(
+                            "publisher",
+                            "Only releases of this publisher, compared folded (script, width, case; blank: all).",
+                            {"type": "string", "maxLength": MAX_FILTER_LENGTH},
+                        ),
+                        _query_parameter(
+                            "org",
+                            "Only paragraphs whose speaker is of this organisation, e.g. `市商务局` (blank: all).",
+                            {"type": "string", "maxLength": MAX_FILTER_LENGTH},
+                        ),
+                        _query_parameter(
+                            "sort",
+                            "Order of the hits: `relevance` (default; without words: newest first), `newest` or "
+                            "`oldest` (ties by relevance, undated releases last).",
+                            {"type": "string", "enum": ["", *SORTS], "default": "relevance"},
+                        ),
                     ],
                     "responses": {
                         "200": {"description": "A page of hits.", "content": json_of("SearchResult")},
+                        "400": _error_response("Invalid parameters."),
+                        "503": _error_response("No index has been built."),
+                    },
+                }
+            },
+            "/api/search.csv": {
+                "get": {
+                    "operationId": "exportCsv",
+                    "summary": f"Every match of a search as CSV (up to {MAX_EXPORT_ROWS:,} rows)",
+                    "description": "UTF-8 with a BOM; columns doc_id, title, paragraph, section, speaker, org, "
+                                   "date, publisher, url, score, text; a text cell starting with = + - @, tab or "
+                                   "CR gets a leading ' (no formulas); a cut export ends with a "
+                                   "`# truncated: ...` row.",
+                    "parameters": [],  # the search's, but page and per_page: set below
+                    "responses": {
+                        "200": {"description": "The CSV file, streamed.", "headers": export_headers,
+                                "content": {"text/csv": {"schema": {"type": "string"}}}},
+                        "400": _error_response("Invalid parameters."),
+                        "503": _error_response("No index has been built."),
+                    },
+                }
+            },
+            "/api/search.jsonl": {
+                "get": {
+                    "operationId": "exportJsonl",
+                    "summary": f"Every match of a search as JSON Lines (up to {MAX_EXPORT_ROWS:,} rows)",
+                    "description": "One ExportRow per line; a cut export ends with "
+                                   '{"truncated": true, "total", "rows", "note"}.',
+                    "parameters": [],  # the search's, but page and per_page: set below
+                    "responses": {
+                        "200": {"description": "The JSON Lines file, streamed.", "headers": export_headers,
+                                "content": {"application/jsonl": {"schema": {"type": "string"}}}},
+                        "400": _error_response("Invalid parameters."),
+                        "503": _error_response("No index has been built."),
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Completions of what is typed (titles, speakers, organisations, publishers, words)",
+                    "parameters": [
+                        _query_parameter(
+                            "q", "The prefix, in either script; blank gives none.",
+                            {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                        ),
+                        _query_parameter(
+                            "limit", "Most suggestions.",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_SUGGEST_LIMIT, "default": 10},
+                        ),
+                    ],
+                    "responses": {
+                        "200": {"description": "The suggestions, most frequent first.",
+                                "content": json_of("SuggestResult")},
                         "400": _error_response("Invalid parameters."),
                         "503": _error_response("No index has been built."),
                     },
@@ -243,3 +417,9 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {"schemas": copy.deepcopy(SCHEMAS)},
     }
+    paths = document["paths"]
+    for path in ("/api/search.csv", "/api/search.jsonl"):
+        paths[path]["get"]["parameters"] = [
+            copy.deepcopy(p) for p in paths["/api/search"]["get"]["parameters"]
+            if p["name"] not in ("page", "per_page")]
+    return document

@@ -16,7 +16,8 @@ from search import MAX_PER_PAGE, SearchParams, valid_doc_id
 from search.errors import QueryError
 
 #: The parameters of a search; each may be given at most once.
-SEARCH_PARAMETERS = ("q", "page", "per_page", "section", "speaker", "doc")
+SEARCH_PARAMETERS = ("q", "page", "per_page", "section", "speaker", "doc", "from", "to", "publisher",
+                     "org", "sort")
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -58,11 +59,12 @@ def parse_search_params(
     max_page: int,
     strict: bool = False,
 ) -> SearchParams:
-    """The search in ``q``, ``page``, ``per_page`` (if allowed), ``section``, ``speaker``, ``doc``.
+    """The search in ``q``, ``page``, ``per_page`` (if allowed), ``section``, ``speaker``, ``doc``,
+    ``from``, ``to``, ``publisher``, ``org`` and ``sort``.
 
     ``strict`` (the JSON API, as its OpenAPI document says) also refuses an empty or padded
     ``page`` / ``per_page``, which the HTML pages read as the default. An empty ``section``
-    means all sections.
+    means all sections, an empty ``from`` / ``to`` an open end, an empty ``sort`` relevance.
     """
     for name in SEARCH_PARAMETERS:
         if len(args.getlist(name)) > 1:
@@ -77,7 +79,26 @@ def parse_search_params(
         per_page = parse_positive_int(args.get("per_page"), "per_page", per_page, MAX_PER_PAGE)
     return SearchParams(query=args.get("q", ""), page=page, per_page=per_page,
                         section=args.get("section") or None, speaker=args.get("speaker"),
-                        doc_id=args.get("doc"))
+                        doc_id=args.get("doc"), date_from=args.get("from"),
+                        date_to=args.get("to"), publisher=args.get("publisher"),
+                        org=args.get("org"), sort=args.get("sort") or "relevance")
+
+
+def request_filter_params(*, sort: str | None = None) -> SearchParams:
+    """The current request's query, filters and ``sort`` (or the order ``sort`` if given),
+    for the answers that hold every match or the newest rather than a page (exports, the
+    feed): ``page`` and ``per_page`` are not read."""
+    from flask import request
+
+    args = request.args
+    for name in SEARCH_PARAMETERS:
+        if len(args.getlist(name)) > 1:
+            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
+    return SearchParams(query=args.get("q", ""), section=args.get("section") or None,
+                        speaker=args.get("speaker"), doc_id=args.get("doc"),
+                        date_from=args.get("from"), date_to=args.get("to"),
+                        publisher=args.get("publisher"), org=args.get("org"),
+                        sort=sort or args.get("sort") or "relevance")
 
 
 def request_search_params(*, api: bool) -> SearchParams:
@@ -98,7 +119,17 @@ def request_search_params(*, api: bool) -> SearchParams:
     )
 
 
+def iter_hits(index, params: SearchParams, limit: int):
+    """Every hit of ``params`` on ``index``, up to ``limit`` (a ``search.HitStream``)."""
+    return index.iter_hits(params.query, section=params.section, speaker=params.speaker,
+                           doc_id=params.doc_id, limit=limit, date_from=params.date_from,
+                           date_to=params.date_to, publisher=params.publisher, org=params.org,
+                           sort=params.sort)
+
+
 def run_search(index, params: SearchParams):
     """Run ``params`` on ``index`` (a :class:`search.Index`)."""
     return index.search(params.query, page=params.page, per_page=params.per_page,
-                        section=params.section, speaker=params.speaker, doc_id=params.doc_id)
+                        section=params.section, speaker=params.speaker, doc_id=params.doc_id,
+                        date_from=params.date_from, date_to=params.date_to,
+                        publisher=params.publisher, org=params.org, sort=params.sort)

@@ -177,6 +177,7 @@ def serve(
     channel_timeout: int = CHANNEL_TIMEOUT,
     request_timeout: int = REQUEST_TIMEOUT,
     synonyms: str | None = None,
+    scheduler: str | None = None,
 ) -> None:
     """Serve the search site for the index at ``index_dir`` (built from ``sources`` if missing).
 
@@ -184,7 +185,8 @@ def serve(
     ``base_url`` (else ``RELEASE_SEARCH_BASE_URL``) is the site's public root URL.
     ``debug=True`` uses Flask's development server instead. ``synonyms`` (else
     ``RELEASE_SEARCH_SYNONYMS``) is a synonyms file read instead of the index directory's.
-    Blocks until the server stops.
+    ``scheduler``: search a sharded index in actors on that Dask cluster. Blocks until the
+    server stops.
     """
     _configure_logging()
     config = {"INDEX_DIR": index_dir}
@@ -192,6 +194,8 @@ def serve(
         config["SYNONYMS"] = synonyms
     if base_url is not None:
         config["BASE_URL"] = base_url
+    if scheduler:
+        config["SCHEDULER"] = scheduler
     load_config(os.environ, config)  # a bad BASE_URL is an error before any index is built
     if not debug:
         _ensure_open_files(connection_limit)
@@ -201,6 +205,8 @@ def serve(
     # Pay jieba's dictionary load now, not in the first reader's request.
     logging.getLogger("web").info("jieba dictionary loaded in %.2f s", load_dictionary())
     app = create_app(config)
+    if scheduler:  # the actors start now, and a cluster that cannot be reached is said now
+        app.extensions["release_search"].get()
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return

@@ -12,8 +12,17 @@ from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
 from search.models import IndexStats, Paragraph
 from web.config import HOST_RE
 from web.index_holder import current_index
-from web.markup import marked_html, page_window, section_label, total_pages
-from web.params import is_acceptable_doc_id, parse_positive_int, request_search_params, run_search
+from web.feed import FEED_ENTRIES, atom_feed, tag_authority
+from web.markup import marked_html, page_window, paragraph_html, repair_summary, section_label, total_pages
+from web.navigation import SORT_LABELS, chips, facets, month_chart
+from web.params import (
+    is_acceptable_doc_id,
+    iter_hits,
+    parse_positive_int,
+    request_filter_params,
+    request_search_params,
+    run_search,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -43,19 +52,31 @@ def _stats_or_none() -> IndexStats | None:
         return None
 
 
-def _search_url(query: str, page: int = 1, **filters: str) -> str:
+def _search_url(query: str, page: int = 1, **state: str) -> str:
+    """The search page for ``query``, page ``page``, with the filters and order in ``state``
+    (empty values and the default order left out)."""
     args: dict[str, str | int] = {"q": query}
     if page != 1:
         args["page"] = page
-    args.update({k: v for k, v in filters.items() if v})
+    args.update({k: v for k, v in state.items() if v and not (k == "sort" and v == "relevance")})
     return url_for("pages.search_page", **args)
+
+
+def _form(params) -> dict:
+    """What the search form shows beside the query: the sections, the date inputs (whole
+    days: a partial date is shown as the day it stands for) and the orders."""
+    date_from, date_to = params.iso_days()
+    return {"sections": [(s, section_label(s)) for s in SECTIONS], "date_from": date_from or "",
+            "date_to": date_to or "", "sorts": SORT_LABELS}
 
 
 @bp.get("/")
 def search_page() -> str:
-    """The search page: empty state, results with pagination, or the no-results state."""
+    """The search page: empty state, results with pagination, or the no-results state; beside
+    the results, the facet counts and the matches per month."""
     params = request_search_params(api=False)
     filters = params.filters()
+    state = {**filters, "sort": params.sort}
     if not params.query.strip() and not any(filters.values()):
         return render_template(
             "search.html",
@@ -64,12 +85,12 @@ def search_page() -> str:
             result=None,
             stats=_stats_or_none(),
             examples=[(q, _search_url(q)) for q in EXAMPLE_QUERIES],
-            sections=[(s, section_label(s)) for s in SECTIONS],
+            **_form(params),
         )
     result = run_search(current_index(), params)
     pages = total_pages(result.total, result.per_page)
     page_links = [
-        (number, _search_url(params.query, number, **filters) if number is not None else None)
+        (number, _search_url(params.query, number, **state) if number is not None else None)
         for number in page_window(result.page, pages)
     ]
     hits = [
@@ -81,10 +102,13 @@ def search_page() -> str:
         }
         for hit in result.hits
     ]
-    removable = [
-        (name, value, _search_url(params.query, **{k: v for k, v in filters.items() if k != name}))
-        for name, value in filters.items()
-    ]
+
+    def url(**args: str) -> str:
+        return _search_url(params.query, **args)
+
+    # the exports hold the matches in the page's order (the default order left out)
+    exported = {k: v for k, v in state.items() if v and not (k == "sort" and v == "relevance")}
+
     return render_template(
         "search.html",
         params=params,
@@ -93,13 +117,18 @@ def search_page() -> str:
         hits=hits,
         pages=pages,
         page_links=page_links,
-        prev_url=_search_url(params.query, result.page - 1, **filters) if result.page > 1 else None,
-        next_url=_search_url(params.query, result.page + 1, **filters) if result.page < pages else None,
-        first_url=_search_url(params.query, **filters),
-        filters=removable,
-        no_filters_url=_search_url(params.query) if filters else None,
-        sections=[(s, section_label(s)) for s in SECTIONS],
+        prev_url=_search_url(params.query, result.page - 1, **state) if result.page > 1 else None,
+        next_url=_search_url(params.query, result.page + 1, **state) if result.page < pages else None,
+        first_url=_search_url(params.query, **state),
+        filters=chips(filters, state, url),
+        no_filters_url=_search_url(params.query, sort=params.sort) if filters else None,
+        facets=facets(result, state, url),
+        chart=month_chart(result, state, url),
+        feed_url=url_for("pages.feed", q=params.query, **filters),
+        csv_url=url_for("api.search_csv", q=params.query, **exported),
+        jsonl_url=url_for("api.search_jsonl", q=params.query, **exported),
         section_label=section_label,
+        **_form(params),
     )
 
 
@@ -159,18 +188,31 @@ def document_page(doc_id: str) -> str:
             return marked_html(highlighter.html(text))
         return Markup.escape(text)
 
+    flags_of: dict[int, list[tuple[int, int, str]]] = {}
+    for number, start, end, kind in release.flagged:
+        flags_of.setdefault(number, []).append((start, end, kind))
+
+    def render_paragraph(p: Paragraph) -> Markup:
+        flags = flags_of.get(p.number)
+        if not flags:
+            return render(p.text)
+        marks = highlighter.spans(p.text) if highlighter is not None else []
+        return paragraph_html(p.text, marks, flags)
+
     def page_url(number: int) -> str:
         # With hl, page 1 is named too: without it, hl would pick its own page.
         return url_for("pages.document_page", doc_id=doc_id, q=query or None, hl=hl,
                        page=number if number > 1 or hl else None)
 
-    paragraphs = [_shown(p, render(p.text), hl) for p in release.paragraphs]
+    paragraphs = [_shown(p, render_paragraph(p), hl) for p in release.paragraphs]
     # The title paragraph is paragraph 1: on page 1 only (the heading shows the title elsewhere).
     has_title_paragraph = any(p.section == "title" for p in release.paragraphs)
     first = (page - 1) * DOC_PER_PAGE + 1
     return render_template(
         "document.html",
         release=release,
+        repaired=repair_summary(release.repairs),
+        flagged_count=len(release.flagged),
         title_html=None if has_title_paragraph else render(release.title),
         source_url=release.url if release.url and release.url.startswith(("https://", "http://")) else None,
         paragraphs=paragraphs,
@@ -219,6 +261,34 @@ def opensearch() -> Response:
         api_url=_absolute("api.search"),
     )
     return Response(body, mimetype="application/opensearchdescription+xml")
+
+
+@bp.get("/feed.atom")
+def feed() -> Response:
+    """The Atom feed of a search (``q`` and the filters, a ``sort`` aside): its newest 20
+    matching paragraphs (by release date, ties by relevance, undated last)."""
+    params = request_filter_params(sort="newest")
+    filters = params.filters()
+    root = _site_root()
+    hits = []
+    if params.query.strip() or filters:
+        with iter_hits(current_index(), params, FEED_ENTRIES) as stream:
+            hits = list(stream)
+
+    def paragraph_url(hit) -> str:
+        page = page_of(hit.paragraph)
+        path = url_for("pages.document_page", doc_id=hit.doc_id, page=page if page > 1 else None)
+        return root + path.removeprefix(request.script_root) + f"#p{hit.paragraph}"
+
+    def absolute(endpoint: str) -> str:
+        return root + url_for(endpoint, q=params.query, **filters).removeprefix(request.script_root)
+
+    self_url = absolute("pages.feed")
+    title = f"新闻发布会检索：{params.query.strip()}" if params.query.strip() else "新闻发布会检索"
+    body = atom_feed(title=title, self_url=self_url, alternate_url=absolute("pages.search_page"),
+                     feed_id=self_url, authority=tag_authority(root.split("://", 1)[1].split("/", 1)[0]),
+                     hits=hits, paragraph_url=paragraph_url)
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
 @bp.get("/favicon.ico")

@@ -1,0 +1,154 @@
+"""What a search page offers to narrow the results: facet links, filter chips, the chart.
+
+Every link keeps the page's query, filters and order and changes one thing (adds a facet's
+filter, removes a chip's); :func:`month_chart` draws the matches per month as SVG on the
+server (no script, no inline style: the Content-Security-Policy forbids both), its bars sized
+by attributes and coloured by the stylesheet.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from search.models import SearchResult
+
+from web.markup import section_label
+
+#: Headings of the facets in the sidebar.
+FACET_TITLES = {"month": "月份", "publisher": "来源", "org": "单位", "speaker": "发言人",
+                "section": "段落类型"}
+#: How an active filter is named on its chip.
+FILTER_LABELS = {"section": "段落", "speaker": "发言人", "doc": "文档", "from": "起始日期",
+                 "to": "截止日期", "publisher": "来源", "org": "单位"}
+#: The orders a search page offers, with their labels.
+SORT_LABELS = (("relevance", "按相关度"), ("newest", "最新在前"), ("oldest", "最早在前"))
+
+#: ``url(**state)``: the search page with these URL parameters.
+UrlFor = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    """One value of a facet: its label, count, the page filtered by it, and whether that
+    filter is the one in force."""
+
+    label: str
+    count: int
+    url: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    title: str
+    links: list[FacetLink]
+    distinct: int  # distinct values among the matches (more than listed when over 10)
+
+
+def month_days(month: str) -> tuple[str, str]:
+    """The first and last days of ``YYYY-MM``, as ISO dates (what the date inputs show)."""
+    year, number = int(month[:4]), int(month[5:7])
+    last = calendar.monthrange(year, number)[1]
+    return f"{month}-01", f"{month}-{last:02d}"
+
+
+def facet_filter(name: str, value: str) -> dict[str, str]:
+    """The URL parameters that filter by one facet value."""
+    if name == "month":
+        first, last = month_days(value)
+        return {"from": first, "to": last}
+    return {name: value}
+
+
+def facets(result: SearchResult, state: dict[str, str], url: UrlFor) -> list[Facet]:
+    """The sidebar: each facet with values, each value a link adding its filter to ``state``
+    (the page's parameters but ``q`` and ``page``)."""
+    out = []
+    for name, values in result.facets.items():
+        if not values:
+            continue
+        links = []
+        for value, count in values:
+            wanted = facet_filter(name, value)
+            active = all(state.get(k) == v for k, v in wanted.items())
+            label = section_label(value) if name == "section" else value
+            links.append(FacetLink(label, count, url(**{**state, **wanted}), active))
+        out.append(Facet(name, FACET_TITLES.get(name, name), links,
+                         result.facet_counts.get(name, len(values))))
+    return out
+
+
+def chips(filters: dict[str, str], state: dict[str, str], url: UrlFor
+          ) -> list[tuple[str, str, str]]:
+    """``(label, value, url without it)`` of each active filter."""
+    out = []
+    for name, value in filters.items():
+        shown = section_label(value) if name == "section" else value
+        rest = {k: v for k, v in state.items() if k != name}
+        out.append((FILTER_LABELS.get(name, name), shown, url(**rest)))
+    return out
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    end = (int(last[:4]), int(last[5:7]))
+    out = []
+    while (year, month) <= end:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+#: The chart's drawing area (SVG user units; the stylesheet scales it to the page's width).
+CHART_WIDTH, CHART_HEIGHT, CHART_AXIS = 640, 120, 18
+
+
+@dataclass(frozen=True)
+class MonthChart:
+    svg: Markup  # the <svg> element
+    rows: list[tuple[str, int, str | None]]  # (month, matches, its filter's url): as text
+    summary: str
+
+
+def month_chart(result: SearchResult, state: dict[str, str], url: UrlFor) -> MonthChart | None:
+    """A bar per month from the first to the last month with matches (months without any
+    included, at zero), or None when no match has a date."""
+    if not result.timeline:
+        return None
+    counts = dict(result.timeline)
+    months = _months_between(result.timeline[0][0], result.timeline[-1][0])
+    peak = max(counts.values())
+    step = CHART_WIDTH / len(months)
+    gap = min(2.0, step / 4)
+    plot = CHART_HEIGHT - CHART_AXIS
+    bars = []
+    for i, month in enumerate(months):
+        n = counts.get(month, 0)
+        height = plot * n / peak if n else 0
+        x, width = i * step + gap / 2, max(step - gap, 0.5)
+        bars.append(f'<rect class="bar" x="{x:.2f}" y="{plot - height:.2f}" '
+                    f'width="{width:.2f}" height="{height:.2f}">'
+                    f'<title>{escape(month)}：{n} 段</title></rect>')
+    dated = sum(counts.values())
+    summary = (f"{len(months)} 个月中 {dated} 个匹配段落的分布，从 {months[0]} 到 {months[-1]}；"
+               f"最多的月份有 {peak} 段。")
+    axis = (f'<line class="axis" x1="0" y1="{plot}" x2="{CHART_WIDTH}" y2="{plot}"></line>'
+            f'<text class="label" x="0" y="{CHART_HEIGHT - 4}">{escape(months[0])}</text>'
+            f'<text class="label end" x="{CHART_WIDTH}" y="{CHART_HEIGHT - 4}">'
+            f'{escape(months[-1])}</text>'
+            f'<text class="label" x="2" y="10">{peak}</text>')
+    svg = Markup(
+        f'<svg class="month-chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
+        f'aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="chart-title">每月匹配段落数</title>'
+        f'<desc id="chart-desc">{escape(summary)}</desc>'
+        f'{"".join(bars)}{axis}</svg>')
+    rows = [(m, counts.get(m, 0),
+             url(**{**state, **facet_filter("month", m)}) if counts.get(m) else None)
+            for m in months]
+    return MonthChart(svg=svg, rows=rows, summary=summary)
