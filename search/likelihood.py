@@ -25,8 +25,8 @@ from .charmodel import char_log_likelihood
 from .lexicon import Lexicon
 from .script import CJK_CLASS, to_simplified
 
-__all__ = ["COMMON_MIN_FREQ", "COMMON_PUNCTUATION", "Score", "is_common", "judge", "lead",
-           "log_likelihood"]
+__all__ = ["COMMON_MIN_FREQ", "COMMON_PUNCTUATION", "Score", "is_common", "judge", "judge_all",
+           "lead", "log_likelihood"]
 
 #: Summed dictionary frequency of the words holding a character for it to be common: about
 #: 4,500 characters (嘏 34, 涮 196 and 蠹 224 are not; 跋 1,477, 晓 7,866 are).
@@ -187,6 +187,23 @@ def lead(best: Score, others) -> float:
 def judge(text: str) -> Score:
     """Both judges' log-likelihood of ``text``."""
     return Score(log_likelihood(text), char_log_likelihood(text))
+
+
+#: Candidates this far behind the word judge's best are not scored by the character judge
+#: (they can lead nothing, and scoring thousands of candidate pairs costs): their character
+#: log-likelihood is taken as minus infinity.
+PRUNE = 20.0
+
+
+def judge_all(texts: list[str]) -> list[Score]:
+    """:func:`judge` of each of ``texts`` (candidates of one choice), the character judge
+    asked only about those within :data:`PRUNE` of the word judge's best."""
+    words = [log_likelihood(t) for t in texts]
+    if not words:
+        return []
+    floor = max(words) - PRUNE
+    return [Score(w, char_log_likelihood(t) if w >= floor else -math.inf)
+            for w, t in zip(words, texts)]
 
 
 #: The character judge's lead that, added to this, may stand in for the word judge's

@@ -29,7 +29,7 @@ import functools
 import re
 
 from .edits import Edit
-from .likelihood import COMMON_PUNCTUATION, is_common, judge, lead
+from .likelihood import COMMON_PUNCTUATION, is_common, judge, judge_all, lead
 from .pinyin import LETTERS, chars_read, is_reading, is_syllable, nfc
 from .script import CJK_CLASS, CJK_RE, convert, fits_script, script_of, to_simplified
 
@@ -376,7 +376,9 @@ def _decode_run(run: list[int], end_byte: int | None, s_b: str | None, p2: int |
                     cands[ch] = max(cands.get(ch, -99.0), prior + last_prior(ch))
         if not cands:
             return None
-        best, _, margin = _best([(_score(left + c + right) + w, c) for c, w in cands.items()])
+        items = list(cands.items())
+        scores = judge_all([left + c + right for c, _ in items])
+        best, _, margin = _best([(sc + w, c) for sc, (c, w) in zip(scores, items)])
         return best, margin >= MARGIN
 
     firsts: dict[str, float] = {}
@@ -392,14 +394,18 @@ def _decode_run(run: list[int], end_byte: int | None, s_b: str | None, p2: int |
     if not firsts or not lasts:
         return None
     if n <= 2 and len(firsts) * len(lasts) <= MAX_JOINT:
-        scored = [(_score(left + f + mid + la + right) + wf + wl, f + mid + la)
-                  for f, wf in firsts.items() for la, wl in lasts.items()]
-        best, _, margin = _best(scored)
+        pairs = [(f + mid + la, wf + wl) for f, wf in firsts.items() for la, wl in lasts.items()]
+        scores = judge_all([left + c + right for c, _ in pairs])
+        best, _, margin = _best([(sc + w, c) for sc, (c, w) in zip(scores, pairs)])
         return best, margin >= MARGIN
     near = mid[:CONTEXT]
-    f_best, _, f_margin = _best([(_score(left + f + near) + w, f) for f, w in firsts.items()])
+    items = list(firsts.items())
+    scores = judge_all([left + f + near for f, _ in items])
+    f_best, _, f_margin = _best([(sc + w, f) for sc, (f, w) in zip(scores, items)])
     near = (f_best + mid)[-CONTEXT:]
-    l_best, _, l_margin = _best([(_score(near + la + right) + w, la) for la, w in lasts.items()])
+    items = list(lasts.items())
+    scores = judge_all([near + la + right for la, _ in items])
+    l_best, _, l_margin = _best([(sc + w, la) for sc, (la, w) in zip(scores, items)])
     return f_best + mid + l_best, min(f_margin, l_margin) >= MARGIN
 
 

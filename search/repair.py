@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 
 from .edits import Edit
-from .likelihood import is_common, judge, lead
+from .likelihood import is_common, judge_all, lead
 from .mojibake import (
     MARGIN,
     UNCONVERTED_ANNOTATION,
@@ -439,9 +439,11 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
         for simple, chars in members.items():
             usual = convert("s2t", simple) if script == "traditional" else simple
             groups[simple] = usual if usual in chars else min(chars)
-        scored = sorted(((judge(left + ch + right)
-                          + (UNCONVERTED_ANNOTATION if annotated and to_simplified(ch) == ch
-                             else 0.0), ch) for ch in groups.values()), reverse=True)
+        cands = list(groups.values())
+        scored = sorted(((sc + (UNCONVERTED_ANNOTATION if annotated and to_simplified(ch) == ch
+                                 else 0.0), ch)
+                         for sc, ch in zip(judge_all([left + ch + right for ch in cands]), cands)),
+                        key=lambda s: -s[0])
         if scored and lead(scored[0][0], [sc for sc, _ in scored[1:]]) >= MARGIN:
             edits.append(Edit(start, m.end(), scored[0][1], "restored"))
         else:
