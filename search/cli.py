@@ -171,13 +171,7 @@ def reindex(sources, index_dir, full, userdict, synonyms, procs, follow_links, s
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    for p in report.problems:
-        click.echo(f"{'skipped' if p.skipped else 'warning'}: {printable(p.source)}: "
-                   f"{printable(p.message)}", err=True)
-    if as_json:
-        _dump(report.to_dict())
-    else:
-        _say(report.summary())
+    _report(report, as_json)
 
 
 def _reindex_sharded(sources, index_dir, full, userdict, synonyms, follow_links, shards,
@@ -202,6 +196,11 @@ def _reindex_sharded(sources, index_dir, full, userdict, synonyms, follow_links,
     finally:
         if shown[0]:
             click.echo("", err=True)
+    _report(report, as_json)
+
+
+def _report(report, as_json: bool) -> None:
+    """A reindex's problems on stderr, then its summary (or all of it as JSON)."""
     for p in report.problems:
         click.echo(f"{'skipped' if p.skipped else 'warning'}: {printable(p.source)}: "
                    f"{printable(p.message)}", err=True)

@@ -29,9 +29,9 @@ import functools
 import re
 
 from .edits import Edit
-from .likelihood import COMMON_PUNCTUATION, is_common, log_likelihood
-from .pinyin import LETTERS, is_reading, is_syllable
-from .script import CJK_CLASS, convert, fits_script, script_of
+from .likelihood import COMMON_PUNCTUATION, is_common, judge, judge_all, lead
+from .pinyin import LETTERS, chars_read, is_reading, is_syllable, nfc
+from .script import CJK_CLASS, CJK_RE, convert, fits_script, script_of, to_simplified
 
 __all__ = [
     "MARGIN",
@@ -57,6 +57,7 @@ _LOST_MARK_RE = re.compile(f"\\?(?:[{LETTERS}]{{1,8}}\\))?")
 _TRAILS = tuple(range(0x40, 0x7F)) + tuple(range(0x80, 0xFF))
 _LEADS = tuple(range(0x81, 0xFF))
 _FRAGMENT_RE = re.compile(f"([{LETTERS}]{{1,8}})\\)")
+_FRAGMENT_END_RE = re.compile(f"\\?[{LETTERS}]{{1,8}}\\)$")
 _ANNOTATION_BEFORE_RE = re.compile(f"\\(([{LETTERS}]{{1,8}})\\)$")
 _ANNOTATION_AT_RE = re.compile(f"\\(([{LETTERS}]{{1,8}})\\)")
 _ANNOTATIONS_RE = re.compile(f"[\\(（]([{LETTERS}]{{1,8}})[\\)）]")
@@ -129,10 +130,7 @@ def _best(scored: list[tuple[float, str]]) -> tuple[str | None, float, float]:
         return None, float("-inf"), 0.0
     scored.sort(key=lambda s: -s[0])
     best_score, best = scored[0]
-    for score, cand in scored[1:]:
-        if cand != best:
-            return best, best_score, best_score - score
-    return best, best_score, float("inf")
+    return best, best_score, lead(best_score, [s for s, c in scored[1:] if c != best])
 
 
 # ---------------------------------------------------------------------------- GBK shift
@@ -157,7 +155,7 @@ def gbk_shift_edits(text: str) -> list[Edit]:
 
 
 def _score(text: str) -> float:
-    return log_likelihood(text)
+    return judge(text)
 
 
 def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
@@ -169,7 +167,10 @@ def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
     before = _ANNOTATION_BEFORE_RE.search(text, max(0, i - 12), i)
     if before is not None and is_syllable(before.group(1)):
         j = before.start()
-    # an ASCII sign before it stands for a folded full-width one (a "?" for a lost byte)
+    # an ASCII sign before it stands for a folded full-width one (a "?" for a lost byte); the
+    # ")" closing a fragment (``?liě)``) ends another run: P's bytes are not known
+    if j > 0 and text[j - 1] == ")" and _FRAGMENT_END_RE.search(text, max(0, j - 12), j):
+        return None
     p_bytes = _two_bytes(text[j - 1]) if j > 0 and text[j - 1] != "?" else None
     if p_bytes is None:
         return None  # the byte lost was the second of a pair begun by a character of two bytes
@@ -220,6 +221,9 @@ def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
         shown = text[k:run_end]
         if not script:
             script.append(script_of(text))
+            # characters of the other script the text itself holds are of its script too (a
+            # converter leaves 于 并 后 in a traditional text)
+            script.append(frozenset(text))
         # the characters shown are mojibake (rare, or of the other script): a run that cannot
         # be proven is flagged; annotation fragments alone (``?chóu)`` is also a lost
         # character) let a run be repaired but do not flag it
@@ -232,34 +236,105 @@ def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
             if not shown:
                 continue
             # nothing shown is rare: a repair must then be proven all the more (see below)
-        if shows:
-            flagged_end = flagged_end or end
+        if shows and not any(ch in COMMON_PUNCTUATION for ch in text[flagged_end or k:run_end]):
+            # the flag covers the characters that show mojibake, up to a Chinese mark, and the
+            # annotation of its last one
+            am = _ANNOTATION_AT_RE.match(text, end)
+            flagged_end = max(flagged_end, am.end() if am and is_syllable(am.group(1)) else end)
+        if not _in_step(text, end, script[0]):
+            continue  # the text after it still shows mojibake: the run goes on
         decoded = _decode_run(run_bytes, end_byte, s_b, p2, s_e, left,
-                              _right_context(text, end), script[0])
+                              _right_context(text, end), script[0], script[1])
         if decoded is None:
             continue
         repaired, certain = decoded
-        if not certain:
-            continue
         # what follows the span up to the longest hypothesis' end, lost characters and bytes
         # left out (another step restores them): hypotheses are compared on the same text
         tail = _LOST_MARK_RE.sub("", _strip_annotations(text[end:far])) + _right_context(text, far)
         inner_marks = text.count("?", k, run_end)  # "?" read as a full-width question mark
         results.append((_score(left + repaired + tail) + inner_marks * INNER_QUESTION,
-                        repaired, end))
+                        repaired, end, certain))
+    pair = _lost_pair(text, i, k, s_b, hyps, left, far, script[0]) if s_b else None
+    if pair is not None:
+        results.append((pair, None, 0, True))  # two lost characters, not one run
     if not results:
         return Edit(i, flagged_end, None, "unrepaired_mojibake") if flagged_end else None
     results.sort(key=lambda r: -r[0])
-    score, repaired, end = results[0]
+    score, repaired, end, certain = results[0]
     as_is = _score(left + _strip_annotations(text[i:far]) + _right_context(text, far))
-    if (len(results) > 1 and score - results[1][0] < MARGIN) or score - as_is < MARGIN:
+    # an undecided reading of the run competes too: a run read another way that cannot be
+    # decided is no proof for this one
+    if pair is not None:
+        # "?tuán)?duì)" may be two lost characters (another step restores them) as well as
+        # one character a run of one made: the run is read so only when both judges say so
+        # by the margin, left to the other step when they say the reverse, else flagged
+        runs = [r for r in results if r[1] is not None]
+        if not runs:
+            return None
+        run, two = runs[0][0], pair
+        if min(two.word - run.word, two.char - run.char) >= MARGIN:
+            return None
+        if min(run.word - two.word, run.char - two.char) < MARGIN:  # both judges, each
+            return Edit(i, runs[0][2], None, "unrepaired_mojibake")
+        results = runs
+        score, repaired, end, certain = results[0]
+    if (not certain or lead(score, [r[0] for r in results[1:]]) < MARGIN
+            or score - as_is < MARGIN):
         return Edit(i, flagged_end, None, "unrepaired_mojibake") if flagged_end else None
     return Edit(i, end, repaired, "mojibake")
 
 
+def _lost_pair(text: str, i: int, k: int, s_b: str, hyps: list, left: str, far: int,
+               script: str | None) -> float | None:
+    """The best score of ``?a)?b)`` at ``i`` read as two lost characters with their
+    annotations (as :func:`search.repair.lost_character_edits` reads them), or None when the
+    text is not that."""
+    second = [h for h in hyps if not h[0] and h[1] is None and h[2] is not None
+              and h[4] == k]
+    if not second:
+        return None
+    s_e, end = second[0][2], second[0][3]
+    tail = _LOST_MARK_RE.sub("", _strip_annotations(text[end:far])) + _right_context(text, far)
+
+    def members(syllable: str) -> list[tuple[str, float]]:
+        out = {}
+        for ch in chars_read(nfc(syllable)):
+            if is_common(ch) and fits_script(ch, script):
+                simple = to_simplified(ch)
+                out[simple] = max(out.get(simple, -99.0), _annotated_prior(ch))
+        return list(out.items())
+
+    firsts, lasts = members(s_b), members(s_e)
+    if not firsts or not lasts:
+        return None
+    best_first = max(firsts, key=lambda f: _score(left + f[0]) + f[1])
+    best_last = max(lasts, key=lambda la: _score(best_first[0] + la[0] + tail) + la[1])
+    best = None
+    for f, wf in firsts:  # each first with the best last, and the best first with each last
+        score = _score(left + f + best_last[0] + tail) + wf + best_last[1]
+        best = score if best is None else max(best, score)
+    for la, wl in lasts:
+        score = _score(left + best_first[0] + la + tail) + best_first[1] + wl
+        best = max(best, score)
+    return best
+
+
+def _in_step(text: str, end: int, script: str | None) -> bool:
+    """Whether the text after a run ending at ``end`` is in step again: its next character
+    (after an annotation) is plain text, a lost mark or the end of a line."""
+    am = _ANNOTATION_AT_RE.match(text, end)
+    if am is not None and is_syllable(am.group(1)):
+        end = am.end()
+    if end >= len(text):
+        return True
+    ch = text[end]
+    return ch.isascii() or ch.isspace() or is_common(ch) or not CJK_RE.match(ch) and not (
+        0xE000 <= ord(ch) <= 0xF8FF)
+
+
 def _decode_run(run: list[int], end_byte: int | None, s_b: str | None, p2: int | None,
-                s_e: str | None, left: str, right: str,
-                script: str | None) -> tuple[str, bool] | None:
+                s_e: str | None, left: str, right: str, script: str | None,
+                own: frozenset[str] = frozenset()) -> tuple[str, bool] | None:
     """The run's bytes paired the right way: (the best decoding, whether it is proven), or
     None when no decoding gives common characters agreeing with the annotations."""
     n = len(run) // 2
@@ -282,7 +357,7 @@ def _decode_run(run: list[int], end_byte: int | None, s_b: str | None, p2: int |
         return _annotated_prior(made)
 
     def common(ch: str | None) -> bool:
-        return ch is not None and is_common(ch) and fits_script(ch, script)
+        return ch is not None and is_common(ch) and (fits_script(ch, script) or ch in own)
 
     def last_prior(ch: str) -> float:
         return _annotated_prior(ch) if s_e is not None else 0.0
@@ -301,7 +376,9 @@ def _decode_run(run: list[int], end_byte: int | None, s_b: str | None, p2: int |
                     cands[ch] = max(cands.get(ch, -99.0), prior + last_prior(ch))
         if not cands:
             return None
-        best, _, margin = _best([(_score(left + c + right) + w, c) for c, w in cands.items()])
+        items = list(cands.items())
+        scores = judge_all([left + c + right for c, _ in items])
+        best, _, margin = _best([(sc + w, c) for sc, (c, w) in zip(scores, items)])
         return best, margin >= MARGIN
 
     firsts: dict[str, float] = {}
@@ -317,14 +394,18 @@ def _decode_run(run: list[int], end_byte: int | None, s_b: str | None, p2: int |
     if not firsts or not lasts:
         return None
     if n <= 2 and len(firsts) * len(lasts) <= MAX_JOINT:
-        scored = [(_score(left + f + mid + la + right) + wf + wl, f + mid + la)
-                  for f, wf in firsts.items() for la, wl in lasts.items()]
-        best, _, margin = _best(scored)
+        pairs = [(f + mid + la, wf + wl) for f, wf in firsts.items() for la, wl in lasts.items()]
+        scores = judge_all([left + c + right for c, _ in pairs])
+        best, _, margin = _best([(sc + w, c) for sc, (c, w) in zip(scores, pairs)])
         return best, margin >= MARGIN
     near = mid[:CONTEXT]
-    f_best, _, f_margin = _best([(_score(left + f + near) + w, f) for f, w in firsts.items()])
+    items = list(firsts.items())
+    scores = judge_all([left + f + near for f, _ in items])
+    f_best, _, f_margin = _best([(sc + w, f) for sc, (f, w) in zip(scores, items)])
     near = (f_best + mid)[-CONTEXT:]
-    l_best, _, l_margin = _best([(_score(near + la + right) + w, la) for la, w in lasts.items()])
+    items = list(lasts.items())
+    scores = judge_all([near + la + right for la, _ in items])
+    l_best, _, l_margin = _best([(sc + w, la) for sc, (la, w) in zip(scores, items)])
     return f_best + mid + l_best, min(f_margin, l_margin) >= MARGIN
 
 

@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass, field
 
 from .edits import Edit
-from .likelihood import is_common, log_likelihood
+from .likelihood import is_common, judge_all, lead
 from .mojibake import (
     MARGIN,
     UNCONVERTED_ANNOTATION,
@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 #: Changes whenever what repair does to a text changes: indexes built before are rebuilt.
-REPAIR_VERSION = 2
+REPAIR_VERSION = 3
 
 #: A text carries the artifact when it has at least this many annotations (a reading of the
 #: character before them) ...
@@ -383,14 +383,38 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
     if "?" not in text:
         return []
     edits: list[Edit] = []
+    done = 0
+
+    def is_protected(a: int, b: int) -> bool:
+        return bool(protected) and any(s < b and a < e for s, e in protected)
+
     for m in _LOST_RE.finditer(text):
-        if protected and any(s < m.end() and m.start() < e for s, e in protected):
+        if m.start() < done or is_protected(m.start(), m.end()):
             continue
         syllable = nfc(m.group(1))
         if not is_toned(syllable) and not (annotated and is_syllable(syllable)):
             continue
         start = m.start()
+        run_end = _run_after(text, m.end())
+        if run_end is not None:
+            # "?guà)梅?": the annotation of the character a lost byte made, a run of GBK one
+            # byte off after it ending in a lone byte, which could not be proven
+            if not is_protected(start, run_end):
+                edits.append(Edit(start, run_end, None, "unrepaired_mojibake"))
+                done = run_end
+            continue
+        if is_protected(start - 1, start) or is_protected(m.end(), m.end() + 1):
+            # touching a flagged run: it may be that run's last character, or the first
+            edits.append(Edit(start, m.end(), None, "unrepaired_lost"))
+            continue
         if start and text[start - 1] == "?":
+            if start >= 2 and (text[start - 2] == "?" or _LOST_RE.search(
+                    text, max(0, start - 11), start - 1) and text[start - 2] == ")"):
+                # "???chē)", "?liě)??sūn)": the first "?" ends a run before
+                if not is_protected(start - 1, m.end()):
+                    edits.append(Edit(start - 1, m.end(), None, "unrepaired_mojibake"))
+                    done = m.end()
+                continue
             # "??dāng)": a character both of whose bytes were lost, the first with the byte
             # before it (GBK one byte off over one character): the same lost character
             start -= 1
@@ -415,14 +439,36 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
         for simple, chars in members.items():
             usual = convert("s2t", simple) if script == "traditional" else simple
             groups[simple] = usual if usual in chars else min(chars)
-        scored = sorted(((log_likelihood(left + ch + right)
-                          + (UNCONVERTED_ANNOTATION if annotated and to_simplified(ch) == ch
-                             else 0.0), ch) for ch in groups.values()), reverse=True)
-        if scored and (len(scored) == 1 or scored[0][0] - scored[1][0] >= MARGIN):
+        cands = list(groups.values())
+        scored = sorted(((sc + (UNCONVERTED_ANNOTATION if annotated and to_simplified(ch) == ch
+                                 else 0.0), ch)
+                         for sc, ch in zip(judge_all([left + ch + right for ch in cands]), cands)),
+                        key=lambda s: -s[0])
+        if scored and lead(scored[0][0], [sc for sc, _ in scored[1:]]) >= MARGIN:
             edits.append(Edit(start, m.end(), scored[0][1], "restored"))
         else:
             edits.append(Edit(start, m.end(), None, "unrepaired_lost"))
+    # "?jiāo)?dài)": two lost characters side by side, or one that a run of GBK one byte off
+    # made: restored only both together
+    for t, e in enumerate(edits):
+        if e.kind == "restored" and any(
+                o.is_flag and (o.end == e.start or o.start == e.end)
+                for o in edits[max(0, t - 1):t + 2]):
+            edits[t] = Edit(e.start, e.end, None, "unrepaired_lost")
     return edits
+
+
+def _run_after(text: str, at: int) -> int | None:
+    """Where a run of GBK one byte off that a lost character's annotation at ``at`` would
+    begin ends (after its lone last byte ``?``), or None: a ``?`` on the line before any
+    punctuation, not itself a lost character (``?reading)``)."""
+    for q in range(at, min(len(text), at + _RUN_BEFORE)):
+        c = text[q]
+        if c == "?":
+            return None if _LOST_RE.match(text, q) else q + 1
+        if c == "\n" or re.match(f"[{_MARKS}]", c):
+            return None
+    return None
 
 
 def restore_lost_characters(text: str) -> tuple[str, int]:

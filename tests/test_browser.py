@@ -13,27 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import BROWSER, browser, page, sync_api  # noqa: F401 (fixtures)
 from test_web_support import REPO, SEEDS, LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The README's screenshot is refreshed only on request (RELEASE_SEARCH_SCREENSHOT=1), so a test
 # run leaves the work tree clean; otherwise the screenshot goes to the test's tmp_path.
 SCREENSHOT = REPO / "docs" / "screenshot-results.png"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (apt install chromium)"),
-]
+pytestmark = BROWSER
 
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -41,26 +29,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     base = tmp_path_factory.mktemp("browser")
     with LiveServer(base / "index", [SEEDS], base) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: object) -> Iterator[tuple[object, list[str]]]:
-    """A fresh desktop-size page and the list its console errors and page errors go to."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab, errors
-    context.close()
 
 
 def test_search_highlight_paginate_open_release(

@@ -506,3 +506,17 @@ def test_an_index_of_the_previous_format_asks_for_one_full_rebuild(tmp_path: Pat
     with open_index(ix_dir) as ix:
         assert ix.search("", date_from="2021").total == sum(
             len(r.paras) for r in CORPUS[:3] if r.date)
+
+
+def test_bars_of_few_months_stay_narrow_and_the_peak_is_left_of_them(client: FlaskClient) -> None:
+    from web.navigation import CHART_LEFT, CHART_WIDTH, MAX_BAR
+
+    month = next(r.month for r, _p in paragraphs(lambda r, p: bool(r.month)))
+    html = client.get(f"/?q=date:{month}").get_data(as_text=True)
+    bars = re.findall(r'<rect class="bar" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', html)
+    assert len(bars) == 1
+    x, width = map(float, bars[0])
+    assert width == MAX_BAR
+    assert x == CHART_LEFT + (CHART_WIDTH - CHART_LEFT - MAX_BAR) / 2  # in the middle
+    assert f'<text class="label end" x="{CHART_LEFT - 4}" y="10">' in html
+    assert html.count(f">{month}</text>") == 1  # one month: named once

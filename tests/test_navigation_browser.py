@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS
+from browser_support import BROWSER, browser, page, sync_api  # noqa: F401 (fixtures)
 from test_navigation import ARCHIVE, paragraphs
 from test_web_support import LiveServer
 
@@ -25,12 +25,8 @@ TESTS = Path(__file__).resolve().parent
 #: axe-core as npm installs it (``.ci/run``: ``npm install --prefix tests axe-core@4``).
 AXE = TESTS / "node_modules" / "axe-core" / "axe.min.js"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium (apt install chromium)"),
-]
+pytestmark = BROWSER
 
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -38,27 +34,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     base = tmp_path_factory.mktemp("navigation-browser")
     with LiveServer(base / "index", [ARCHIVE], base) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: object) -> Iterator[tuple[object, list[str]]]:
-    """A desktop-size page and the list its console and page errors go to (a CSP violation
-    is a console error)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")  # type: ignore[attr-defined]
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab, errors
-    context.close()
 
 
 def args_of(url: str) -> dict[str, list[str]]:

@@ -387,3 +387,18 @@ def test_scored_terms_cover_the_release_prior_and_the_re_ranking(drcd):
         rank_matches(gen, pq, 10, Work(), Recording(stats.fields, stats.doc_freqs))
         assert asked <= terms, (q, asked - terms)
         assert any(f.startswith("release:") for f, _t in asked), q
+
+
+def test_a_sharded_reindex_installs_the_synonyms_file_and_skips_it_as_a_release(tmp_path):
+    src = tmp_path / "src"
+    make_releases(src, 4)
+    write_release(src, "data", "数据局", "德州市数据局发布公告。")
+    (src / "synonyms.txt").write_text("数据局,大数据中心\n", encoding="utf-8")
+    index = tmp_path / "index"
+    report = reindex_sharded([src], index, shards=2)
+    assert report.releases == 5
+    assert (index / "synonyms.txt").read_text(encoding="utf-8") == "数据局,大数据中心\n"
+    with open_index(index) as many:
+        assert many.search("大数据中心").total == many.search("数据局").total > 0
+    with pytest.raises(SearchError):
+        reindex_sharded([src], index, synonyms=tmp_path / "missing.txt")

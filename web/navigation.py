@@ -106,6 +106,9 @@ def _months_between(first: str, last: str) -> list[str]:
 
 #: The chart's drawing area (SVG user units; the stylesheet scales it to the page's width).
 CHART_WIDTH, CHART_HEIGHT, CHART_AXIS = 640, 120, 18
+#: Room left of the bars for the peak's count, and the widest a bar gets (a few months must
+#: not make slabs of the whole width).
+CHART_LEFT, MAX_BAR = 28, 40
 
 
 @dataclass(frozen=True)
@@ -123,25 +126,27 @@ def month_chart(result: SearchResult, state: dict[str, str], url: UrlFor) -> Mon
     counts = dict(result.timeline)
     months = _months_between(result.timeline[0][0], result.timeline[-1][0])
     peak = max(counts.values())
-    step = CHART_WIDTH / len(months)
+    step = (CHART_WIDTH - CHART_LEFT) / len(months)
     gap = min(2.0, step / 4)
     plot = CHART_HEIGHT - CHART_AXIS
     bars = []
     for i, month in enumerate(months):
         n = counts.get(month, 0)
         height = plot * n / peak if n else 0
-        x, width = i * step + gap / 2, max(step - gap, 0.5)
+        width = min(max(step - gap, 0.5), MAX_BAR)
+        x = CHART_LEFT + i * step + (step - width) / 2
         bars.append(f'<rect class="bar" x="{x:.2f}" y="{plot - height:.2f}" '
                     f'width="{width:.2f}" height="{height:.2f}">'
                     f'<title>{escape(month)}：{n} 段</title></rect>')
     dated = sum(counts.values())
     summary = (f"{len(months)} 个月中 {dated} 个匹配段落的分布，从 {months[0]} 到 {months[-1]}；"
                f"最多的月份有 {peak} 段。")
-    axis = (f'<line class="axis" x1="0" y1="{plot}" x2="{CHART_WIDTH}" y2="{plot}"></line>'
-            f'<text class="label" x="0" y="{CHART_HEIGHT - 4}">{escape(months[0])}</text>'
-            f'<text class="label end" x="{CHART_WIDTH}" y="{CHART_HEIGHT - 4}">'
-            f'{escape(months[-1])}</text>'
-            f'<text class="label" x="2" y="10">{peak}</text>')
+    last = (f'<text class="label end" x="{CHART_WIDTH}" y="{CHART_HEIGHT - 4}">'
+            f'{escape(months[-1])}</text>') if len(months) > 1 else ""
+    axis = (f'<line class="axis" x1="{CHART_LEFT}" y1="{plot}" x2="{CHART_WIDTH}" y2="{plot}">'
+            f'</line><text class="label" x="{CHART_LEFT}" y="{CHART_HEIGHT - 4}">'
+            f'{escape(months[0])}</text>{last}'
+            f'<text class="label end" x="{CHART_LEFT - 4}" y="10">{peak}</text>')
     svg = Markup(
         f'<svg class="month-chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
         f'aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">'

@@ -1,0 +1,137 @@
+"""The character model (search/charmodel.py), the two judges (search/likelihood.py) and the
+mechanisms that keep an unproven mojibake or lost character flagged (search/mojibake.py,
+search/repair.py)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scripts.build_charmodel import (
+    DEFAULT_DATA,
+    OVERLAP,
+    ground_truth_texts,
+    training_lines,
+    training_texts,
+)
+from search.charmodel import _Model, char_log_likelihood, manifest, normalize
+from search.likelihood import Score, lead
+from search.mojibake import gbk_shift_edits
+from search.repair import lost_character_edits, repair_text
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_corpus = pytest.mark.skipif(not (DEFAULT_DATA / "cmrc2018" / "corpus.jsonl").is_file(),
+                                  reason="../shared/data is not beside the repository")
+
+
+# ------------------------------------------------------------------- held out
+
+
+@pytest.fixture(scope="module")
+def training():
+    return training_texts()
+
+
+@needs_corpus
+def test_no_ground_truth_paragraph_is_in_the_training_text(training) -> None:
+    texts, left_out = training
+    joined = "\n".join(normalize(t) for t in texts)
+    truth = ground_truth_texts()
+    assert len(truth) == 241  # 120 CMRC2018 and 120 DRCD paragraphs, the sample release
+    for text in truth:
+        for line in normalize(text).split("\n"):
+            if len(line) >= OVERLAP:
+                assert line not in joined
+    # nor any stretch of OVERLAP characters of one (checked on every 8th, for time)
+    for text in truth:
+        folded = normalize(text)
+        for i in range(0, len(folded) - OVERLAP, 8):
+            window = folded[i:i + OVERLAP]
+            if sum("\u4e00" <= c <= "\u9fff" for c in window) >= OVERLAP * 3 // 4:
+                assert window not in joined, window
+    assert len(left_out) >= 240
+
+
+@needs_corpus
+def test_the_shipped_model_was_built_from_that_text(training) -> None:
+    texts, left_out = training
+    _, digest = training_lines(texts)
+    built = manifest()
+    assert built["training_sha256"] == digest
+    assert built["left_out"] == left_out
+
+
+# ------------------------------------------------------------------- the model
+
+
+def test_witten_bell_on_a_tiny_model() -> None:
+    # vocabulary "ab" (ids 1, 2); counts: a 3, b 1; bigrams aa 1, ab 2; trigram aab 1
+    bits = 16
+    model = _Model({
+        "vocab": np.array("ab"), "uni": np.array([3.0, 1.0], dtype=np.float32),
+        "bi_keys": np.array([(1 << bits) | 1, (1 << bits) | 2], dtype=np.uint32),
+        "bi_counts": np.array([1.0, 2.0], dtype=np.float32),
+        "tri_keys": np.array([(((1 << bits) | 1) << bits) | 2], dtype=np.uint64),
+        "tri_counts": np.array([1.0], dtype=np.float32)})
+    p1 = {"a": 4 / 7, "b": 2 / 7}  # (count + 1) / (4 + 3)
+    # after a: 3 followers, 2 kinds
+    p2_ab = (2 + 2 * p1["b"]) / (3 + 2)
+    p2_aa = (1 + 2 * p1["a"]) / (3 + 2)
+    # after "aa": 1 follower, 1 kind
+    p3_aab = (1 + 1 * p2_ab) / (1 + 1)
+    assert model.log_prob("aab") == pytest.approx(math.log(p1["a"] * p2_aa * p3_aab))
+    # "b" has no followers: the bigram level is the unigram
+    assert model.log_prob("ba") == pytest.approx(math.log(p1["b"] * p1["a"]))
+
+
+def test_the_model_knows_which_character_follows() -> None:
+    assert char_log_likelihood("鉴于本网发布") > char_log_likelihood("鉴口碑网发布") + 4.5
+    assert char_log_likelihood("先后任教于西南") > char_log_likelihood("先后任教在西南")
+    assert normalize("Ｂ站2022年") == "a站0000年"
+
+
+def test_the_lead_needs_both_judges() -> None:
+    # the word judge's lead, held to the character judge's plus 2 unless it is 1 past the margin
+    assert Score(-10.0, -20.0) - Score(-14.5, -22.5) == 4.5
+    assert Score(-10.0, -20.0) - Score(-14.5, -21.0) == 3.5
+    assert Score(-10.0, -20.0) - Score(-16.0, -18.0) == 5.0
+    assert (Score(-1.0, -1.0) + 2.0).word == 1.0
+    # against several: the least lead, and that of each judge's best other
+    assert lead(Score(0.0, 0.0), [Score(-9.0, -3.0), Score(-3.0, -9.0)]) == 3.0
+    assert lead(Score(0.0, 0.0), []) == math.inf
+
+
+# --------------------------------------------------------------- mechanisms
+
+
+def test_a_lost_byte_annotation_before_a_lone_byte_is_no_lost_character() -> None:
+    # "?shěng)?" is one "、" a run of GBK one byte off made, not 省 and a lost byte
+    text = "細訴中外古代典故?shěng)?名人故事"
+    assert [(e.start, e.end, e.text, e.kind)
+            for e in lost_character_edits(text, True, script="traditional")] == [
+        (8, 16, None, "unrepaired_mojibake")]
+    assert "省" not in repair_text(text).text
+
+
+def test_a_lost_character_touching_a_flagged_run_is_flagged() -> None:
+    edits = lost_character_edits("太養?显骸??yóu)太", True, protected=[(2, 6)],
+                                 script="traditional")
+    assert [(e.start, e.end, e.text, e.kind) for e in edits] == [
+        (6, 11, None, "unrepaired_lost")]
+
+
+def test_a_run_whose_next_character_still_shows_mojibake_is_not_cut_short() -> None:
+    # "C" could end a run of one character (綜), but the private-use character after it shows
+    # the run goes on
+    text = "龍馬之妻?qú)C\ue384忠话?寫作"
+    assert [e.text for e in gbk_shift_edits(text)] == [None]
+
+
+def test_characters_the_text_itself_holds_are_of_its_script() -> None:
+    # a converter left 于 in this traditional text: it is a candidate of the lost byte too
+    text = "1982年畢業于西南政法大學法律系,先后任教?táo)谖髂?政法大學、深圳行政學院。"
+    assert [(e.text, e.kind) for e in gbk_shift_edits(text)] == [(None, "unrepaired_mojibake")]
+    assert "在西南" not in repair_text(text).text
