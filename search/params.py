@@ -43,7 +43,7 @@ FIRST_DAY, LAST_DAY = 1_01_01, 9999_12_31
 
 _PARTIAL_DATE_RE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 _YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
-_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)"
+_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26]|0[48])00)"
 #: The dates :func:`day_bound` accepts, as a regular expression (ECMA and Python alike, for the
 #: OpenAPI document): a year, a month of a year, or a day that exists (29 February in leap
 #: years only); or empty.

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from search import FACETS, Index, QueryError, SearchParams, build_index, open_index
+from search import DATE_PATTERN, FACETS, Index, QueryError, SearchParams, build_index, open_index
 from search.cli import main
 from web import create_app
+from conftest import write_release
 
 ARCHIVE = Path(__file__).resolve().parent / "data" / "archive" / "releases"
 PUBLISHERS = ("德州新闻网", "德州日报新媒体", "齐鲁晚报")
@@ -520,3 +521,36 @@ def test_bars_of_few_months_stay_narrow_and_the_peak_is_left_of_them(client: Fla
     assert x == CHART_LEFT + (CHART_WIDTH - CHART_LEFT - MAX_BAR) / 2  # in the middle
     assert f'<text class="label end" x="{CHART_LEFT - 4}" y="10">' in html
     assert html.count(f">{month}</text>") == 1  # one month: named once
+
+
+@pytest.mark.parametrize("value,accepted", [
+    ("0000-02-29", False), ("0400-02-29", True), ("1900-02-29", False), ("2000-02-29", True),
+    ("2024-02-29", True), ("2023-02-29", False), ("0004-02-29", True), ("2022-03", True)])
+def test_the_openapi_date_pattern_accepts_what_the_parameters_accept(value, accepted) -> None:
+    assert bool(re.fullmatch(DATE_PATTERN, value)) is accepted
+    try:
+        SearchParams(date_from=value)
+        valid = True
+    except QueryError:
+        valid = False
+    assert valid is accepted
+
+
+@pytest.mark.parametrize("old,bars,by_year", [("1949年10月1日", 2022 - 1949 + 1, True),
+                                                ("0001年1月1日", 2, True),
+                                                ("2012年3月23日", 2022 - 2012 + 1, True),
+                                                ("2021年1月5日", 15, False)])
+def test_a_release_dated_long_ago_makes_a_chart_of_years(tmp_path: Path, old, bars, by_year) -> None:
+    from web.navigation import MAX_CHART_BARS
+
+    folder = tmp_path / "src"
+    for name in ("new", "old"):
+        date = "2022年3月23日" if name == "new" else old
+        write_release(folder, name, f"统筹{name}发布会", f"{date}，统筹工作说明。")
+    build_index([folder], tmp_path / "ix", full=True)
+    client = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}).test_client()
+    html = client.get("/?q=统筹").get_data(as_text=True)
+    assert html.count('<rect class="bar"') == bars <= MAX_CHART_BARS
+    assert ("按年查看" in html) is by_year and ("每年匹配段落数" in html) is by_year
+    if by_year:  # each year with matches links to its range
+        assert '<a href="/?q=%E7%BB%9F%E7%AD%B9&amp;from=2022&amp;to=2022">2022</a>' in html

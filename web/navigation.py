@@ -9,6 +9,7 @@ by attributes and coloured by the stylesheet.
 from __future__ import annotations
 
 import calendar
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -109,6 +110,8 @@ CHART_WIDTH, CHART_HEIGHT, CHART_AXIS = 640, 120, 18
 #: Room left of the bars for the peak's count, and the widest a bar gets (a few months must
 #: not make slabs of the whole width).
 CHART_LEFT, MAX_BAR = 28, 40
+#: Most bars (and table rows) of the chart: months, else years.
+MAX_CHART_BARS = 120
 
 
 @dataclass(frozen=True)
@@ -116,44 +119,60 @@ class MonthChart:
     svg: Markup  # the <svg> element
     rows: list[tuple[str, int, str | None]]  # (month, matches, its filter's url): as text
     summary: str
+    by_year: bool = False  # a bar per year (the dates span more than MAX_CHART_BARS months)
 
 
 def month_chart(result: SearchResult, state: dict[str, str], url: UrlFor) -> MonthChart | None:
     """A bar per month from the first to the last month with matches (months without any
-    included, at zero), or None when no match has a date."""
+    included, at zero), or None when no match has a date. Past :data:`MAX_CHART_BARS` months
+    (a release dated long ago among recent ones) a bar per year instead, and past as many
+    years only the years with matches: the page stays small whatever the dates."""
     if not result.timeline:
         return None
     counts = dict(result.timeline)
-    months = _months_between(result.timeline[0][0], result.timeline[-1][0])
+    periods = _months_between(result.timeline[0][0], result.timeline[-1][0])
+    by_year = len(periods) > MAX_CHART_BARS
+    if by_year:
+        years: Counter[str] = Counter()
+        for month, n in counts.items():
+            years[month[:4]] += n
+        counts = dict(years)
+        first, last_year = int(periods[0][:4]), int(periods[-1][:4])
+        periods = ([f"{y:04d}" for y in range(first, last_year + 1)]
+                   if last_year - first < MAX_CHART_BARS else sorted(counts))
+    unit, title = ("年", "每年匹配段落数") if by_year else ("个月", "每月匹配段落数")
     peak = max(counts.values())
-    step = (CHART_WIDTH - CHART_LEFT) / len(months)
+    step = (CHART_WIDTH - CHART_LEFT) / len(periods)
     gap = min(2.0, step / 4)
     plot = CHART_HEIGHT - CHART_AXIS
     bars = []
-    for i, month in enumerate(months):
-        n = counts.get(month, 0)
+    for i, period in enumerate(periods):
+        n = counts.get(period, 0)
         height = plot * n / peak if n else 0
         width = min(max(step - gap, 0.5), MAX_BAR)
         x = CHART_LEFT + i * step + (step - width) / 2
         bars.append(f'<rect class="bar" x="{x:.2f}" y="{plot - height:.2f}" '
                     f'width="{width:.2f}" height="{height:.2f}">'
-                    f'<title>{escape(month)}：{n} 段</title></rect>')
+                    f'<title>{escape(period)}：{n} 段</title></rect>')
     dated = sum(counts.values())
-    summary = (f"{len(months)} 个月中 {dated} 个匹配段落的分布，从 {months[0]} 到 {months[-1]}；"
-               f"最多的月份有 {peak} 段。")
+    summary = (f"{len(periods)} {unit}中 {dated} 个匹配段落的分布，从 {periods[0]} 到 "
+               f"{periods[-1]}；最多的{'年份' if by_year else '月份'}有 {peak} 段。")
     last = (f'<text class="label end" x="{CHART_WIDTH}" y="{CHART_HEIGHT - 4}">'
-            f'{escape(months[-1])}</text>') if len(months) > 1 else ""
+            f'{escape(periods[-1])}</text>') if len(periods) > 1 else ""
     axis = (f'<line class="axis" x1="{CHART_LEFT}" y1="{plot}" x2="{CHART_WIDTH}" y2="{plot}">'
             f'</line><text class="label" x="{CHART_LEFT}" y="{CHART_HEIGHT - 4}">'
-            f'{escape(months[0])}</text>{last}'
+            f'{escape(periods[0])}</text>{last}'
             f'<text class="label end" x="{CHART_LEFT - 4}" y="10">{peak}</text>')
     svg = Markup(
         f'<svg class="month-chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
         f'aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="chart-title">每月匹配段落数</title>'
+        f'<title id="chart-title">{title}</title>'
         f'<desc id="chart-desc">{escape(summary)}</desc>'
         f'{"".join(bars)}{axis}</svg>')
-    rows = [(m, counts.get(m, 0),
-             url(**{**state, **facet_filter("month", m)}) if counts.get(m) else None)
-            for m in months]
-    return MonthChart(svg=svg, rows=rows, summary=summary)
+
+    def period_filter(period: str) -> dict[str, str]:
+        return {"from": period, "to": period} if by_year else facet_filter("month", period)
+
+    rows = [(p, counts.get(p, 0), url(**{**state, **period_filter(p)}) if counts.get(p) else None)
+            for p in periods]
+    return MonthChart(svg=svg, rows=rows, summary=summary, by_year=by_year)
