@@ -210,9 +210,14 @@ def _report(report, as_json: bool) -> None:
         _say(report.summary())
 
 
-#: The option a QueryError of the search command's date options is about (a usage error: exit 2).
-_DATE_OPTIONS = {"invalid_from": "--from", "invalid_to": "--to",
-                 "invalid_date_range": "'--from' / '--to'"}
+#: The option each QueryError of the search command's parameters is about (a usage error: exit 2).
+_SEARCH_OPTIONS = {"invalid_from": "--from", "invalid_to": "--to",
+                   "invalid_date_range": "'--from' / '--to'", "invalid_page": "--page",
+                   "invalid_per_page": "'-n' / '--limit'", "invalid_section": "--section",
+                   "invalid_speaker": "--speaker", "invalid_doc": "--doc",
+                   "invalid_publisher": "--publisher", "invalid_org": "--org",
+                   "invalid_sort": "--sort", "query_too_long": "QUERY",
+                   "invalid_query": "QUERY"}
 
 
 @main.command()
@@ -252,10 +257,11 @@ def search(query, index_dir, limit, page, section, speaker, doc_id, date_from, d
 
     if as_json:
         fmt = "json"
-    try:  # bad dates are usage errors of their options, checked before the index is opened
-        SearchParams(date_from=date_from, date_to=date_to)
+    try:  # bad options are usage errors (exit 2), checked before the index is opened
+        SearchParams(query, page, limit, section, speaker, doc_id, date_from, date_to,
+                     publisher, org, sort)
     except QueryError as exc:
-        raise click.BadParameter(str(exc), param_hint=_DATE_OPTIONS.get(exc.code)) from None
+        raise click.BadParameter(str(exc), param_hint=_SEARCH_OPTIONS.get(exc.code)) from None
     filters = dict(section=section, speaker=speaker, doc_id=doc_id, date_from=date_from,
                    date_to=date_to, publisher=publisher, org=org, sort=sort)
     with open_index(index_dir, synonyms=synonyms) as ix:

@@ -143,11 +143,23 @@ def test_search_no_results(runner, sample_index):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["search", "x" * 501], "q must be at most 500 characters"),
-    (["search", "核酸", "--page", "0"], "page must be at least 1"),
-    (["search", "核酸", "-n", "1000"], "per_page must be at most 100"),
-    (["search", "核酸", "--section", "bogus"], "section must be one of: title, body, question, "
-                                               "answer, credits, boilerplate"),
+    (["search", "x" * 501], "Invalid value for QUERY: q must be at most 500 characters"),
+    (["search", "核酸", "--page", "0"], "Invalid value for --page: page must be at least 1"),
+    (["search", "核酸", "-n", "1000"],
+     "Invalid value for '-n' / '--limit': per_page must be at most 100"),
+    (["search", "核酸", "--section", "bogus"], "Invalid value for --section: section must be one "
+                                               "of: title, body, question, answer, credits, "
+                                               "boilerplate"),
+    (["search", "核酸", "--org", "x" * 201], "Invalid value for --org: org must be at most"),
+])
+def test_bad_search_options_are_usage_errors(runner, sample_index, args, message):
+    result = runner.invoke(main, args + ["--index-dir", str(sample_index)])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "message"), [
     (["show", "no-such-release"], "no release with id 'no-such-release'"),
 ])
 def test_errors_exit_1_with_a_message(runner, sample_index, args, message):
