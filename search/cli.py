@@ -347,8 +347,14 @@ def _print_facets(result) -> None:
               help="Print the object of /api/suggest (query and suggestions).")
 def suggest(prefix, index_dir, limit, as_json):
     """Complete PREFIX: titles, speakers, organisations, publishers and frequent words."""
-    from . import open_index
+    from . import SuggestParams, open_index
+    from .errors import QueryError
 
+    try:  # a usage error (exit 2), as the search command's
+        SuggestParams(prefix, limit)
+    except QueryError as exc:
+        hint = "'-n' / '--limit'" if exc.code == "invalid_limit" else "PREFIX"
+        raise click.BadParameter(str(exc), param_hint=hint) from None
     with open_index(index_dir) as ix:
         found = ix.suggest(prefix, limit=limit)
     if as_json:

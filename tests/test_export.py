@@ -249,7 +249,8 @@ def test_cli_formats(runner, sample_index: Path, sample_ix) -> None:
     assert r.exit_code == 0
     assert r.stdout_bytes == ("\ufeff" + ",".join(EXPORT_COLUMNS) + "\r\n").encode("utf-8")
     r = runner.invoke(main, ["search", "陈" * 10_000, "--format", "csv", "--all", *args])
-    assert r.exit_code == 1 and "at most 500 characters" in r.stderr
+    assert r.exit_code == 2 and "Invalid value for QUERY: q must be at most 500 characters" in r.stderr
+    assert r.stdout == ""  # a usage error: nothing exported
     r = runner.invoke(main, ["search", "疫情", "--format", "xml", *args])
     assert r.exit_code == 2
 

@@ -265,5 +265,8 @@ def test_cli_suggest(runner, sample_index: Path, sample_ix) -> None:
         r = runner.invoke(main, ["suggest", prefix, "--index-dir", str(sample_index)])
         assert r.exit_code == 0 and r.output == ""
     r = runner.invoke(main, ["suggest", "陈" * 10_000, "--index-dir", str(sample_index)])
-    assert r.exit_code == 1
-    assert "at most 500 characters" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2
+    assert "Invalid value for PREFIX: q must be at most 500 characters" in r.stderr
+    assert "Traceback" not in r.output and r.stdout == ""
+    r = runner.invoke(main, ["suggest", "陈", "-n", "0", "--index-dir", str(sample_index)])
+    assert r.exit_code == 2 and "Invalid value for '-n' / '--limit': limit" in r.stderr
