@@ -200,3 +200,13 @@ def test_base_url_and_host_header(feed_index: Path) -> None:
     bad = create_app({"INDEX_DIR": str(feed_index), "TESTING": True}).test_client()
     assert bad.get("/feed.atom", query_string={"q": MARKER},
                    headers={"Host": "a<b>"}).status_code == 400
+
+
+@pytest.mark.parametrize("host,authority", [
+    ("search.example.org", "search.example.org"), ("search.example.org:8080", "search.example.org"),
+    ("127.0.0.1:5000", "127.0.0.1"), ("[::1]:5000", "localhost"), ("[2001:db8::1]", "localhost"),
+    ("::1", "localhost")])
+def test_tag_authority_is_a_dns_name(host, authority) -> None:
+    from web.feed import tag_authority
+
+    assert tag_authority(host) == authority

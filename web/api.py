@@ -14,7 +14,7 @@ from search import (
     csv_chunks,
     jsonl_chunks,
 )
-from search.errors import IndexCorruptError, IndexNotFoundError, QueryError
+from search.errors import IndexCorruptError, IndexNotFoundError
 from web.index_holder import current_index
 from web.openapi import openapi_document
 from web.params import (
@@ -22,7 +22,9 @@ from web.params import (
     iter_hits,
     parse_positive_int,
     request_filter_params,
+    reject_repeated,
     request_search_params,
+    require_digits,
     run_search,
 )
 
@@ -87,13 +89,9 @@ def search_jsonl() -> Response:
 def suggest() -> Response:
     """Completions of ``q`` (``limit``, 10 by default): ``{"query", "suggestions": [{"text",
     "kind"}]}``; none for a blank ``q``."""
-    for name in ("q", "limit"):
-        if len(request.args.getlist(name)) > 1:
-            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
-    raw = request.args.get("limit")
-    if raw is not None and not (raw.isascii() and raw.isdigit()):  # strict, as /api/search
-        raise QueryError("limit must be a positive integer", code="invalid_limit")
-    limit = parse_positive_int(raw, "limit", 10, MAX_SUGGEST_LIMIT)
+    reject_repeated(request.args, ("q", "limit"))
+    require_digits(request.args, ("limit",))  # strict, as /api/search
+    limit = parse_positive_int(request.args.get("limit"), "limit", 10, MAX_SUGGEST_LIMIT)
     query = request.args.get("q", "")
     found = current_index().suggest(query, limit=limit)
     return jsonify({"query": query, "suggestions": [s.to_dict() for s in found]})
@@ -106,12 +104,8 @@ def document(doc_id: str) -> Response:
     ``pages`` (``dataclasses.asdict(ReleasePage)``); a page past the last has no paragraphs."""
     if not is_acceptable_doc_id(doc_id):
         abort(404)
-    for name in ("page", "per_page"):
-        if len(request.args.getlist(name)) > 1:
-            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
-        raw = request.args.get(name)
-        if raw is not None and not (raw.isascii() and raw.isdigit()):  # strict, as /api/search
-            raise QueryError(f"{name} must be a positive integer", code=f"invalid_{name}")
+    reject_repeated(request.args, ("page", "per_page"))
+    require_digits(request.args, ("page", "per_page"))  # strict, as /api/search
     page = parse_positive_int(request.args.get("page"), "page", 1, MAX_DOC_PAGE)
     per_page = parse_positive_int(request.args.get("per_page"), "per_page", DOC_PER_PAGE,
                                   MAX_DOC_PER_PAGE)

@@ -41,10 +41,12 @@ def atom_time(date: str | None) -> str:
 
 
 def tag_authority(host: str) -> str:
-    """The ``tag:`` URI authority of a site's host: the host without its port or brackets."""
-    if host.startswith("["):
-        return host[1:host.index("]")] if "]" in host else host[1:]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """The ``tag:`` URI authority of a site's host: the host without its port; an IPv6 literal,
+    which RFC 4151 does not allow there (a DNS name or an e-mail address), gives ``localhost``
+    (set ``BASE_URL`` for ids that name the site)."""
+    if host.startswith("[") or host.count(":") > 1:
+        return "localhost"
+    return host.rsplit(":", 1)[0] if ":" in host else host
 
 
 def entry_id(authority: str, hit: Hit) -> str:

@@ -51,6 +51,22 @@ def is_acceptable_doc_id(doc_id: str) -> bool:
     return valid_doc_id(doc_id)
 
 
+def reject_repeated(args: MultiDict[str, str], names) -> None:
+    """QueryError (``repeated_parameter``) if any of ``names`` is given more than once."""
+    for name in names:
+        if len(args.getlist(name)) > 1:
+            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
+
+
+def require_digits(args: MultiDict[str, str], names) -> None:
+    """The JSON API's strict numbers: QueryError (``invalid_<name>``) if any of ``names`` is
+    given but is not ASCII digits alone (empty, padded, signed, full-width)."""
+    for name in names:
+        raw = args.get(name)
+        if raw is not None and not _DIGITS.fullmatch(raw):
+            raise QueryError(f"{name} must be a positive integer", code=f"invalid_{name}")
+
+
 def parse_search_params(
     args: MultiDict[str, str],
     *,
@@ -66,14 +82,9 @@ def parse_search_params(
     ``page`` / ``per_page``, which the HTML pages read as the default. An empty ``section``
     means all sections, an empty ``from`` / ``to`` an open end, an empty ``sort`` relevance.
     """
-    for name in SEARCH_PARAMETERS:
-        if len(args.getlist(name)) > 1:
-            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
+    reject_repeated(args, SEARCH_PARAMETERS)
     if strict:
-        for name in ("page", "per_page"):
-            raw = args.get(name)
-            if raw is not None and not _DIGITS.fullmatch(raw):
-                raise QueryError(f"{name} must be a positive integer", code=f"invalid_{name}")
+        require_digits(args, ("page", "per_page"))
     page = parse_positive_int(args.get("page"), "page", 1, max_page)
     if allow_per_page:
         per_page = parse_positive_int(args.get("per_page"), "per_page", per_page, MAX_PER_PAGE)
@@ -91,9 +102,7 @@ def request_filter_params(*, sort: str | None = None) -> SearchParams:
     from flask import request
 
     args = request.args
-    for name in SEARCH_PARAMETERS:
-        if len(args.getlist(name)) > 1:
-            raise QueryError(f"{name} must be given at most once", code="repeated_parameter")
+    reject_repeated(args, SEARCH_PARAMETERS)
     return SearchParams(query=args.get("q", ""), section=args.get("section") or None,
                         speaker=args.get("speaker"), doc_id=args.get("doc"),
                         date_from=args.get("from"), date_to=args.get("to"),
