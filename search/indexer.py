@@ -110,6 +110,32 @@ def find_userdict(sources: Iterable[str | os.PathLike], name: str = USERDICT_NAM
     return None
 
 
+def gather_sources(sources: list[Path], userdict: str | os.PathLike | None,
+                   synonyms: str | os.PathLike | None, follow_links: bool
+                   ) -> tuple[list[Problem], list[Path], Path | None, Path | None, Lexicon]:
+    """What a reindex (single or sharded) reads, checked before anything is written: the
+    problems of the walk of the source folders, the source files, the user dictionary and
+    synonyms files (given, or found in the first folder that has one) and the dictionary.
+    Raises SourceError for a missing dictionary or synonyms file, a broken synonyms file, or
+    no source file at all (an empty index would look like a search that finds nothing)."""
+    found: list[Problem] = []
+    files = [f for f in iter_source_files(sources, found, follow_links=follow_links)
+             if f.name not in (USERDICT_NAME, SYNONYMS_NAME)]
+    udpath = Path(userdict) if userdict else find_userdict(sources)
+    synpath = Path(synonyms) if synonyms else find_userdict(sources, SYNONYMS_NAME)
+    if synpath is not None:
+        if not synpath.is_file():
+            raise SourceError("synonyms file not found", str(synpath))
+        read_groups(synpath)
+    if udpath is not None and not udpath.is_file():
+        raise SourceError("user dictionary not found", str(udpath))
+    if not files:
+        raise SourceError(f"no source files (reindex reads {', '.join(SOURCE_SUFFIXES)} files)",
+                          ", ".join(display_path(s)[0] for s in sources))
+    lexicon = Lexicon.from_file(udpath) if udpath else Lexicon()
+    return found, files, udpath, synpath, lexicon
+
+
 def _fingerprint(lexicon: Lexicon) -> dict:
     return {"format": FORMAT, "analyzer": ANALYZER_VERSION, "lexicon": lexicon.fingerprint()}
 
@@ -138,21 +164,8 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
     t0 = time.perf_counter()
     sources = [Path(s) for s in sources]
     index_dir = Path(index_dir)
-    found: list[Problem] = []  # by the walk of the source folders
-    files = [f for f in iter_source_files(sources, found, follow_links=follow_links)
-             if f.name not in (USERDICT_NAME, SYNONYMS_NAME)]
-    udpath = Path(userdict) if userdict else find_userdict(sources)
-    synpath = Path(synonyms) if synonyms else find_userdict(sources, SYNONYMS_NAME)
-    if synpath is not None:
-        if not synpath.is_file():
-            raise SourceError("synonyms file not found", str(synpath))
-        read_groups(synpath)  # a broken file stops the reindex before anything is written
-    if udpath is not None and not udpath.is_file():
-        raise SourceError("user dictionary not found", str(udpath))
-    if not files:  # an empty index would look like a search that finds nothing
-        raise SourceError(f"no source files (reindex reads {', '.join(SOURCE_SUFFIXES)} files)",
-                          ", ".join(display_path(s)[0] for s in sources))
-    lexicon = Lexicon.from_file(udpath) if udpath else Lexicon()
+    found, files, udpath, synpath, lexicon = gather_sources(sources, userdict, synonyms,
+                                                            follow_links)
     fingerprint = _fingerprint(lexicon)
     if procs is None:
         procs = _default_procs(files)

@@ -37,21 +37,20 @@ from pathlib import Path
 import whoosh.index
 
 from . import storage
-from .documents import SOURCE_SUFFIXES, Problem, iter_source_files, read_releases
-from .errors import IndexCorruptError, IndexNotFoundError, SearchError, SourceError
+from .documents import Problem, iter_source_files, read_releases
+from .errors import IndexCorruptError, IndexNotFoundError, SearchError
 from .faults import checkpoint
 from .indexer import (
     USERDICT_NAME,
     ReindexReport,
     _fingerprint,
     _sigterm_interrupts,
-    find_userdict,
+    gather_sources,
     write_generation,
 )
 from .lexicon import Lexicon
 from .schema import ReleaseRecord
-from .sources import display_path
-from .synonyms import SYNONYMS_NAME, read_groups
+from .synonyms import SYNONYMS_NAME
 
 MANIFEST = storage.SHARDS
 #: Most shards an index may have.
@@ -345,21 +344,8 @@ def reindex_sharded(sources: Iterable[str | os.PathLike] = ("seeds",),
     index_dir = Path(index_dir)
     if shards is not None and not 1 <= shards <= MAX_SHARDS:
         raise SearchError(f"the number of shards must be between 1 and {MAX_SHARDS}")
-    found: list[Problem] = []
-    files = [f for f in iter_source_files(sources, found, follow_links=follow_links)
-             if f.name not in (USERDICT_NAME, SYNONYMS_NAME)]
-    udpath = Path(userdict) if userdict else find_userdict(sources)
-    synpath = Path(synonyms) if synonyms else find_userdict(sources, SYNONYMS_NAME)
-    if synpath is not None:
-        if not synpath.is_file():
-            raise SourceError("synonyms file not found", str(synpath))
-        read_groups(synpath)  # a broken file stops the reindex before anything is written
-    if udpath is not None and not udpath.is_file():
-        raise SourceError("user dictionary not found", str(udpath))
-    if not files:
-        raise SourceError(f"no source files (reindex reads {', '.join(SOURCE_SUFFIXES)} files)",
-                          ", ".join(display_path(s)[0] for s in sources))
-    lexicon = Lexicon.from_file(udpath) if udpath else Lexicon()
+    found, files, udpath, synpath, lexicon = gather_sources(sources, userdict, synonyms,
+                                                            follow_links)
     fingerprint = _fingerprint(lexicon)
 
     with _sigterm_interrupts(), storage.ReindexLock(index_dir):
