@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from .errors import DocumentNotFoundError
 from .generation import Generation, fold_batches
 from .highlight import EXAMINED_CHARS, Highlighter, match_spans, snippet
 from .lexicon import Lexicon
-from .models import (SECTIONS, Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult,
+from .models import (Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult,
                      Suggestion)
 from .params import MAX_EXPORT_ROWS, SearchParams, SuggestParams, check_count, lenient_query
 from .query import ParsedQuery, parse_query
@@ -227,22 +227,15 @@ class Index:
         """Distinct release ids of the best paragraphs, best first (no snippets: fast)."""
         query = lenient_query(query)
         check_count("k", k)
-        limit = 20 * k
         with self._using() as gen:
             pq = _parse(gen.lexicon, query, None, self.synonyms)
             ids = gen.doc_ids()
-            while True:
+
+            def ranked_ids(limit: int) -> tuple[int, list[str]]:
                 total, ranked = rank(gen, pq, limit)
-                out = []
-                for d, _s in ranked:
-                    did = ids[d]
-                    if did not in out:
-                        out.append(did)
-                        if len(out) == k:
-                            return out
-                if len(ranked) >= total:
-                    return out
-                limit *= 4
+                return total, [ids[d] for d, _s in ranked]
+
+            return first_releases(ranked_ids, k)
 
     def ranked_paragraph_ids(self, query: str, k: int = 10) -> list[str]:
         """The best ``k`` paragraphs as ``"<release id>#<paragraph number>"`` (the title is
@@ -292,6 +285,20 @@ class Index:
         """``doc_id -> release record`` (content hash, source, paragraphs...)."""
         with self._using() as gen:
             return gen.manifest()
+
+
+def first_releases(ranked_ids: Callable[[int], tuple[int, list[str]]], k: int) -> list[str]:
+    """The first ``k`` distinct release ids of a ranking: ``ranked_ids(limit)`` gives the
+    number of matches and the release ids of the best ``limit`` paragraphs, best first; asked
+    for 20 ``k`` paragraphs, then four times as many while that holds fewer than ``k``
+    releases and more paragraphs match."""
+    limit = 20 * k
+    while True:
+        total, ids = ranked_ids(limit)
+        out = list(dict.fromkeys(ids))[:k]
+        if len(out) == k or len(ids) >= total:
+            return out
+        limit *= 4
 
 
 def check_document_page(page: int | None, per_page: int | None

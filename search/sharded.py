@@ -61,7 +61,7 @@ from .scoring import (
     rank_candidates,
     scored_terms,
 )
-from .searcher import _hit, _parse, check_document_page, read_release
+from .searcher import _hit, _parse, check_document_page, first_releases, read_release
 from .shards import Manifest, read_manifest, shard_of
 from .sources import valid_doc_id
 from .statistics import CollectionStats
@@ -229,6 +229,19 @@ def merge(tops: Sequence[list[Candidate]], limit: int, relevance: bool = True,
     return [(k, d, round(s, 4)) for _t, s, _did, d, k in ranked[:limit]]
 
 
+def per_shard(shards, method: str, picked: Sequence[tuple[int, int, float]], args) -> list:
+    """``method`` asked once of each shard holding some of ``picked`` (``(shard, document
+    number, score)``), with ``args(shard, its (document number, score) pairs)``; its answers,
+    one per pair, back in the order of ``picked``."""
+    by_shard: dict[int, list[tuple[int, float]]] = {}
+    for k, d, s in picked:
+        by_shard.setdefault(k, []).append((d, s))
+    order = sorted(by_shard)
+    made = shards.map(method, [(k, args(k, by_shard[k])) for k in order])
+    found = {(k, d): x for k, xs in zip(order, made) for (d, _s), x in zip(by_shard[k], xs)}
+    return [found[(k, d)] for k, d, _s in picked]
+
+
 def merge_facets(totals: Sequence[dict]) -> FacetCounts:
     """The facet counts of all shards' matches from each shard's totals."""
     return merge_facet_totals(totals, FACET_LIMIT)
@@ -264,15 +277,8 @@ class ShardedHitStream:
                 if self._ranked is None:
                     return
                 batch = ranked[start:start + self.BATCH]
-                by_shard: dict[int, list[tuple[int, float]]] = {}
-                for k, d, s in batch:
-                    by_shard.setdefault(k, []).append((d, s))
-                order = sorted(by_shard)
-                made = self._shards.map("hits", [(k, (self._paths[k], self._qargs, by_shard[k]))
-                                                 for k in order])
-                found = {(k, d): h for k, hits in zip(order, made)
-                         for (d, _s), h in zip(by_shard[k], hits)}
-                yield from (found[(k, d)] for k, d, _s in batch)
+                yield from per_shard(self._shards, "hits", batch,
+                                     lambda k, picks: (self._paths[k], self._qargs, picks))
         finally:
             self.close()
 
@@ -395,13 +401,7 @@ class ShardedIndex:
         total, ranked, _c, totals = self._ranked(m, qargs, start + per_page, work, facets)
         picked = ranked[start:start + per_page]
         paths = [str(p) for p in m.paths()]
-        by_shard: dict[int, list[tuple[int, float]]] = {}
-        for k, d, s in picked:
-            by_shard.setdefault(k, []).append((d, s))
-        order = sorted(by_shard)
-        made = self._shards.map("hits", [(k, (paths[k], qargs, by_shard[k])) for k in order])
-        found = {(k, d): h for k, hits in zip(order, made) for (d, _s), h in zip(by_shard[k], hits)}
-        hits = [found[(k, d)] for k, d, _s in picked]
+        hits = per_shard(self._shards, "hits", picked, lambda k, picks: (paths[k], qargs, picks))
         took = (time.perf_counter() - t0) * 1000
         result = SearchResult(query=query, total=total, page=page, per_page=per_page,
                               took_ms=round(took, 2), hits=hits)
@@ -451,22 +451,15 @@ class ShardedIndex:
         """As :meth:`search.searcher.Index.ranked_doc_ids`."""
         query = lenient_query(query)
         check_count("k", k)
-        limit = 20 * k
         m = self._current()
         qargs = (query, None, self.synonyms)
-        while True:
+
+        def ranked_ids(limit: int) -> tuple[int, list[str]]:
             total, ranked, cands, _f = self._ranked(m, qargs, limit)
             ids = {(sh, c[4]): c[3] for sh, cs in enumerate(cands) for c in cs}
-            out: list[str] = []
-            for sh, d, _s in ranked:
-                did = ids[(sh, d)]
-                if did not in out:
-                    out.append(did)
-                    if len(out) == k:
-                        return out
-            if len(ranked) >= total:
-                return out
-            limit *= 4
+            return total, [ids[(sh, d)] for sh, d, _s in ranked]
+
+        return first_releases(ranked_ids, k)
 
     def ranked_paragraph_ids(self, query: str, k: int = 10) -> list[str]:
         """As :meth:`search.searcher.Index.ranked_paragraph_ids`."""
@@ -475,15 +468,8 @@ class ShardedIndex:
         m = self._current()
         _total, ranked, _c, _f = self._ranked(m, (query, None, self.synonyms), k)
         paths = [str(p) for p in m.paths()]
-        by_shard: dict[int, list[int]] = {}
-        for sh, d, _s in ranked:
-            by_shard.setdefault(sh, []).append(d)
-        order = sorted(by_shard)
-        made = self._shards.map("paragraph_ids", [(sh, (paths[sh], by_shard[sh]))
-                                                  for sh in order])
-        found = {(sh, d): pid for sh, pids in zip(order, made)
-                 for d, pid in zip(by_shard[sh], pids)}
-        return [found[(sh, d)] for sh, d, _s in ranked]
+        return per_shard(self._shards, "paragraph_ids", ranked,
+                         lambda k, picks: (paths[k], [d for d, _s in picks]))
 
     def parse(self, query: str, section: str | None = None, speaker: str | None = None,
               doc_id: str | None = None) -> ParsedQuery:
