@@ -234,6 +234,24 @@ def openapi_document() -> dict[str, Any]:
         "X-Export-Truncated": {"description": "Whether the export was cut at its limit.",
                                "schema": {"type": "string", "enum": ["true", "false"]}},
     }
+
+    def export(operation_id: str, what: str, media_type: str, file: str, description: str
+               ) -> dict[str, Any]:
+        """An export of every match of a search: the search's parameters but page and
+        per_page (set below), streamed as ``media_type``."""
+        return {"get": {
+            "operationId": operation_id,
+            "summary": f"Every match of a search as {what} (up to {MAX_EXPORT_ROWS:,} rows)",
+            "description": description,
+            "parameters": [],
+            "responses": {
+                "200": {"description": file, "headers": export_headers,
+                        "content": {media_type: {"schema": {"type": "string"}}}},
+                "400": _error_response("Invalid parameters."),
+                "503": _error_response("No index has been built."),
+            },
+        }}
+
     document = {
         "openapi": "3.1.0",
         "info": {
@@ -313,38 +331,15 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
-            "/api/search.csv": {
-                "get": {
-                    "operationId": "exportCsv",
-                    "summary": f"Every match of a search as CSV (up to {MAX_EXPORT_ROWS:,} rows)",
-                    "description": "UTF-8 with a BOM; columns doc_id, title, paragraph, section, speaker, org, "
-                                   "date, publisher, url, score, text; a text cell starting with = + - @, tab or "
-                                   "CR gets a leading ' (no formulas); a cut export ends with a "
-                                   "`# truncated: ...` row.",
-                    "parameters": [],  # the search's, but page and per_page: set below
-                    "responses": {
-                        "200": {"description": "The CSV file, streamed.", "headers": export_headers,
-                                "content": {"text/csv": {"schema": {"type": "string"}}}},
-                        "400": _error_response("Invalid parameters."),
-                        "503": _error_response("No index has been built."),
-                    },
-                }
-            },
-            "/api/search.jsonl": {
-                "get": {
-                    "operationId": "exportJsonl",
-                    "summary": f"Every match of a search as JSON Lines (up to {MAX_EXPORT_ROWS:,} rows)",
-                    "description": "One ExportRow per line; a cut export ends with "
-                                   '{"truncated": true, "total", "rows", "note"}.',
-                    "parameters": [],  # the search's, but page and per_page: set below
-                    "responses": {
-                        "200": {"description": "The JSON Lines file, streamed.", "headers": export_headers,
-                                "content": {"application/jsonl": {"schema": {"type": "string"}}}},
-                        "400": _error_response("Invalid parameters."),
-                        "503": _error_response("No index has been built."),
-                    },
-                }
-            },
+            "/api/search.csv": export(
+                "exportCsv", "CSV", "text/csv", "The CSV file, streamed.",
+                "UTF-8 with a BOM; columns doc_id, title, paragraph, section, speaker, org, date, "
+                "publisher, url, score, text; a text cell starting with = + - @, tab or CR gets a "
+                "leading ' (no formulas); a cut export ends with a `# truncated: ...` row."),
+            "/api/search.jsonl": export(
+                "exportJsonl", "JSON Lines", "application/jsonl", "The JSON Lines file, streamed.",
+                'One ExportRow per line; a cut export ends with {"truncated": true, "total", '
+                '"rows", "note"}.'),
             "/api/suggest": {
                 "get": {
                     "operationId": "suggest",
