@@ -127,6 +127,19 @@ def load_queries(path: str | os.PathLike[str]) -> list[EvalQuery]:
     return queries
 
 
+def _tsv_rows(path: str | os.PathLike[str], what: str) -> Iterator[tuple[str, list[str]]]:
+    """``("path:line", columns)`` for each non-blank line of a tab-separated file; raises
+    :class:`SourceError` for a missing or unreadable file or text that is not UTF-8."""
+    with _open_text(path, what) as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                line = line.rstrip("\r\n")
+                if line.strip():
+                    yield f"{path}:{number}", line.split("\t")
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"not UTF-8 text: {exc.reason}", str(path)) from exc
+
+
 def load_qrels(path: str | os.PathLike[str]) -> Qrels:
     """Read a qrels TSV file: ``query_id<TAB>doc_id[<TAB>relevance]`` per line.
 
@@ -135,37 +148,28 @@ def load_qrels(path: str | os.PathLike[str]) -> Qrels:
     not a non-negative integer, or a repeated (query, doc) pair.
     """
     qrels: Qrels = {}
-    with _open_text(path, "qrels") as handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                line = line.rstrip("\r\n")
-                if not line.strip():
-                    continue
-                where = f"{path}:{number}"
-                columns = line.split("\t")
-                if len(columns) not in (2, 3):
-                    raise SourceError(
-                        f"expected 2 or 3 tab-separated columns "
-                        f"(query_id, doc_id[, relevance]), found {len(columns)}",
-                        where,
-                    )
-                query_id, doc_id = columns[0].strip(), columns[1].strip()
-                if not query_id or not doc_id:
-                    raise SourceError("empty query id or doc id", where)
-                grade = 1
-                if len(columns) == 3:
-                    raw = columns[2].strip()
-                    if not raw.isdigit():
-                        raise SourceError(
-                            f"relevance must be a non-negative integer, found {raw!r}", where
-                        )
-                    grade = int(raw)
-                judged = qrels.setdefault(query_id, {})
-                if doc_id in judged:
-                    raise SourceError(f"duplicate judgement for {query_id} / {doc_id}", where)
-                judged[doc_id] = grade
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"not UTF-8 text: {exc.reason}", str(path)) from exc
+    for where, columns in _tsv_rows(path, "qrels"):
+        if len(columns) not in (2, 3):
+            raise SourceError(
+                f"expected 2 or 3 tab-separated columns "
+                f"(query_id, doc_id[, relevance]), found {len(columns)}",
+                where,
+            )
+        query_id, doc_id = columns[0].strip(), columns[1].strip()
+        if not query_id or not doc_id:
+            raise SourceError("empty query id or doc id", where)
+        grade = 1
+        if len(columns) == 3:
+            raw = columns[2].strip()
+            if not raw.isdigit():
+                raise SourceError(
+                    f"relevance must be a non-negative integer, found {raw!r}", where
+                )
+            grade = int(raw)
+        judged = qrels.setdefault(query_id, {})
+        if doc_id in judged:
+            raise SourceError(f"duplicate judgement for {query_id} / {doc_id}", where)
+        judged[doc_id] = grade
     return qrels
 
 
@@ -179,32 +183,23 @@ def load_paragraph_qrels(path: str | os.PathLike[str]) -> Qrels:
     positive integer, or a repeated judgement.
     """
     qrels: Qrels = {}
-    with _open_text(path, "qrels") as handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                line = line.rstrip("\r\n")
-                if not line.strip():
-                    continue
-                where = f"{path}:{number}"
-                columns = line.split("\t")
-                if len(columns) != 3:
-                    raise SourceError(
-                        f"expected 3 tab-separated columns (query_id, release_id, line n of "
-                        f"the release's text), found {len(columns)}", where)
-                query_id, doc_id, raw = (c.strip() for c in columns)
-                if not query_id or not doc_id:
-                    raise SourceError("empty query id or release id", where)
-                if not raw.isdigit() or int(raw) < 1:
-                    raise SourceError(
-                        f"the line number must be a positive integer, found {raw!r}", where)
-                key = paragraph_id(doc_id, int(raw) + 1)
-                judged = qrels.setdefault(query_id, {})
-                if key in judged:
-                    raise SourceError(
-                        f"duplicate judgement for {query_id} / {doc_id} line {raw}", where)
-                judged[key] = 1
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"not UTF-8 text: {exc.reason}", str(path)) from exc
+    for where, columns in _tsv_rows(path, "qrels"):
+        if len(columns) != 3:
+            raise SourceError(
+                f"expected 3 tab-separated columns (query_id, release_id, line n of "
+                f"the release's text), found {len(columns)}", where)
+        query_id, doc_id, raw = (c.strip() for c in columns)
+        if not query_id or not doc_id:
+            raise SourceError("empty query id or release id", where)
+        if not raw.isdigit() or int(raw) < 1:
+            raise SourceError(
+                f"the line number must be a positive integer, found {raw!r}", where)
+        key = paragraph_id(doc_id, int(raw) + 1)
+        judged = qrels.setdefault(query_id, {})
+        if key in judged:
+            raise SourceError(
+                f"duplicate judgement for {query_id} / {doc_id} line {raw}", where)
+        judged[key] = 1
     return qrels
 
 
