@@ -23,8 +23,9 @@ from pathlib import Path
 
 from search.errors import SourceError
 from search.models import Release
-from search.repair import RepairResult, repair_text
-from search.sections import classify_paragraphs, extract_date, extract_publisher, parse_iso_date
+from search.repair import REPAIR_VERSION, RepairResult, repair_text
+from search.sections import (SECTIONS_VERSION, classify_paragraphs, extract_date,
+                             extract_publisher, parse_iso_date)
 from search.sources import (
     MAX_DOC_ID_LENGTH,
     MAX_RELEASE_BYTES,
@@ -42,6 +43,7 @@ from search.sources import (
 __all__ = [
     "MAX_DOC_ID_LENGTH",
     "MAX_RELEASE_BYTES",
+    "READING_VERSION",
     "SOURCE_SUFFIXES",
     "Problem",
     "Skip",
@@ -56,6 +58,10 @@ __all__ = [
     "repair_sources",
     "valid_doc_id",
 ]
+
+#: What a source reads as: indexes built by another version of repair or of the sections'
+#: reading are rebuilt in full (the index fingerprint holds it).
+READING_VERSION = f"{REPAIR_VERSION}.{SECTIONS_VERSION}"
 
 
 def parse_release(

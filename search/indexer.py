@@ -26,7 +26,8 @@ import whoosh.index
 
 from . import storage
 from .analysis import ANALYZER_VERSION
-from .documents import SOURCE_SUFFIXES, Problem, Unchanged, iter_source_files, read_releases
+from .documents import (READING_VERSION, SOURCE_SUFFIXES, Problem, Unchanged, iter_source_files,
+                        read_releases)
 from .sources import display_path
 from .errors import IndexCorruptError, IndexNotFoundError, SearchError, SourceError
 from .faults import checkpoint
@@ -137,7 +138,8 @@ def gather_sources(sources: list[Path], userdict: str | os.PathLike | None,
 
 
 def _fingerprint(lexicon: Lexicon) -> dict:
-    return {"format": FORMAT, "analyzer": ANALYZER_VERSION, "lexicon": lexicon.fingerprint()}
+    return {"format": FORMAT, "analyzer": ANALYZER_VERSION, "reading": READING_VERSION,
+            "lexicon": lexicon.fingerprint()}
 
 
 def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
@@ -189,7 +191,7 @@ def build_index(sources: Iterable[str | os.PathLike] = ("seeds",),
                     full, reason = True, (f"index format {old} is not this version's "
                                           f"{FORMAT}: a full rebuild is needed")
                 elif built != fingerprint:
-                    full, reason = True, "analyzer or user dictionary changed"
+                    full, reason = True, "analyzer, repair or user dictionary changed"
             except IndexNotFoundError:
                 full, reason = True, "no index yet"
             except IndexCorruptError:

@@ -34,7 +34,13 @@ from search.models import Paragraph
 from search.script import CJK_CLASS as _CJK
 from search.script import convert_lines
 
-__all__ = ["classify_paragraphs", "extract_date", "extract_publisher", "parse_iso_date"]
+__all__ = ["SECTIONS_VERSION", "classify_paragraphs", "extract_date", "extract_publisher",
+           "parse_iso_date"]
+
+#: Changes whenever what this module reads from a release (sections, speakers, dates,
+#: publishers) changes: indexes built before are rebuilt.  2: a release's own date, not the
+#: first one it mentions.
+SECTIONS_VERSION = 2
 
 _COLON = ":："
 _SENTENCE_PUNCT = '，。；！？,;!?“”"《》'
@@ -324,10 +330,28 @@ def classify_paragraphs(lines: list[str]) -> list[Paragraph]:
 
 # --------------------------------------------------------------------------- dates
 
-_FULL_DATE_RE = re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-_MONTH_DAY_RE = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_FULL_DATE_RE = re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]")
+_MONTH_DAY_RE = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]")
+# A numeric date (2022-03-23, 2022/3/23, 2022.03.23): a date only where labelled or alone on
+# its line, as a page's "发布时间：2022-03-23 10:30" credits line gives it.
+_NUMERIC_DATE_RE = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d.])")
 _YEAR_RE = re.compile(r"(?<!\d)(20\d{2})\s*年")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+# What makes a date in the text the release's own (either script: the text is not converted).
+# A label before it: 发布时间：, 日期:, 发稿时间：...
+_LABEL_RE = re.compile(r"(?:(?:[发發][布佈表稿]|更新|成文|印[发發])\s*)?(?:[时時]\s*[间間]|日\s*期)"
+                       r"\s*[:：]?\s*$")
+# A dateline: the date opens its line, after nothing or a short byline ending in 讯 or a
+# bracket (本报讯（记者 王琳）, 新华社北京).
+_LINE_OPENING_RE = re.compile(r"(?:^|\n)\s*(?:[^\n，。；！？,;!?]{0,16}(?:[讯訊]|[）)]))?\s*$")
+_TIME_OF_DAY = (r"(?:\s*(?:\d{1,2}\s*[时時:：]\s*(?:\d{1,2}\s*分?)?|上午|下午|中午|晚上|晚[间間]"
+                r"|早上|凌晨|晚))?")
+# ... or is followed by what happened that day: 召开, 举行, 发布, (新华社北京3月23日)电.
+_EVENT_AFTER_RE = re.compile(_TIME_OF_DAY + r"\s*[，,]?\s*(?:召[开開]|[举舉][行办辦]|[发發][布佈]"
+                             r"|印[发發]|[电電]|[讯訊]|消息)")
+# ... unless it starts or bounds a period: 2019年1月1日以来, 3月1日至5日, 3月1日起.
+_PERIOD_AFTER_RE = re.compile(r"\s*(?:以[来來前后後]|之[前后後]|[至到起~～—-]|期[间間]|前|[后後])")
 
 
 def _valid_date(year: int, month: int, day: int) -> str | None:
@@ -345,27 +369,71 @@ def parse_iso_date(value: str) -> str | None:
     return _valid_date(*map(int, match.groups()))
 
 
+def _standing(text: str, match: re.Match[str]) -> int:
+    """How surely a date found in ``text`` is the release's: 0 labelled, 1 a dateline, 2 other."""
+    before, after = text[max(0, match.start() - 40):match.start()], match.end()
+    if _LABEL_RE.search(before):
+        return 0
+    if _PERIOD_AFTER_RE.match(text, after):
+        return 2
+    if _LINE_OPENING_RE.search(before) or _EVENT_AFTER_RE.match(text, after):
+        return 1
+    return 2
+
+
+def _mentioned_year(text: str, default_year: int | None) -> int | None:
+    """The year a ``M月D日`` date of ``text`` is in: the first ``20XX年`` mention that does not
+    start a period (``2019年以来``, ``2019年1月1日起``), else ``default_year``, else the first."""
+    years = []
+    for match in _YEAR_RE.finditer(text):
+        full = _FULL_DATE_RE.match(text, match.start())
+        if not _PERIOD_AFTER_RE.match(text, full.end() if full else match.end()):
+            return int(match.group(1))
+        years.append(int(match.group(1)))
+    if default_year is not None:
+        return default_year
+    return years[0] if years else None
+
+
 def extract_date(text: str, default_year: int | None = None) -> str | None:
     """The release date given by ``text``, as ISO ``YYYY-MM-DD``, or None.
 
-    The first valid full ``YYYY年M月D日`` date wins; otherwise the first valid ``M月D日`` with
-    the year of the first ``20XX年`` mention, or ``default_year``.  Invalid dates (month 13,
+    A release mentions many dates (``2019年1月1日以来``, ``3月1日至5日``); its own is the one
+    labelled (``发布时间：2022-03-23``), else a dateline: a date that opens its line (after a
+    byline such as ``本报讯（记者 王琳）``) or is followed by the day's event (``3月23日上午召开``,
+    ``北京3月23日电``) and does not start a period (``以来``, ``至``, ``起``).  In that order, a full
+    ``YYYY年M月D日`` date before a ``M月D日`` one at the same standing, and the first of equals;
+    when no date stands out, the first full date, then the first ``M月D日``.  A ``M月D日`` takes
+    the year of the text's first ``20XX年`` mention that does not start a period, else
+    ``default_year``, else the first mention.  A numeric date
+    (``2022-03-23``) counts only where labelled or alone on its line.  Invalid dates (month 13,
     February 30) are ignored.
     """
     text = text.translate(_DIGITS)
+    found: list[tuple[int, int, int, str]] = []
     for match in _FULL_DATE_RE.finditer(text):
         if (iso := _valid_date(*map(int, match.groups()))) is not None:
-            return iso
-    year_match = _YEAR_RE.search(text)
-    year = int(year_match.group(1)) if year_match else default_year
-    if year is None:
-        return None
-    for match in _MONTH_DAY_RE.finditer(text):
-        if (
-            iso := _valid_date(year, int(match.group(1)), int(match.group(2)))
-        ) is not None:
-            return iso
-    return None
+            found.append((2 * _standing(text, match), 0, match.start(), iso))
+    for match in _NUMERIC_DATE_RE.finditer(text):
+        iso = _valid_date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+        if iso is None:
+            continue
+        standing = _standing(text, match)
+        line_end = text.find("\n", match.end())
+        rest = text[match.end():line_end if line_end >= 0 else len(text)]
+        alone = bool(_LINE_OPENING_RE.search(text[:match.start()])) and bool(
+            re.fullmatch(r"\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*", rest))
+        if standing == 0 or alone:
+            found.append((2 * min(standing, 1), 0, match.start(), iso))
+    year = _mentioned_year(text, default_year)
+    if year is not None:
+        for match in _MONTH_DAY_RE.finditer(text):
+            iso = _valid_date(year, int(match.group(1)), int(match.group(2)))
+            if iso is not None:
+                # A dateline's month and day outrank a full date that is only mentioned.
+                standing = _standing(text, match)
+                found.append((2 * standing + 1 if standing < 2 else 6, 1, match.start(), iso))
+    return min(found)[3] if found else None
 
 
 # ---------------------------------------------------------------------- publishers

@@ -361,7 +361,7 @@ def reindex_sharded(sources: Iterable[str | os.PathLike] = ("seeds",),
             elif live.count != count:
                 full, reason = True, f"the number of shards changed ({live.count} to {count})"
             elif live.fingerprint != fingerprint:
-                full, reason = True, "analyzer or user dictionary changed"
+                full, reason = True, "analyzer, repair or user dictionary changed"
         known: list[dict] = [{} for _ in range(count)]
         if not full:
             try:

@@ -24,6 +24,7 @@ from search import (
     storage,
 )
 from search.analysis import ANALYZER_VERSION
+from search.documents import READING_VERSION
 from search.check import check_index
 
 from conftest import ENGINE_DATA, ROOT, make_releases, write_release
@@ -123,9 +124,27 @@ def test_changed_analyzer_fingerprint_forces_full(tmp_path):
     storage.write_meta(gen, meta)
     report = build_index([src], ix_dir)
     assert report.full is True
-    assert report.reason == "analyzer or user dictionary changed"
+    assert report.reason == "analyzer, repair or user dictionary changed"
     assert storage.read_meta(storage.current_generation(ix_dir))["fingerprint"]["analyzer"] \
         == ANALYZER_VERSION
+
+
+def test_changed_reading_of_sources_forces_full(tmp_path):
+    # A new repair or a new reading of dates changes what unchanged files index as: an index
+    # built by the previous version is rebuilt, not kept for the files it already has.
+    src, ix_dir = tmp_path / "src", tmp_path / "index"
+    three_releases(src)
+    build_index([src], ix_dir)
+    gen = storage.current_generation(ix_dir)
+    meta = storage.read_meta(gen)
+    assert meta["fingerprint"]["reading"] == READING_VERSION
+    meta["fingerprint"]["reading"] = "2.1"
+    storage.write_meta(gen, meta)
+    report = build_index([src], ix_dir)
+    assert (report.full, report.reason, report.added) == (
+        True, "analyzer, repair or user dictionary changed", 3)
+    assert storage.read_meta(storage.current_generation(ix_dir))["fingerprint"]["reading"] \
+        == READING_VERSION
 
 
 def test_changed_user_dictionary_forces_full(tmp_path):
