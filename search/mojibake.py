@@ -307,6 +307,12 @@ def _lost_pair(text: str, i: int, k: int, s_b: str, hyps: list, left: str, far: 
     firsts, lasts = members(s_b), members(s_e)
     if not firsts or not lasts:
         return None
+    if len(firsts) * len(lasts) <= MAX_JOINT:
+        # every pair scored together: the best first alone (by the text before it) need not
+        # begin the best pair (``专`` beside ``团队``)
+        pairs = [(f + la, wf + wl) for f, wf in firsts for la, wl in lasts]
+        scores = judge_all([left + p + tail for p, _ in pairs])
+        return max(sc + w for sc, (_, w) in zip(scores, pairs))
     best_first = max(firsts, key=lambda f: _score(left + f[0]) + f[1])
     best_last = max(lasts, key=lambda la: _score(best_first[0] + la[0] + tail) + la[1])
     best = None

@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 #: Changes whenever what repair does to a text changes: indexes built before are rebuilt.
-REPAIR_VERSION = 3
+REPAIR_VERSION = 4
 
 #: A text carries the artifact when it has at least this many annotations (a reading of the
 #: character before them) ...
