@@ -55,7 +55,8 @@ OVERLAP = 16
 JIEBA_SHARE = 0.1
 #: Each source's counts are multiplied by its weight: the encyclopaedia text (names, places,
 #: the variety of subjects) would otherwise be drowned by the legal text, 25 times as long.
-WEIGHTS = {"cmrc2018": 12.0, "drcd": 12.0, "laws": 1.0, "reports": 3.0}
+WEIGHTS = {"cmrc2018": 12.0, "drcd": 12.0, "cmrc2018-trial": 12.0, "drcd-dev": 12.0,
+           "laws": 1.0, "reports": 3.0}
 #: Bigrams and trigrams seen (weighted) less than this often are dropped: the file stays small.
 MIN_COUNT = 2.0
 
@@ -114,7 +115,23 @@ def _report_lines(text: str) -> list[str]:
     return [json.loads(row)["content"] for row in text.split("\n") if row.strip()]
 
 
+def _squad_texts(text: str) -> list[str]:
+    """The paragraphs and questions of a reading-comprehension set in SQuAD's JSON."""
+    out = []
+    for article in json.loads(text)["data"]:
+        for paragraph in article["paragraphs"]:
+            out.append(paragraph["context"])
+            out.extend(qa["question"] for qa in paragraph["qas"])
+    return out
+
+
 GIT_SOURCES = (
+    # the parts of both reading-comprehension sets the ground truth is not taken from (their
+    # training sets are too large for the copies at hand)
+    Source("cmrc2018-trial", "ymcui/cmrc2018", "c0eb1b6ba219847457e6af3180da722bbeb656af",
+           "CC BY-SA 4.0", lambda n: n == "squad-style-data/cmrc2018_trial.json", _squad_texts),
+    Source("drcd-dev", "DRCKnowledgeTeam/DRCD", "b944790de5af02c5fbb7cd9cb1473d27d169eebf",
+           "CC BY-SA 3.0", lambda n: n == "DRCD_dev.json", _squad_texts),
     Source("laws", "LawRefBook/Laws", "2f4c5c23716267af9dbebbbbd6cbbf732b101981",
            "public domain: official documents of state organs (PRC Copyright Law, Art. 5)",
            lambda n: n.endswith(".md") and not n.endswith("_index.md")

@@ -37,6 +37,8 @@ from .likelihood import is_common, judge_all, lead
 from .mojibake import (
     MARGIN,
     UNCONVERTED_ANNOTATION,
+    document_prior,
+    document_trigrams,
     gbk_shift_edits,
     latin1_edits,
     utf8_as_gbk_edits,
@@ -384,6 +386,7 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
         return []
     edits: list[Edit] = []
     done = 0
+    doc: list[frozenset[str]] = []  # the text's own trigrams, when first needed
 
     def is_protected(a: int, b: int) -> bool:
         return bool(protected) and any(s < b and a < e for s, e in protected)
@@ -440,8 +443,10 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
             usual = convert("s2t", simple) if script == "traditional" else simple
             groups[simple] = usual if usual in chars else min(chars)
         cands = list(groups.values())
+        if not doc:
+            doc.append(document_trigrams(text))
         scored = sorted(((sc + (UNCONVERTED_ANNOTATION if annotated and to_simplified(ch) == ch
-                                 else 0.0), ch)
+                                 else 0.0) + document_prior(doc[0], left[-2:], ch, right[:2]), ch)
                          for sc, ch in zip(judge_all([left + ch + right for ch in cands]), cands)),
                         key=lambda s: -s[0])
         if scored and lead(scored[0][0], [sc for sc, _ in scored[1:]]) >= MARGIN:

@@ -1,11 +1,10 @@
 """The whole sample release as the repair gives it, held against a text written out here.
 
 Produced once by repairing ``seeds/dezhou-press-conference-13.txt`` and checked by hand
-against the original release: it reads like the original everywhere but two places, whose
-lost bytes the two judges (search/likelihood.py) do not agree on by the margin: ``当地配套率``
-(率 against 聽, 路, 聲 ...) and ``。“希望大家`` (the word model is sure of ``。``, the
-character model leads it over ``保`` by only 1.2).  Those runs are left as they are and
-flagged (``unrepaired_mojibake``), never guessed.
+against the original release: it reads like the original everywhere but one place, whose
+lost byte the two judges (search/likelihood.py) do not agree on by the margin: ``当地配套率``
+(率 against 聽, 路, 聲 ...).  That run is left as it is and flagged (``unrepaired_mojibake``),
+never guessed.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ EXPECTED = "\n".join([
     "",
     '保障工业经济平稳运行。为统筹抓好疫情防控和工业经济运行跟踪服务，印发《工业经济“防疫情、保运行”八条倡议书》，从畅通交通物流运输、提供核酸检测便利、提高工业企业当?shù)嘏涮茁?、拓宽工业企业用工渠道、加强工业企业运行和技改项目建设监测等方面，倡议在严格落实疫情防控工作要求的前提下，保工业运行、促企业发展，确保实现一季度“开门稳”“开门红”。',
     "",
-    '陈晓强表示，当前，我市广大医护人员、公安干警、社区工作者、志愿者、基层干部等仍坚守疫情防控一线，他们忠于职守、负重前行，坚持不懈、日夜奋战。他们不计个人得失、主动冲锋在前，舍小家、为大家，用辛勤付出换来了万家安宁、居民健康?!跋M\ue361蠹医o予疫情防控一线人员多一分关心、多一分鼓励，也希望广大市民自觉遵守疫情防控有关规定，勤洗手、常通风、少聚集，养成良好的卫生习惯，时刻做好个人防护，共同守住来之不易的疫情防控成果。”陈晓强说。',
+    '陈晓强表示，当前，我市广大医护人员、公安干警、社区工作者、志愿者、基层干部等仍坚守疫情防控一线，他们忠于职守、负重前行，坚持不懈、日夜奋战。他们不计个人得失、主动冲锋在前，舍小家、为大家，用辛勤付出换来了万家安宁、居民健康。“希望大家给予疫情防控一线人员多一分关心、多一分鼓励，也希望广大市民自觉遵守疫情防控有关规定，勤洗手、常通风、少聚集，养成良好的卫生习惯，时刻做好个人防护，共同守住来之不易的疫情防控成果。”陈晓强说。',
     "",
     '下一步，德州市将认真落实习近平总书记关于疫情防控的重要指示精神，按照党中央国务院决策部署和省委省政府工作要求，坚持“外防输入、内防反弹”总策略，继续抓细抓实各项防疫工作，保持群众正常生产生活平稳有序，确保经济社会平稳运行。',
     "",
@@ -87,13 +86,13 @@ def test_whole_sample_release() -> None:
 
 
 def test_issue_words_are_there() -> None:
-    for word in ("食品", "科学匹配", "当地配套", "陈晓强说", "日报"):
+    for word in ("食品", "科学匹配", "当地配套", "希望大家", "陈晓强说", "日报"):
         assert word in EXPECTED
-    assert "希望大家" not in EXPECTED  # flagged: see the module's documentation
+    assert "当地配套率" not in EXPECTED  # flagged: see the module's documentation
     assert re.search(r"[\u4e00-\u9fff][,:;?!][\u4e00-\u9fff]", EXPECTED) is None
 
 
-FLAGGED = ["?shù)嘏涮茁?", "?!跋M\ue361蠹医o"]
+FLAGGED = ["?shù)嘏涮茁?"]
 
 
 def test_release_records_the_flagged_spans() -> None:
@@ -101,7 +100,7 @@ def test_release_records_the_flagged_spans() -> None:
     assert [(kind, release.paragraphs[number - 1].text[start:end])
             for number, start, end, kind in release.flagged] == [
         ("unrepaired_mojibake", span) for span in FLAGGED]
-    assert release.repairs["unrepaired_mojibake"] == 2
+    assert release.repairs["unrepaired_mojibake"] == 1
 
 
 def test_index_keeps_the_flagged_spans(sample_ix) -> None:

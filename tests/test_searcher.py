@@ -313,7 +313,7 @@ def test_document(sample_ix, sample_built):
     assert rel.date == "2022-03-23"
     assert len(rel.paragraphs) == 31
     assert [p.number for p in rel.paragraphs] == list(range(1, 32))
-    assert rel.repairs == {"annotations": 482, "mojibake": 6, "punctuation": 143, "restored": 1, "script": 877, "spaces": 1, "unrepaired_mojibake": 3}
+    assert rel.repairs == {"annotations": 483, "mojibake": 8, "punctuation": 143, "restored": 1, "script": 878, "spaces": 1, "unrepaired_mojibake": 1}
     assert rel.source.endswith("seeds/dezhou-press-conference-13.txt")
     assert len(rel.content_hash) == 64
     p14 = rel.paragraphs[13]
