@@ -5,21 +5,23 @@
 Training text (sources and licenses: ``search/data/README.md``):
 
 * the paragraphs and questions of CMRC2018 (dev) and DRCD (test) in ``--data`` (the
-  ``corpus.jsonl`` and ``queries.jsonl`` of ``cmrc2018/`` and ``drcd/``);
+  ``corpus.jsonl`` and ``queries.jsonl`` of ``cmrc2018/`` and ``drcd/``), and of CMRC2018's
+  trial set and DRCD's dev set;
 * the laws, administrative regulations, judicial interpretations, departmental rules and
   local regulations of the People's Republic of China as the repository LawRefBook/Laws holds
   them, and the State Council's government work reports 1954-2025 as Wikisource holds them
   (repository aldohemsn/chinese-political-corpora): official documents of state organs,
-  excluded from copyright by Article 5 of the PRC Copyright Law.  Both are read from bare git
-  copies of those repositories at fixed commits (:data:`GIT_SOURCES`) under ``--mirror``
+  excluded from copyright by Article 5 of the PRC Copyright Law.  These four are read from bare
+  git copies of their repositories at fixed commits (:data:`GIT_SOURCES`) under ``--mirror``
   (``<owner>+<name>/repo``; ``git clone --bare https://github.com/<owner>/<name>`` makes one);
 * the words of jieba's dictionary, each weighted by its frequency (scaled so the dictionary
   weighs :data:`JIEBA_SHARE` of the corpus): which characters belong together inside a word.
 
-EXCEPT every paragraph (line, for the git sources) that shares a stretch of :data:`OVERLAP`
-characters (folded) with a text of the repair's ground truth (``tests/data/repair``: its
-paragraphs and the sample release) and the questions asked about such a paragraph: the ground
-truth stays held out.  Lines the git sources repeat (a law's versions) are counted once.
+EXCEPT every paragraph, question or line (of a law, of a report) that shares a stretch of
+:data:`OVERLAP` characters (folded) with a text of the repair's ground truth
+(``tests/data/repair``: its paragraphs and the sample release), and the questions asked about
+such a paragraph of ``--data``: the ground truth stays held out.  Texts a git source repeats
+(a law's versions) are counted once.
 
 The result is deterministic: the same sources give the same file (its manifest holds the
 SHA-256 of the training text and the ids left out).
@@ -54,7 +56,7 @@ OVERLAP = 16
 #: The dictionary's words weigh this much of the corpus's characters.
 JIEBA_SHARE = 0.1
 #: Each source's counts are multiplied by its weight: the encyclopaedia text (names, places,
-#: the variety of subjects) would otherwise be drowned by the legal text, 25 times as long.
+#: the variety of subjects) would otherwise be drowned by the legal text, 17 times as long.
 WEIGHTS = {"cmrc2018": 12.0, "drcd": 12.0, "cmrc2018-trial": 12.0, "drcd-dev": 12.0,
            "laws": 1.0, "reports": 3.0}
 #: Bigrams and trigrams seen (weighted) less than this often are dropped: the file stays small.

@@ -9,11 +9,13 @@ history) over folded text (:func:`search.script.fold`: simplified, half-width, l
 digits read as ``0``, Latin letters as ``a``, white space as `` ``, a line break begins and
 ends a line).
 
-The counts are package data (``search/data/charmodel.npz``, about 3 MB), built by
-``scripts/build_charmodel.py`` from CMRC2018 and DRCD paragraphs and questions that are not
-part of the repair's ground truth (``tests/data/repair``; ``tests/test_charmodel.py`` holds
-that) and from the words of jieba's dictionary weighted by their frequency; see
-``search/data/README.md`` for sources and licenses.
+The counts are package data (``search/data/charmodel.npz``, 4.5 MB, stored compactly: see
+:func:`_unpack`), built by ``scripts/build_charmodel.py`` from 20 million characters: CMRC2018
+and DRCD paragraphs and questions, the PRC's laws and regulations and the government work
+reports (official documents, free of copyright), none of it part of the repair's ground truth
+(``tests/data/repair``; ``tests/test_charmodel.py`` holds that), and from the words of jieba's
+dictionary weighted by their frequency; see ``search/data/README.md`` for sources and
+licenses.
 """
 
 from __future__ import annotations
