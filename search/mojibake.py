@@ -399,26 +399,28 @@ def _decode_run(run: list[int], end_byte: int | None, s_b: str | None, p2: int |
     for x in _LEADS:
         ch = _decode(x, run[0])
         if common(ch) and (prior := boundary_prior(x)) is not None:
-            firsts[ch] = max(firsts.get(ch, -99.0), prior + _start_prior(ch)
-                             + document_prior(doc, left[-2:], ch, mid[:2] or right[:2]))
+            firsts[ch] = max(firsts.get(ch, -99.0), prior + _start_prior(ch))
     lasts: dict[str, float] = {}
     for y in (_TRAILS if end_byte is None else (end_byte,)):
         ch = _decode(run[-1], y)
         if common(ch) and _agrees(s_e, ch):
-            lasts[ch] = last_prior(ch) + document_prior(doc, mid[-2:], ch, right[:2])
+            lasts[ch] = last_prior(ch)
     if not firsts or not lasts:
         return None
     if n <= 2 and len(firsts) * len(lasts) <= MAX_JOINT:
-        pairs = [(f + mid + la, wf + wl) for f, wf in firsts.items() for la, wl in lasts.items()]
+        # the text's own words: each end with what stands beside it in the candidate
+        pairs = [(f + mid + la, wf + wl + document_prior(doc, left[-2:], f, (mid + la)[:2])
+                  + document_prior(doc, (left + f + mid)[-2:], la, right[:2]))
+                 for f, wf in firsts.items() for la, wl in lasts.items()]
         scores = judge_all([left + c + right for c, _ in pairs])
         best, _, margin = _best([(sc + w, c) for sc, (c, w) in zip(scores, pairs)])
         return best, margin >= MARGIN
     near = mid[:CONTEXT]
-    items = list(firsts.items())
+    items = [(f, w + document_prior(doc, left[-2:], f, mid[:2])) for f, w in firsts.items()]
     scores = judge_all([left + f + near for f, _ in items])
     f_best, _, f_margin = _best([(sc + w, f) for sc, (f, w) in zip(scores, items)])
     near = (f_best + mid)[-CONTEXT:]
-    items = list(lasts.items())
+    items = [(la, w + document_prior(doc, mid[-2:], la, right[:2])) for la, w in lasts.items()]
     scores = judge_all([near + la + right for la, _ in items])
     l_best, _, l_margin = _best([(sc + w, la) for sc, (la, w) in zip(scores, items)])
     return f_best + mid + l_best, min(f_margin, l_margin) >= MARGIN
@@ -439,9 +441,10 @@ DOCUMENT_PRIOR = 3.0
 
 
 def document_trigrams(text: str) -> frozenset[str]:
-    """Every three ideographs in a row of ``text`` (annotations left out, simplified)."""
+    """Every three ideographs in a row of ``text`` (annotations left out; as written: the
+    candidates are of the text's script)."""
     out = set()
-    for run in _CJK_RUN_RE.findall(to_simplified(_strip_annotations(text))):
+    for run in _CJK_RUN_RE.findall(_strip_annotations(text)):
         out.update(run[i:i + 3] for i in range(len(run) - 2))
     return frozenset(out)
 
@@ -451,7 +454,7 @@ def document_prior(doc: frozenset[str], before: str, ch: str, after: str) -> flo
     ideographs the text holds elsewhere, else 0."""
     if not doc:
         return 0.0
-    around = to_simplified(before + ch + after)
+    around = before + ch + after
     at = len(before)
     for start in range(max(0, at - 2), at + 1):
         if len(around) >= start + 3 and around[start:start + 3] in doc:
