@@ -423,11 +423,15 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
             start -= 1
         else:
             line_before = text[max(0, start - _RUN_BEFORE):start].rsplit("\n", 1)[-1]
-            if "?" in line_before and not re.search(f"[{_MARKS}]", line_before[
-                    line_before.rindex("?"):]):
+            offset = start - len(line_before)
+            # a "?" beginning another lost character's mark is that character's, not a byte
+            # lost by a run (the step before read "?a)足?b)" as a run where it could be one)
+            lone = [q for q in range(len(line_before)) if line_before[q] == "?"
+                    and not _LOST_RE.match(text, offset + q)]
+            if lone and not re.search(f"[{_MARKS}]", line_before[lone[-1]:]):
                 # a lost byte a few characters before, no punctuation between: the last byte
                 # of a run of GBK one byte off, which could not be proven
-                flag_start = start - len(line_before) + line_before.rindex("?")
+                flag_start = offset + lone[-1]
                 if not (protected and any(s < m.end() and flag_start < e for s, e in protected)):
                     edits.append(Edit(flag_start, m.end(), None, "unrepaired_mojibake"))
                 continue
@@ -449,7 +453,8 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
                                  else 0.0) + document_prior(doc[0], left[-2:], ch, right[:2]), ch)
                          for sc, ch in zip(judge_all([left + ch + right for ch in cands]), cands)),
                         key=lambda s: -s[0])
-        if scored and lead(scored[0][0], [sc for sc, _ in scored[1:]]) >= MARGIN:
+        if scored and lead(scored[0][0], [sc for sc, _ in scored[1:]],
+                           homophones=True) >= MARGIN:
             edits.append(Edit(start, m.end(), scored[0][1], "restored"))
         else:
             edits.append(Edit(start, m.end(), None, "unrepaired_lost"))

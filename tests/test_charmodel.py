@@ -18,7 +18,7 @@ from scripts.build_charmodel import (
     training_texts,
 )
 from search.charmodel import _Model, _unpack, char_log_likelihood, manifest, normalize
-from search.likelihood import Score, lead
+from search.likelihood import CHAR_SURE, Score, lead
 from search.mojibake import DOCUMENT_PRIOR, document_prior, document_trigrams, gbk_shift_edits
 from search.repair import lost_character_edits, repair_text
 
@@ -185,3 +185,16 @@ def test_the_text_s_own_words_are_evidence() -> None:
     assert document_prior(doc, "，", "地", "配套") == DOCUMENT_PRIOR  # 地配套
     assert document_prior(doc, "当", "他", "配套") == 0.0
     assert document_prior(doc, "加强", "。", "保障") == 0.0  # ideographs only
+
+
+def test_a_very_sure_character_judge_decides_among_homophones() -> None:
+    # 布 against 部 after 分 before 于: the word judge leads by 3.8 only (分布, 分部 are both
+    # words), the character judge by 27
+    best, other = Score(0.0, 0.0), Score(-3.8, -27.0)
+    assert lead(best, [other]) == 3.8
+    assert lead(best, [other], homophones=True) == pytest.approx(27.0 - CHAR_SURE)
+    # not where the word judge prefers the other
+    assert lead(best, [Score(0.5, -27.0)], homophones=True) == -0.5
+    text = "爲輻鰭魚綱鱸形目隆頭魚亞目雀鯛科的其中一種。本魚分?bù)于印度太平洋區,包括印度"
+    assert [(e.text, e.kind) for e in lost_character_edits(text, True, script="traditional")
+            ] == [("布", "restored")]
