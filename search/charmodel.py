@@ -9,11 +9,13 @@ history) over folded text (:func:`search.script.fold`: simplified, half-width, l
 digits read as ``0``, Latin letters as ``a``, white space as `` ``, a line break begins and
 ends a line).
 
-The counts are package data (``search/data/charmodel.npz``, about 3 MB), built by
-``scripts/build_charmodel.py`` from CMRC2018 and DRCD paragraphs and questions that are not
-part of the repair's ground truth (``tests/data/repair``; ``tests/test_charmodel.py`` holds
-that) and from the words of jieba's dictionary weighted by their frequency; see
-``search/data/README.md`` for sources and licenses.
+The counts are package data (``search/data/charmodel.npz``, 4.5 MB, stored compactly: see
+:func:`_unpack`), built by ``scripts/build_charmodel.py`` from 20 million characters: CMRC2018
+and DRCD paragraphs and questions, the PRC's laws and regulations and the government work
+reports (official documents, free of copyright), none of it part of the repair's ground truth
+(``tests/data/repair``; ``tests/test_charmodel.py`` holds that), and from the words of jieba's
+dictionary weighted by their frequency; see ``search/data/README.md`` for sources and
+licenses.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ DATA_FILE = "charmodel.npz"
 #: The line boundary: a line begins and ends with it.
 BOUNDARY = "\n"
 _BITS = 16  # a character's id in a key: the vocabulary stays below 65,536
+#: A stored bigram or trigram count is one byte: round(log(count) / QUANTUM).
+QUANTUM = 1 / 16
 
 
 def _class(c: str) -> str:
@@ -113,11 +117,26 @@ class _Model:
         return total
 
 
+def _unpack(data) -> dict[str, np.ndarray]:
+    """The stored (compact) counts as keys and counts: bigrams as how many follow each
+    character and the second characters, trigrams as how many follow each bigram and the last
+    characters, counts as bytes of log-count (:data:`QUANTUM`)."""
+    vocab = str(data["vocab"])
+    first = np.repeat(np.arange(1, len(vocab) + 1, dtype=np.int64),
+                      data["bi_first"].astype(np.int64))
+    bi_keys = (first << _BITS) | data["bi_second"].astype(np.int64)
+    history = np.repeat(bi_keys, data["tri_followers"].astype(np.int64))
+    return {"vocab": data["vocab"], "uni": data["uni"], "bi_keys": bi_keys,
+            "bi_counts": np.exp(data["bi_q"].astype(np.float64) * QUANTUM),
+            "tri_keys": (history << _BITS) | data["tri_last"].astype(np.int64),
+            "tri_counts": np.exp(data["tri_q"].astype(np.float64) * QUANTUM)}
+
+
 @functools.cache
 def _model() -> _Model:
     with resources.files("search").joinpath("data", DATA_FILE).open("rb") as f:
         with np.load(f) as data:
-            return _Model({k: data[k] for k in data.files})
+            return _Model(_unpack(data))
 
 
 @functools.lru_cache(maxsize=65536)

@@ -37,6 +37,8 @@ from .likelihood import is_common, judge_all, lead
 from .mojibake import (
     MARGIN,
     UNCONVERTED_ANNOTATION,
+    document_prior,
+    document_trigrams,
     gbk_shift_edits,
     latin1_edits,
     utf8_as_gbk_edits,
@@ -61,7 +63,7 @@ __all__ = [
 ]
 
 #: Changes whenever what repair does to a text changes: indexes built before are rebuilt.
-REPAIR_VERSION = 3
+REPAIR_VERSION = 4
 
 #: A text carries the artifact when it has at least this many annotations (a reading of the
 #: character before them) ...
@@ -384,6 +386,7 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
         return []
     edits: list[Edit] = []
     done = 0
+    doc: list[frozenset[str]] = []  # the text's own trigrams, when first needed
 
     def is_protected(a: int, b: int) -> bool:
         return bool(protected) and any(s < b and a < e for s, e in protected)
@@ -420,11 +423,15 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
             start -= 1
         else:
             line_before = text[max(0, start - _RUN_BEFORE):start].rsplit("\n", 1)[-1]
-            if "?" in line_before and not re.search(f"[{_MARKS}]", line_before[
-                    line_before.rindex("?"):]):
+            offset = start - len(line_before)
+            # a "?" beginning another lost character's mark is that character's, not a byte
+            # lost by a run (the step before read "?a)足?b)" as a run where it could be one)
+            lone = [q for q in range(len(line_before)) if line_before[q] == "?"
+                    and not _LOST_RE.match(text, offset + q)]
+            if lone and not re.search(f"[{_MARKS}]", line_before[lone[-1]:]):
                 # a lost byte a few characters before, no punctuation between: the last byte
                 # of a run of GBK one byte off, which could not be proven
-                flag_start = start - len(line_before) + line_before.rindex("?")
+                flag_start = offset + lone[-1]
                 if not (protected and any(s < m.end() and flag_start < e for s, e in protected)):
                     edits.append(Edit(flag_start, m.end(), None, "unrepaired_mojibake"))
                 continue
@@ -440,11 +447,14 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
             usual = convert("s2t", simple) if script == "traditional" else simple
             groups[simple] = usual if usual in chars else min(chars)
         cands = list(groups.values())
+        if not doc:
+            doc.append(document_trigrams(text))
         scored = sorted(((sc + (UNCONVERTED_ANNOTATION if annotated and to_simplified(ch) == ch
-                                 else 0.0), ch)
+                                 else 0.0) + document_prior(doc[0], left[-2:], ch, right[:2]), ch)
                          for sc, ch in zip(judge_all([left + ch + right for ch in cands]), cands)),
                         key=lambda s: -s[0])
-        if scored and lead(scored[0][0], [sc for sc, _ in scored[1:]]) >= MARGIN:
+        if scored and lead(scored[0][0], [sc for sc, _ in scored[1:]],
+                           homophones=True) >= MARGIN:
             edits.append(Edit(start, m.end(), scored[0][1], "restored"))
         else:
             edits.append(Edit(start, m.end(), None, "unrepaired_lost"))

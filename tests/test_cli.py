@@ -40,7 +40,7 @@ def test_reindex_full_then_incremental_and_env_var(runner, tmp_path):
     line = result.stdout.strip()
     assert line.startswith("full reindex: 1 added, 0 updated, 0 removed, 0 unchanged; "
                            "1 releases, 31 paragraphs; "
-                           "repairs: annotations 482, mojibake 6, punctuation 143, restored 1, script 877, spaces 1, unrepaired_mojibake 3; "
+                           "repairs: annotations 483, mojibake 8, punctuation 143, restored 1, script 878, spaces 1, unrepaired_mojibake 1; "
                            "0 problems (0 skipped); ")
     assert line.endswith(" s")
 
@@ -56,7 +56,7 @@ def test_reindex_full_then_incremental_and_env_var(runner, tmp_path):
     report = json.loads(result.stdout)
     assert (report["full"], report["reason"], report["generation"]) == (
         True, "asked for (--full)", "g000002")
-    assert report["repairs"] == {"annotations": 482, "mojibake": 6, "punctuation": 143, "restored": 1, "script": 877, "spaces": 1, "unrepaired_mojibake": 3}
+    assert report["repairs"] == {"annotations": 483, "mojibake": 8, "punctuation": 143, "restored": 1, "script": 878, "spaces": 1, "unrepaired_mojibake": 1}
     assert (report["releases"], report["paragraphs"], report["problems"]) == (1, 31, [])
 
 
@@ -194,7 +194,7 @@ def test_show_json(runner, sample_index):
     assert list(data) == ["doc_id", "title", "paragraphs", "date", "source", "location", "url",
                           "content_hash", "repairs", "publisher", "flagged"]
     assert data["location"] == data["source"] == str(ROOT / "seeds" / f"{SAMPLE_ID}.txt")
-    assert data["repairs"] == {"annotations": 482, "mojibake": 6, "punctuation": 143, "restored": 1, "script": 877, "spaces": 1, "unrepaired_mojibake": 3}
+    assert data["repairs"] == {"annotations": 483, "mojibake": 8, "punctuation": 143, "restored": 1, "script": 878, "spaces": 1, "unrepaired_mojibake": 1}
     assert len(data["paragraphs"]) == 31
     assert list(data["paragraphs"][0]) == ["number", "text", "section", "speaker",
                                            "organization"]
@@ -230,7 +230,7 @@ def test_python_m_search_for_real(tmp_path):
 
     done = run("reindex", str(SEEDS))
     assert done.returncode == 0, done.stderr
-    assert "repairs: annotations 482, mojibake 6, punctuation 143, restored 1, script 877, spaces 1, unrepaired_mojibake 3;" in done.stdout
+    assert "repairs: annotations 483, mojibake 8, punctuation 143, restored 1, script 878, spaces 1, unrepaired_mojibake 1;" in done.stdout
     done = run("search", "統籌", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)

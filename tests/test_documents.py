@@ -91,7 +91,7 @@ def test_sample_identity(sample: Release) -> None:
     assert sample.content_hash == hashlib.sha256(SAMPLE.read_bytes()).hexdigest()
     assert sample.date == "2022-03-23"
     assert sample.url is None
-    assert sample.repairs["annotations"] == 482
+    assert sample.repairs["annotations"] == 483
     assert "replaced_bytes" not in sample.repairs
 
 

@@ -192,8 +192,8 @@ def test_bad_files_are_skipped_and_reported(tmp_path):
 def test_sample_report_counts_repairs(sample_built):
     report = sample_built.report
     assert (report.full, report.added, report.releases, report.paragraphs) == (True, 1, 1, 31)
-    assert report.repairs == {"annotations": 482, "mojibake": 6, "punctuation": 143, "restored": 1, "script": 877, "spaces": 1, "unrepaired_mojibake": 3}
-    assert "repairs: annotations 482, mojibake 6, punctuation 143, restored 1, script 877, spaces 1, unrepaired_mojibake 3;" in report.summary()
+    assert report.repairs == {"annotations": 483, "mojibake": 8, "punctuation": 143, "restored": 1, "script": 878, "spaces": 1, "unrepaired_mojibake": 1}
+    assert "repairs: annotations 483, mojibake 8, punctuation 143, restored 1, script 878, spaces 1, unrepaired_mojibake 1;" in report.summary()
     assert report.problems == []
 
 
