@@ -494,8 +494,6 @@ def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]
     needles = [x for x in needles if 2 <= len(x) <= RERANK_MAX_CHARS]
     weights = _gram_idf(generation, query, stats) if PROXIMITY else {}
     total = sum(weights.values())
-    # Every occurrence of every query bigram in one scan (a lookahead: they overlap).
-    finder = re.compile("(?=(" + "|".join(map(re.escape, weights)) + "))") if total else None
     numbers = sorted({g for c in query.positive for u in c.units for g in u.grams
                       if ALNUM_TERM_RE.match(g)}) if NUMBER_BOOST else []
     # The numbers as whole words (not 64 inside 1643), all in one scan.
@@ -513,7 +511,7 @@ def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]
         if found:
             s *= 1.0 + PHRASE_BOOST * found / len(needles)
         if total:
-            share = _best_sentence(folded, weights, finder) / total
+            share = _best_sentence(folded, weights) / total
             s *= 1.0 + PROXIMITY * share ** PROXIMITY_POWER
         if number_finder is not None:
             held = set(number_finder.findall(folded))
@@ -539,15 +537,22 @@ def _gram_idf(generation, query: ParsedQuery, stats: CollectionStats | None = No
     return out
 
 
-def _best_sentence(folded: str, weights: dict[str, float], finder: re.Pattern) -> float:
-    """The largest IDF sum of the query bigrams one sentence of ``folded`` holds (each bigram
-    counted once): the query's words close together. ``finder`` finds every occurrence of
-    the bigrams of ``weights``."""
+def _best_sentence(folded: str, weights: dict[str, float]) -> float:
+    """The largest weight sum of the query bigrams (``weights``) one sentence of ``folded``
+    holds (each bigram counted once): the query's words close together."""
     ends = [m.start() for m in SENTENCE_END_RE.finditer(folded)]
-    found: dict[int, set[str]] = {}
-    for m in finder.finditer(folded):
-        found.setdefault(bisect_right(ends, m.start()), set()).add(m.group(1))
-    # Summed in a fixed order: a set's order varies between processes (hash seeds), and a
-    # sharded index boosts in its workers' processes.
-    return max((sum(weights[g] for g in sorted(grams)) for grams in found.values()),
-               default=0.0)
+    sums: dict[int, float] = {}
+    # Bigram by bigram with str.find (much faster than one regex of all of them), in a fixed
+    # order so that each sentence's sum adds up alike in every process (a sharded index
+    # boosts in its workers' processes, whose set orders differ).
+    for g in sorted(weights):
+        w = weights[g]
+        seen = -1
+        i = folded.find(g)
+        while i >= 0:
+            sentence = bisect_right(ends, i)
+            if sentence != seen:  # occurrences come in order: a sentence's are in a row
+                sums[sentence] = sums.get(sentence, 0.0) + w
+                seen = sentence
+            i = folded.find(g, i + 1)
+    return max(sums.values(), default=0.0)
