@@ -51,6 +51,11 @@ W_BIGRAMS = 1.0
 W_TITLE = 0.5
 #: Weight of the release prior (the query's BM25 against the whole release).
 W_RELEASE = 0.25
+#: Discount of a term in a paragraph by how widely its release holds it: × (1 − RELEASE_SPREAD
+#: × the share of the release's other paragraphs holding it). A term every paragraph of a
+#: release holds says which release, not which of its paragraphs (the release prior and the
+#: title say which release).
+RELEASE_SPREAD = 0.3
 #: Weight of a query bigram that straddles a function word (see :func:`glue_grams`).
 W_GLUE = 0.5
 #: Boost of a re-ranked paragraph: × (1 + PROXIMITY × share ** PROXIMITY_POWER), share being
@@ -419,6 +424,8 @@ def unit_scores(generation, unit: Unit, stats: CollectionStats | None = None) ->
     terms = _terms(unit)
     for fieldname, term, weight in terms:
         ids, s = generation.scores(fieldname, term, stats)
+        if RELEASE_SPREAD and len(ids):
+            s = s * (1.0 - RELEASE_SPREAD * generation.spread(fieldname, term))
         out[ids] += weight * s
     if W_RELEASE and unit.grams:
         matched = np.flatnonzero(out > 0)
