@@ -349,9 +349,9 @@ class Generation:
         with self._io:
             return self.postings.release_scores(fieldname, text, stats)
 
-    def spread(self, fieldname: str, text: str) -> np.ndarray:
+    def spread(self, fieldname: str, text: str) -> np.ndarray | None:
         """How widely each paragraph's release holds one term (see :meth:`Postings.spread`),
-        in the order of :meth:`scores`."""
+        in the order of :meth:`scores`; None where that is 0 for all of them."""
         with self._io:
             return self.postings.spread(fieldname, text)
 

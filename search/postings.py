@@ -276,20 +276,21 @@ class Postings:
                 self._release_cache.popitem(last=False)
         return value
 
-    def spread(self, fieldname: str, text: str) -> np.ndarray:
+    def spread(self, fieldname: str, text: str) -> np.ndarray | None:
         """For each paragraph holding ``text`` (in the order of :meth:`counts`), the share of
         the other body paragraphs of its release that hold it too: 0 for a title paragraph
-        and in a release of one body paragraph. It depends on the release's paragraphs
-        alone (a release lives in one shard), and is cached with the postings."""
+        and in a release of one body paragraph; None when it is 0 for all of them (a rare
+        term: most are). It depends on the release's paragraphs alone (a release lives in
+        one shard), and is cached with the postings."""
         key = ("spread", fieldname, text)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                return hit[0]
+                return hit[1]
         ids, _tf = self.counts(fieldname, text)
         out = np.zeros(len(ids), dtype=np.float32)
-        if len(ids):
+        if len(ids) > 1:
             release = self.release_of[ids]
             body = ids != self.head_of[ids]
             # A release's paragraphs are in a row: count each release's body paragraphs here.
@@ -298,8 +299,9 @@ class Postings:
             held = np.repeat(held, np.diff(np.r_[starts, len(ids)]))
             others = self.body_counts()[release] - 1.0
             np.divide(held - 1.0, others, out=out, where=body & (others > 0))
-        self._remember(key, (out,))
-        return out
+        spread = out if out.any() else None
+        self._remember(key, (ids, spread))  # the ids count what the entry holds
+        return spread
 
     def body_counts(self) -> np.ndarray:
         """The live body paragraphs (all but the title paragraph) of each release, by its

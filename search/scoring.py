@@ -2,7 +2,7 @@
 
 Ranking is BM25 computed per term over Whoosh's postings for three fields (jieba ``words``, CJK
 ``bigrams`` and the release ``title``) and fused with fixed weights (BM25F-style; the title only
-lifts paragraphs that match by themselves). Three levers find
+lifts paragraphs that match by themselves). These levers find
 the right paragraph of a long release:
 
 * the release prior: the query's BM25 against the whole release (its paragraphs' term counts
@@ -10,9 +10,14 @@ the right paragraph of a long release:
   weight to each matching paragraph of it, so the release that is about the question lifts its
   paragraphs without drowning the one that answers it;
 * glue bigrams: a bigram of the query that straddles a function word (``星的`` in
-  ``恒星的生命周期``) counts half: it says little about the paragraph;
+  ``恒星的生命周期``) counts half: it says little about the paragraph; question bigrams
+  (``什么``, ``哪一``: :func:`question_grams`) are not scored at all;
+* the spread discount: a term that the other paragraphs of a release hold too says less
+  about which of them answers (:meth:`search.postings.Postings.spread`);
 * proximity: in the re-ranked top, a paragraph whose best sentence holds more of the query's
-  bigrams (weighted by IDF) is boosted.
+  bigrams (weighted by IDF) is boosted, and so is one holding the query's numbers;
+* a title paragraph in the re-ranked top gives its place to its release's best paragraph
+  (:func:`title_after_body`).
 
 Then:
 
@@ -424,8 +429,9 @@ def unit_scores(generation, unit: Unit, stats: CollectionStats | None = None) ->
     terms = _terms(unit)
     for fieldname, term, weight in terms:
         ids, s = generation.scores(fieldname, term, stats)
-        if RELEASE_SPREAD and len(ids):
-            s = s * (1.0 - RELEASE_SPREAD * generation.spread(fieldname, term))
+        spread = generation.spread(fieldname, term) if RELEASE_SPREAD and len(ids) else None
+        if spread is not None:
+            s = s * (1.0 - RELEASE_SPREAD * spread)
         out[ids] += weight * s
     if W_RELEASE and unit.grams:
         matched = np.flatnonzero(out > 0)
