@@ -2,7 +2,7 @@
 
 Ranking is BM25 computed per term over Whoosh's postings for three fields (jieba ``words``, CJK
 ``bigrams`` and the release ``title``) and fused with fixed weights (BM25F-style; the title only
-lifts paragraphs that match by themselves). Three levers find
+lifts paragraphs that match by themselves). These levers find
 the right paragraph of a long release:
 
 * the release prior: the query's BM25 against the whole release (its paragraphs' term counts
@@ -10,9 +10,12 @@ the right paragraph of a long release:
   weight to each matching paragraph of it, so the release that is about the question lifts its
   paragraphs without drowning the one that answers it;
 * glue bigrams: a bigram of the query that straddles a function word (``星的`` in
-  ``恒星的生命周期``) counts half: it says little about the paragraph;
+  ``恒星的生命周期``) counts half: it says little about the paragraph; question bigrams
+  (``什么``, ``哪一``: :func:`question_grams`) are not scored at all;
 * proximity: in the re-ranked top, a paragraph whose best sentence holds more of the query's
-  bigrams (weighted by IDF) is boosted.
+  bigrams (weighted by IDF) is boosted, and so is one holding the query's numbers;
+* a title paragraph in the re-ranked top gives its place to its release's best paragraph
+  (:func:`title_after_body`).
 
 Then:
 
@@ -39,7 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .query import LOW_VALUE, ParsedQuery, Unit
+from .analysis import run_bigrams
+from .query import LOW_VALUE, QUESTION_CHARS, QUESTION_WORDS, ParsedQuery, Unit
 from .statistics import CollectionStats, release_field
 
 # Ranking parameters (see docs/ranking.md for how they were chosen).
@@ -52,8 +56,13 @@ W_TITLE = 0.5
 W_RELEASE = 0.25
 #: Weight of a query bigram that straddles a function word (see :func:`glue_grams`).
 W_GLUE = 0.5
-#: Boost of a re-ranked paragraph by the IDF share of the query's bigrams in its best sentence.
-PROXIMITY = 1.0
+#: Boost of a re-ranked paragraph: × (1 + PROXIMITY × share ** PROXIMITY_POWER), share being
+#: the part of the query bigrams' weight (IDF × term weight) that its best sentence holds.
+PROXIMITY = 2.0
+PROXIMITY_POWER = 2.0
+#: Boost of a re-ranked paragraph by the share of the query's numbers and Latin words (``643``,
+#: ``1937``, ``covid``) it holds as words: × (1 + NUMBER_BOOST × share).
+NUMBER_BOOST = 0.3
 LOW_WEIGHT = 0.0  # function and question words: left to the bigrams
 PHRASE_BOOST = 0.5
 RERANK_DEPTH = 30
@@ -66,6 +75,10 @@ MAX_CHECKED_PARAGRAPHS = 2_000
 MAX_CHECKED_CHARS = 200_000
 #: Where a paragraph's sentences end (proximity is measured within a sentence).
 SENTENCE_END_RE = re.compile(r"[。！？；!?;\n]+")
+#: A query term that is a number or a Latin word (an alphanumeric ``bigrams`` term).
+ALNUM_TERM_RE = re.compile(r"[0-9a-z\u00c0-\u024f]")
+#: What may not touch an alphanumeric term for a paragraph to hold it as a word.
+_ALNUM_CLASS = "0-9a-z\u00c0-\u024f"
 #: Score factor of a paragraph by its section (1 for the others).
 SECTION_FACTOR = {"credits": 0.5, "boilerplate": 0.4}
 
@@ -345,15 +358,45 @@ def _best(docs: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
 def glue_grams(unit: Unit) -> set[str]:
     """The unit's bigrams that straddle two jieba words one of which is a function word
     (:data:`search.query.LOW_VALUE`) and that no word of the unit holds: ``星的`` and ``的生``
-    in ``恒星的生命周期``, but not ``目的`` in ``主要目的``."""
+    in ``恒星的生命周期``, but not ``目的`` in ``主要目的``; nor a bigram of two single
+    characters (jieba splits a name it does not know so: ``曾炯``, ``地大``, whose bigram is
+    all that finds them)."""
     inside = {w[i:i + 2] for w in unit.words for i in range(len(w) - 1)}
     return {a[-1] + b[0] for a, b in zip(unit.words, unit.words[1:])
-            if (a in LOW_VALUE or b in LOW_VALUE) and a[-1] + b[0] not in inside}
+            if (a in LOW_VALUE or b in LOW_VALUE) and a[-1] + b[0] not in inside
+            and not (len(a) == 1 and len(b) == 1)}
+
+
+def question_grams(unit: Unit) -> set[str]:
+    """The unit's bigrams that say what is asked rather than what the answer holds: those
+    inside one function word (``什么``, ``时候``, ``可以``: :data:`search.query.LOW_VALUE`,
+    whose words are not scored either) and those overlapping a question word
+    (:data:`search.query.QUESTION_WORDS` or a word holding one of
+    :data:`search.query.QUESTION_CHARS`: ``据哪`` and ``哪一`` in ``依据哪一条约``)."""
+    folded = unit.folded
+    asked = [False] * len(folded)
+    out = set()
+    at = 0
+    for w in unit.words:
+        i = folded.find(w, at)
+        if i < 0:
+            continue
+        at = i + len(w)
+        if w in LOW_VALUE:
+            out.update(w[k:k + 2] for k in range(len(w) - 1))
+        if w in QUESTION_WORDS or any(c in QUESTION_CHARS for c in w):
+            asked[i:at] = [True] * len(w)
+    for start, run in run_bigrams(folded):
+        for k, g in enumerate(run):
+            if len(g) == 2 and (asked[start + k] or asked[start + k + 1]):
+                out.add(g)
+    return out
 
 
 def _terms(unit: Unit) -> list[tuple[str, str, float]]:
     """``(field, term, weight)`` of the unit's scored terms: its words (not stray characters
-    or function words) and its bigrams (glue bigrams at :data:`W_GLUE`)."""
+    or function words) and its bigrams (glue bigrams at :data:`W_GLUE`; not the
+    :func:`question_grams`, unless nothing else would be scored)."""
     out = []
     for w in unit.words:
         if unit.is_stray(w):
@@ -362,7 +405,11 @@ def _terms(unit: Unit) -> list[tuple[str, str, float]]:
         if weight:
             out.append(("words", w, weight))
     glue = glue_grams(unit)
-    out.extend(("bigrams", g, W_BIGRAMS * (W_GLUE if g in glue else 1.0)) for g in unit.grams)
+    asked = question_grams(unit)
+    grams = [g for g in unit.grams if g not in asked]
+    if not out and not grams:  # a query of question words alone: they are all it has
+        grams = unit.grams
+    out.extend(("bigrams", g, W_BIGRAMS * (W_GLUE if g in glue else 1.0)) for g in grams)
     return out
 
 
@@ -400,14 +447,44 @@ def unit_scores(generation, unit: Unit, stats: CollectionStats | None = None) ->
 def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]],
            stats: CollectionStats | None = None) -> list[tuple[bool, float, int]]:
     """Boost the top ``(tier, score, document number)`` entries whose paragraph contains a
-    short clause verbatim (after folding) or holds the query's bigrams close together, and
-    sort them again (ties in tie order)."""
+    short clause verbatim (after folding), holds the query's bigrams close together or its
+    numbers, and sort them again (ties in tie order); then a release's title paragraph
+    gives its place to the release's best paragraph (:func:`title_after_body`)."""
     head = boosted(generation, query, ranked, stats)
     if head is None:
-        return ranked
-    order = generation.tie_order()
-    head.sort(key=lambda x: (-x[0], -x[1], order[x[2]]))
-    return head + ranked[len(head):]
+        head = ranked[:RERANK_DEPTH]
+    else:
+        order = generation.tie_order()
+        head.sort(key=lambda x: (-x[0], -x[1], order[x[2]]))
+    head_of = generation.postings.head_of
+    moved = title_after_body(head, [(int(head_of[d]), d == head_of[d]) for _t, _s, d in head])
+    return moved + ranked[len(head):]
+
+
+def title_after_body(entries: list[tuple], releases: list[tuple[object, bool]]) -> list[tuple]:
+    """``entries`` (``(tier, score, ...)``, in ranking order: the re-ranked top) with each
+    title paragraph that precedes a paragraph of its own release of the same tier moved to
+    just after the first of them, which takes the title's place and score: the title stands
+    for its release (it matches every question about the release alike), the paragraph is
+    the answer. ``releases[i]`` is entry ``i``'s ``(release, is its title paragraph)``.
+    The order stays by tier and score, and a release's place in the ranking does not change.
+    """
+    first: dict[tuple, int] = {}  # (release, tier) -> position of its first body paragraph
+    for i, ((release, is_title), e) in enumerate(zip(releases, entries)):
+        if not is_title:
+            first.setdefault((release, e[0]), i)
+    out: list[tuple] = []
+    taken: set[int] = set()
+    for i, ((release, is_title), e) in enumerate(zip(releases, entries)):
+        if i in taken:
+            continue
+        j = first.get((release, e[0]), -1) if is_title else -1
+        if j > i:
+            body = entries[j]
+            out.append((body[0], e[1], *body[2:]))
+            taken.add(j)
+        out.append(e)
+    return out
 
 
 def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]],
@@ -420,9 +497,13 @@ def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]
     needles = [x for x in needles if 2 <= len(x) <= RERANK_MAX_CHARS]
     weights = _gram_idf(generation, query, stats) if PROXIMITY else {}
     total = sum(weights.values())
-    # Every occurrence of every query bigram in one scan (a lookahead: they overlap).
-    finder = re.compile("(?=(" + "|".join(map(re.escape, weights)) + "))") if total else None
-    if (not needles and not total) or not ranked:
+    numbers = sorted({g for c in query.positive for u in c.units for g in u.grams
+                      if ALNUM_TERM_RE.match(g)}) if NUMBER_BOOST else []
+    # The numbers as whole words (not 64 inside 1643), all in one scan.
+    number_finder = re.compile(
+        f"(?<![{_ALNUM_CLASS}])(" + "|".join(map(re.escape, numbers)) + f")(?![{_ALNUM_CLASS}])"
+    ) if numbers else None
+    if (not needles and not total and not numbers) or not ranked:
         return None
     depth = min(RERANK_DEPTH, len(ranked))
     head = []
@@ -433,35 +514,48 @@ def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]
         if found:
             s *= 1.0 + PHRASE_BOOST * found / len(needles)
         if total:
-            s *= 1.0 + PROXIMITY * _best_sentence(folded, weights, finder) / total
+            share = _best_sentence(folded, weights) / total
+            s *= 1.0 + PROXIMITY * share ** PROXIMITY_POWER
+        if number_finder is not None:
+            held = set(number_finder.findall(folded))
+            s *= 1.0 + NUMBER_BOOST * len(held) / len(numbers)
         head.append((tier, s, d))
     return head
 
 
 def _gram_idf(generation, query: ParsedQuery, stats: CollectionStats | None = None
               ) -> dict[str, float]:
-    """The IDF of each distinct bigram of the query's positive units that some paragraph
-    holds (the weights of :func:`_best_sentence`; with ``stats``, a sharded index's)."""
+    """The IDF, times its weight as a term (:func:`_terms`: glue bigrams count half, question
+    bigrams not at all), of each distinct bigram of the query's positive units that some
+    paragraph holds (the weights of :func:`_best_sentence`; with ``stats``, a sharded
+    index's)."""
     out: dict[str, float] = {}
     for clause in query.positive:
         for unit in clause.units:
-            for g in unit.grams:
-                if len(g) == 2 and g not in out:
-                    weight = generation.idf("bigrams", g, stats)
+            for fieldname, g, weight in _terms(unit):
+                if fieldname == "bigrams" and len(g) == 2 and g not in out:
+                    weight *= generation.idf("bigrams", g, stats)
                     if weight > 0:
                         out[g] = weight
     return out
 
 
-def _best_sentence(folded: str, weights: dict[str, float], finder: re.Pattern) -> float:
-    """The largest IDF sum of the query bigrams one sentence of ``folded`` holds (each bigram
-    counted once): the query's words close together. ``finder`` finds every occurrence of
-    the bigrams of ``weights``."""
+def _best_sentence(folded: str, weights: dict[str, float]) -> float:
+    """The largest weight sum of the query bigrams (``weights``) one sentence of ``folded``
+    holds (each bigram counted once): the query's words close together."""
     ends = [m.start() for m in SENTENCE_END_RE.finditer(folded)]
-    found: dict[int, set[str]] = {}
-    for m in finder.finditer(folded):
-        found.setdefault(bisect_right(ends, m.start()), set()).add(m.group(1))
-    # Summed in a fixed order: a set's order varies between processes (hash seeds), and a
-    # sharded index boosts in its workers' processes.
-    return max((sum(weights[g] for g in sorted(grams)) for grams in found.values()),
-               default=0.0)
+    sums: dict[int, float] = {}
+    # Bigram by bigram with str.find (much faster than one regex of all of them), in a fixed
+    # order so that each sentence's sum adds up alike in every process (a sharded index
+    # boosts in its workers' processes, whose set orders differ).
+    for g in sorted(weights):
+        w = weights[g]
+        seen = -1
+        i = folded.find(g)
+        while i >= 0:
+            sentence = bisect_right(ends, i)
+            if sentence != seen:  # occurrences come in order: a sentence's are in a row
+                sums[sentence] = sums.get(sentence, 0.0) + w
+                seen = sentence
+            i = folded.find(g, i + 1)
+    return max(sums.values(), default=0.0)

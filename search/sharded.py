@@ -60,6 +60,7 @@ from .scoring import (
     by_relevance,
     rank_candidates,
     scored_terms,
+    title_after_body,
 )
 from .searcher import _hit, _parse, check_document_page, first_releases, read_release
 from .shards import Manifest, read_manifest, shard_of
@@ -70,7 +71,8 @@ from .synonyms import Synonyms, SynonymsFile
 #: (query, SearchParams or None, Synonyms or None): a query as each shard reads it (None: the
 #: words alone; the synonyms it is expanded with, the index's, so every shard expands alike).
 QueryArgs = tuple
-#: A shard's candidate: (tier, score, boosted score, release id, document number, day).
+#: A shard's candidate: (tier, score, boosted score, release id, document number, day,
+#: whether it is its release's title paragraph).
 Candidate = tuple
 
 
@@ -137,8 +139,9 @@ class ShardSearcher:
             head = (boosted(gen, pq, ranked, stats) if relevance else None) or []
             ids = gen.doc_ids()
             day = gen.columns.day
-            out = [(t, s, head[i][1] if i < len(head) else s, ids[d], d, int(day[d]))
-                   for i, (t, s, d) in enumerate(ranked)]
+            head_of = gen.postings.head_of
+            out = [(t, s, head[i][1] if i < len(head) else s, ids[d], d, int(day[d]),
+                    bool(head_of[d] == d)) for i, (t, s, d) in enumerate(ranked)]
             counted = gen.columns.facet_totals(matched) if facets else None
             return (total, out, {f: getattr(work, f) for f in _WORK_FIELDS}, relevance,
                     counted)
@@ -218,14 +221,17 @@ def merge(tops: Sequence[list[Candidate]], limit: int, relevance: bool = True,
         dated = sorted(((primary(c[5]), not c[0], -c[1], c[3], c[4], k, c[1])
                         for k, cands in enumerate(tops) for c in cands))
         return [(k, d, round(s, 4)) for *_key, d, k, s in dated[:limit]]
-    entries = [(t, s, b, did, d, k) for k, cands in enumerate(tops)
-               for t, s, b, did, d, _day in cands]
+    entries = [(t, s, b, did, d, k, title) for k, cands in enumerate(tops)
+               for t, s, b, did, d, _day, title in cands]
     entries.sort(key=lambda e: (-e[0], -e[1], e[3], e[4]))
     entries = entries[:max(limit, RERANK_DEPTH)]
     depth = min(RERANK_DEPTH, len(entries))
-    head = [(t, b, did, d, k) for t, _s, b, did, d, k in entries[:depth]]
+    head = [(t, b, did, d, k, title) for t, _s, b, did, d, k, title in entries[:depth]]
     head.sort(key=lambda e: (-e[0], -e[1], e[2], e[3]))
-    ranked = head + [(t, s, did, d, k) for t, s, _b, did, d, k in entries[depth:]]
+    # A release lives in one shard: its id names it.
+    head = title_after_body(head, [(e[2], e[5]) for e in head])
+    ranked = [e[:5] for e in head] + [(t, s, did, d, k)
+                                      for t, s, _b, did, d, k, _title in entries[depth:]]
     return [(k, d, round(s, 4)) for _t, s, _did, d, k in ranked[:limit]]
 
 
