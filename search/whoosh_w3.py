@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import pickle
 import re
 import shutil
 import struct
+import zlib
 from array import array
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -250,7 +252,8 @@ def _file_name(value) -> str | None:
 
 #: Stored fields compressed with zlib level 1 instead of W3's 3 (Whoosh's reader decompresses
 #: any level; half the compression time for a few per cent more bytes).
-STORED_LEVEL_1 = columns.PickleColumn(columns.CompressedBytesColumn(level=1))
+STORED_LEVEL = 1
+STORED_LEVEL_1 = columns.PickleColumn(columns.CompressedBytesColumn(level=STORED_LEVEL))
 
 _LENGTHS = struct.Struct("!ii")  # filetables._lengths: a hash record's key and value sizes
 
@@ -339,16 +342,117 @@ class TermsFile:
         self._postfile.close()
 
 
+def _growable_typecode(largest: int) -> str:
+    """The type code a ``whoosh.util.numlists.GrowableArray(allow_longs=False)`` ends with
+    once ``largest`` (its largest value) was appended: it starts as "B" and each value that
+    overflows retypes it by that value (GrowableArray._retype)."""
+    if largest < 2**8:
+        return "B"
+    if largest < 2**16:
+        return "H"
+    if largest < 2**31:
+        return "i"
+    if largest < 2**32:
+        return "I"
+    raise OverflowError(f"{largest} is too big for a column's lengths")
+
+
+_NUMPY_TYPE = {"B": np.uint8, "H": np.uint16, "i": np.int32, "I": np.uint32}
+
+
+def _as_growable_array(values: np.ndarray) -> array:
+    code = _growable_typecode(int(values.max()) if len(values) else 0)
+    out = array(code)
+    out.frombytes(values.astype(_NUMPY_TYPE[code]).tobytes())  # native order, as array's
+    return out
+
+
+class _BufferedValues:
+    """The values of one byte column, by increasing document number, until they are written
+    all at once (:func:`_write_var_bytes`)."""
+
+    __slots__ = ("docs", "values")
+
+    def __init__(self) -> None:
+        self.docs = array("q")
+        self.values: list[bytes] = []
+
+
+def _write_var_bytes(writer, buffered: _BufferedValues) -> None:
+    """Give a fresh ``VarBytesColumn.Writer`` the values of ``buffered`` in one write: the
+    same state (hence the same file at ``finish``) as one ``add(docnum, value)`` per value."""
+    # VarBytesColumn.Writer.add(docnum, v) first fills the documents since the last one with
+    # empty values (length 0, offset: the running total), then writes v to _dbfile, appends
+    # len(v) to _lengths and the running total _offset_base to _offsets (GrowableArrays),
+    # adds len(v) to _offset_base and sets _count to docnum + 1; finish(doccount) fills up to
+    # doccount and writes the arrays and their type codes.
+    docs = np.frombuffer(buffered.docs, dtype=np.int64)
+    count = int(docs[-1]) + 1
+    lengths = np.zeros(count, dtype=np.int64)
+    lengths[docs] = np.fromiter(map(len, buffered.values), dtype=np.int64,
+                                count=len(buffered.values))
+    offsets = np.zeros(count, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    writer._dbfile.write(b"".join(buffered.values))
+    writer._lengths.array = _as_growable_array(lengths)
+    writer._offsets.array = _as_growable_array(offsets)
+    writer._offset_base = int(offsets[-1] + lengths[-1])
+    writer._count = count
+
+
 class PerDocWriter(W3PerDocWriter):
     """Whoosh's per-document writer, plus writing a field's lengths column in one go after
-    the documents (the parallel writer learns them from its workers at the end), and stored
-    fields at :data:`STORED_LEVEL_1`."""
+    the documents (the parallel writer learns them from its workers at the end), stored
+    fields at :data:`STORED_LEVEL_1`, and the byte columns (the ``sortable`` ID fields and
+    the stored fields) kept in memory and written in one go at :meth:`close`: the same files,
+    without a column writer's calls per document."""
+
+    def __init__(self, *args, **kwargs):
+        self._buffered: dict[str, _BufferedValues] = {}
+        super().__init__(*args, **kwargs)
 
     def _create_column(self, fieldname, column):
         # W3PerDocWriter.__init__ creates its "_stored" column through _create_column.
         if fieldname == "_stored":
             column = STORED_LEVEL_1
         super()._create_column(fieldname, column)
+
+    def add_column_value(self, fieldname, column, value):
+        # base.PerDocWriter.add_column_value: creates the column on its first value, then
+        # adds the value for the current document (_docnum).
+        if type(column) is not columns.VarBytesColumn:
+            super().add_column_value(fieldname, column, value)
+            return
+        if not self._has_column(fieldname):
+            self._create_column(fieldname, column)
+        self._buffer(fieldname, value)
+
+    def _buffer(self, fieldname: str, value: bytes) -> None:
+        buffered = self._buffered.get(fieldname)
+        if buffered is None:
+            buffered = self._buffered[fieldname] = _BufferedValues()
+        buffered.docs.append(self._docnum)
+        buffered.values.append(value)
+
+    def finish_doc(self):
+        # W3PerDocWriter.finish_doc adds the document's stored fields (a dict, in the order
+        # add_field met them) to the "_stored" column unless there are none; STORED_LEVEL_1's
+        # writer stores each as PickleColumn does (pickle protocol 2), compressed as
+        # CompressedBytesColumn does (zlib at its level), in a VarBytesColumn.
+        sf = self._storedfields
+        if sf:
+            self._buffer("_stored", zlib.compress(pickle.dumps(sf, 2), STORED_LEVEL))
+            sf.clear()
+        self._indoc = False
+
+    def close(self):
+        for fieldname, buffered in self._buffered.items():
+            writer = self._get_column(fieldname)
+            while isinstance(writer, columns.WrappedColumnWriter):  # the pickling of _stored
+                writer = writer._child
+            _write_var_bytes(writer, buffered)
+        self._buffered.clear()
+        super().close()
 
     def add_lengths(self, fieldname: str, lengths: array) -> None:
         """Write the lengths column of ``fieldname``: ``lengths[d]`` for document ``d``."""

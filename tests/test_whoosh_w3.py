@@ -310,6 +310,58 @@ def test_term_index_writer_writes_the_bytes_of_whooshs_ordered_hash(tmp_path: Pa
     assert (tmp_path / "ours").read_bytes() == (tmp_path / "stock").read_bytes()
 
 
+def _write_columns(writer_class, storage: FileStorage, docs: list[dict]) -> dict[str, bytes]:
+    """The column files a per-document writer makes of ``docs`` (field -> value), by suffix."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    from search.whoosh_w3 import new_codec
+
+    codec = new_codec()
+    segment = codec.new_segment(storage, "T")
+    field = ID(stored=True, sortable=True)
+    writer = writer_class(codec, storage, segment)
+    for docnum, doc in enumerate(docs):
+        writer.start_doc(docnum)
+        for name, value in sorted(doc.items()):
+            writer.add_field(name, field, value, 0)
+            writer.add_column_value(name, field.column_type, field.to_column_value(value))
+        writer.finish_doc()
+    writer.close()
+    prefix = W3Codec.column_filename(segment, "x")[:-len(column_suffix("x"))]
+    return {name[len(prefix):]: (Path(storage.folder) / name).read_bytes()
+            for name in storage.list() if name.startswith(prefix)}
+
+
+def test_per_document_writer_writes_the_column_files_of_whooshs(tmp_path: Path) -> None:
+    """``PerDocWriter`` keeps the byte columns' values and writes each column in one go: the
+    same files as Whoosh's writer adding them document by document, dense and sparse
+    columns, long values (lengths past one byte), over 2**15 documents (Whoosh then writes
+    the offsets too) and an empty value."""
+    from whoosh.codec.whoosh3 import W3PerDocWriter
+
+    from search.whoosh_w3 import STORED_LEVEL_1, PerDocWriter
+
+    class Stock(W3PerDocWriter):  # Whoosh's writer, with our stored fields' level
+        def _create_column(self, fieldname, column):
+            super()._create_column(fieldname, STORED_LEVEL_1 if fieldname == "_stored"
+                                   else column)
+
+    docs = []
+    for d in range(40000):
+        doc = {"dense": f"r{d // 17}", "sparse": "长" * (d % 300) if d % 5 == 0 else None,
+               "tail": "x" if 120 <= d < 130 else None, "empty": "" if d == 7 else None}
+        docs.append({k: v for k, v in doc.items() if v is not None})
+    docs[-1] = {}  # no value, no stored fields
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "stock").mkdir()
+    ours = _write_columns(PerDocWriter, FileStorage(str(tmp_path / "ours")), docs)
+    stock = _write_columns(Stock, FileStorage(str(tmp_path / "stock")), docs)
+    assert sorted(ours) == sorted(stock) == sorted(
+        column_suffix(name) for name in ("_stored", "dense", "sparse", "tail", "empty"))
+    for suffix in stock:
+        assert ours[suffix] == stock[suffix], suffix
+
+
 # ------------------------------------------------------------------------- committing
 
 
