@@ -44,6 +44,15 @@ class PostingCollector:
         self.docs.extend(itertools.repeat(docnum, len(weights)))
         self.weights.extend(weights.values())
 
+    def add_many(self, docnums: list[int], documents: list[dict[str, float]]) -> None:
+        """Add documents (their terms with their weights), ``documents[i]`` numbered
+        ``docnums[i]``: the rows of :meth:`add` for each, made a batch at a time."""
+        flatten = itertools.chain.from_iterable
+        self.tids.extend(map(self.vocab.setdefault, flatten(documents), self._next_id))
+        sizes = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+        self.docs.frombytes(np.repeat(np.asarray(docnums, dtype=np.uint32), sizes).tobytes())
+        self.weights.extend(flatten([d.values() for d in documents]))
+
     def __len__(self) -> int:
         return len(self.vocab)
 

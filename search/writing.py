@@ -81,11 +81,14 @@ class SegmentBuilder:
             arr.extend([0] * (self.docnum - len(arr)))
         return arr
 
-    def _post(self, fieldname: str, weights: dict) -> None:
+    def _collector(self, fieldname: str) -> PostingCollector:
         collector = self._postings.get(fieldname)
         if collector is None:
             collector = self._postings[fieldname] = PostingCollector()
-        collector.add(self.docnum, weights)
+        return collector
+
+    def _post(self, fieldname: str, weights: dict) -> None:
+        self._collector(fieldname).add(self.docnum, weights)
 
     def add_document(self, **fields) -> None:
         """Analyse and add one document (the next document number)."""
@@ -96,14 +99,21 @@ class SegmentBuilder:
         :func:`search.analysis.index_term_counts_many`)."""
         texts = [_fast_text(d) for d in docs]
         counts = iter(index_term_counts_many([t for t in texts if t is not None], self.lexicon))
+        analysed: list[int] = []
+        words: list[dict] = []
+        grams: list[dict] = []
         for doc, text in zip(docs, texts):
             if text is None:
                 self.add_analyzed(doc, None)
                 continue
-            words, nwords, grams, ngrams = next(counts)
-            self._post(WORDS, words)
-            self._post(BIGRAMS, grams)
+            w, nwords, g, ngrams = next(counts)
+            analysed.append(self.docnum)
+            words.append(w)
+            grams.append(g)
             self.add_analyzed(doc, {WORDS: nwords, BIGRAMS: ngrams})
+        for name, documents in ((WORDS, words), (BIGRAMS, grams)):
+            if documents:
+                self._collector(name).add_many(analysed, documents)
 
     def add_stored(self, fields: dict) -> None:
         """Add one document but for its ``words`` and ``bigrams`` postings and lengths, which
@@ -218,14 +228,13 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
             if task is None:
                 break
             base, texts = task
-            wlen, glen = array("I"), array("I")
-            for i, (words, nwords, grams, ngrams) in enumerate(
-                    index_term_counts_many(texts, lexicon)):
-                collectors[WORDS].add(base + i, words)
-                collectors[BIGRAMS].add(base + i, grams)
-                wlen.append(nwords)
-                glen.append(ngrams)
-            lengths.append((base, wlen.tobytes(), glen.tobytes()))
+            counted = index_term_counts_many(texts, lexicon)
+            docnums = range(base, base + len(counted))
+            collectors[WORDS].add_many(docnums, [c[0] for c in counted])
+            collectors[BIGRAMS].add_many(docnums, [c[2] for c in counted])
+            lengths.append((base, array("I", [c[1] for c in counted]).tobytes(),
+                            array("I", [c[3] for c in counted]).tobytes()))
+            del counted
             checkpoint(analysing)
         _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
         outbox.put(("lengths", k, None))  # messages stay small: a killed sender cuts none
