@@ -96,6 +96,11 @@ def length_bytes(lengths: np.ndarray) -> np.ndarray:
     return np.where(lengths >= 106374, 255, codes)
 
 
+def terminfo_doc_frequency(terminfo: bytes) -> int:
+    """The document frequency a :data:`TERMINFO` records."""
+    return TERMINFO.unpack_from(terminfo)[2]
+
+
 def moved_terminfo(terminfo: bytes, by: int) -> bytes:
     """A :data:`TERMINFO` with its postings offset moved by ``by`` bytes."""
     (offset,) = LONG.unpack_from(terminfo, _OFFSET_AT)

@@ -63,9 +63,11 @@ class SegmentBuilder:
     :func:`search.whoosh_w3.commit_segments`.
     """
 
-    def __init__(self, dirname: str, schema: Schema, indexname: str, lexicon: Lexicon):
+    def __init__(self, dirname: str, schema: Schema, indexname: str, lexicon: Lexicon,
+                 term_sinks: dict[str, TermSink] | None = None):
         self.schema = schema
         self.lexicon = lexicon
+        self._sinks = term_sinks or {}
         self._files = SegmentFiles(dirname, schema, indexname)
         self.docnum = 0
         # fieldname -> the postings of the fields this builder analyses
@@ -154,22 +156,29 @@ class SegmentBuilder:
                 fieldobj = self.schema[name]
                 fid = out.field_id(name)
                 if name in encoded:
-                    _copy_shares(out, fid, encoded.pop(name)())
+                    shares = encoded.pop(name)()
                 else:
                     share = self._postings.pop(name).share()
                     lengths = (np.frombuffer(self._lengths_for(name), dtype=np.uint32)
                                if fieldobj.scorable else None)
-                    _copy_shares(out, fid, [encode_shares([share], lengths,
-                                                          fieldobj.format.field_boost)])
+                    shares = [encode_shares([share], lengths, fieldobj.format.field_boost)]
+                _copy_shares(out, fid, shares, self._sinks.get(name))
+                del shares
                 checkpoint("writing-terms")
         finally:
             out.close()
         return self._files.finish(self.docnum)
 
 
-def _copy_shares(out: TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) -> None:
+#: ``sink(terms)``: takes a field's ``(term bytes, W3 term info)`` in byte order, as written.
+TermSink = Callable[[list[tuple[bytes, bytes]]], None]
+
+
+def _copy_shares(out: TermsFile, fid: bytes, shares: list[tuple[list, bytes]],
+                 sink: TermSink | None = None) -> None:
     """Append each share's blob to the postings file, then add all the shares' terms to the
-    term index in byte order, their offsets moved by where their blob landed."""
+    term index in byte order, their offsets moved by where their blob landed (and hand them
+    to ``sink``)."""
     streams = []
     for terms, blob in shares:
         base = out.add_postings(blob)
@@ -177,6 +186,9 @@ def _copy_shares(out: TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) -
             terms = [(btext, moved_terminfo(info, base)) for btext, info in terms]
         streams.append(terms)
     merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
+    if sink is not None:
+        merged = list(merged)
+        sink(merged)
     out.add_terms((fid + btext, info) for btext, info in merged)
 
 
@@ -299,7 +311,8 @@ def _load(path: str):
 
 
 def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
-                  indexname: str, lexicon: Lexicon, procs: int = 1) -> list:
+                  indexname: str, lexicon: Lexicon, procs: int = 1,
+                  term_sinks: dict[str, TermSink] | None = None) -> list:
     """Write the documents of ``releases`` (one list of documents per release, in order) into
     one new segment of the index in ``dirname``; returns ``[segment]`` (``[]`` if there were
     no documents).
@@ -310,8 +323,9 @@ def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
     shares into the segment and writes the term index. A worker's failure is raised here as
     SearchError, once the workers are stopped. Every document must give ``words`` and
     ``bigrams`` the same text (as :func:`search.schema.paragraph_docs` does).
+    ``term_sinks[field]`` is given that field's terms and term infos as they are written.
     """
-    builder = SegmentBuilder(dirname, schema, indexname, lexicon)
+    builder = SegmentBuilder(dirname, schema, indexname, lexicon, term_sinks)
     try:
         if procs <= 1:
             segment = _write_serial(builder, releases)

@@ -49,6 +49,7 @@ from search.whoosh_w3 import (
     read_postings,
     read_toc,
     segment_field_lengths,
+    terminfo_doc_frequency,
     toc_pattern,
 )
 
@@ -274,6 +275,7 @@ def test_terminfo_is_the_layout_of_w3_term_infos(grown: Path) -> None:
                     maxweight, minid, maxid, offset) == (
                 0, ti.weight(), ti.doc_frequency(), ti.min_length(), ti.max_length(),
                 ti.max_weight(), ti.min_id(), ti.max_id(), ti.extent()[0])
+            assert terminfo_doc_frequency(value) == ti.doc_frequency()
             extents.append((offset, length))
             moved = W3TermInfo.from_bytes(moved_terminfo(value, 1000))
             assert moved.extent()[0] == offset + 1000
