@@ -5,7 +5,9 @@ A worker of the parallel full reindex (:mod:`search.writing`) collects one row p
 paragraph) in flat arrays instead of a Python list per term; the rows of the terms another
 worker owns are handed over as arrays; the owner sorts all its rows by term and document number
 in one NumPy call and encodes the posting lists with per-block statistics computed for all
-blocks at once. Python-level work is left per term and per block, not per posting. The W3
+blocks at once. The blocks' pickles (W3 stores each block's ids, weights and statistics as
+protocol-2 pickles of tuples) are written by NumPy too, byte for byte as ``pickle.dumps``
+writes them: Python-level work is left per compressed block and per term. The W3
 format's constants (block size, term info layout, length code) come from
 :mod:`search.whoosh_w3`.
 """
@@ -13,14 +15,13 @@ format's constants (block size, term info layout, length code) come from
 from __future__ import annotations
 
 import itertools
-import pickle
 import zlib
 from array import array
 from dataclasses import dataclass
 
 import numpy as np
 
-from .whoosh_w3 import BLOCK, INT, POSTINGS_MAGIC, TERMINFO, length_bytes
+from .whoosh_w3 import BLOCK, POSTINGS_MAGIC, TERMINFO, length_bytes
 
 #: Block data shorter than this is stored uncompressed (zlib would make it longer); the block
 #: header says which, and Whoosh's reader honours it.
@@ -155,56 +156,251 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
     g_min_len = length_bytes(np.minimum.reduceat(lens, starts))
     g_max_len = length_bytes(np.maximum.reduceat(lens, starts))
     g_max_w = np.maximum.reduceat(count, starts)
-    block_of_group = np.searchsorted(bstarts, starts)
 
-    # Per-block and per-term figures as Python lists; per-row arrays are sliced block by block
-    # (a list of every row would hold a Python object per posting).
-    blast_l = doc[bends - 1].tolist()
-    gfirst_l, glast_l = doc[starts].tolist(), doc[ends - 1].tolist()
-    bends_l, bstarts_l = bends.tolist(), bstarts.tolist()
-    bmin_b_l, bmax_b_l = bmin_b.tolist(), bmax_b.tolist()
-    bmax_w_l, bmin_w_l = bmax_w.tolist(), bmin_w.tolist()
-    starts_l, ends_l = starts.tolist(), ends.tolist()
-    first_block_l = block_of_group.tolist()
-    g_weight_l, g_max_w_l = g_weight.tolist(), g_max_w.tolist()
-    g_min_len_l, g_max_len_l = g_min_len.tolist(), g_max_len.tolist()
+    order_terms = sorted((t.encode("utf-8"), i) for t, i in vocab.items())
+    btexts = [b for b, _i in order_terms]
+    term_gids = np.fromiter((i for _b, i in order_terms), dtype=np.int64, count=len(vocab))
+    del order_terms
+    nblocks = len(bstarts)
+    bcount = bends - bstarts
+    block_group = group[bstarts]
+    last_block = np.r_[block_group[1:] != block_group[:-1], True]
 
-    dumps = pickle.dumps
-    pieces: list[bytes] = []
-    out_terms: list[tuple[bytes, bytes]] = []
-    offset = 0
-    for btext, gid in sorted((t.encode("utf-8"), i) for t, i in vocab.items()):
-        start, end = starts_l[gid], ends_l[gid]
-        b = first_block_l[gid]
-        blob = [POSTINGS_MAGIC]
-        while True:
-            bs, be = bstarts_l[b], bends_l[b]
-            hi, lo = bmax_w_l[b], bmin_w_l[b]
-            if hi == lo:
-                mini = None if hi == 1.0 else hi
-            else:
-                mini = tuple(count[bs:be].tolist())
-            data = dumps((tuple(deltas[bs:be].tolist()), mini, None), 2)
-            comp = 0
-            if len(data) >= COMPRESS_MIN:
-                packed = zlib.compress(data, 3)
-                if len(packed) < len(data):
-                    data, comp = packed, 3
-            info = dumps((be - bs, blast_l[b], hi, comp, bmin_b_l[b], bmax_b_l[b]), 2)
-            size = len(info) + len(data)
-            last = be >= end
-            blob.append(INT.pack(-size if last else size))
-            blob.append(info)
-            blob.append(data)
-            if last:
-                break
-            b += 1
-        blob_bytes = b"".join(blob)
-        out_terms.append((btext, TERMINFO.pack(
-            0, g_weight_l[gid], end - start, g_min_len_l[gid], g_max_len_l[gid],
-            g_max_w_l[gid], gfirst_l[gid], glast_l[gid], offset, len(blob_bytes))))
-        pieces.append(blob_bytes)
-        offset += len(blob_bytes)
-    return out_terms, b"".join(pieces)
+    # The data of each block: the pickle of (delta-coded ids, weights, None), weights None
+    # when all are 1.0, one float when all are the same.
+    uniform = bmax_w == bmin_w
+    mini_kind = np.where(uniform, np.where(bmax_w == 1.0, 0, 1), 2)
+    data, data_len = _pickle_blocks_data(deltas, count, bstarts, bcount, mini_kind, bmax_w)
+    data_off = np.zeros(nblocks, dtype=np.int64)
+    np.cumsum(data_len[:-1], out=data_off[1:])
+    # Longer data is stored zlib-compressed when that is shorter (a flag in the block's info).
+    comp = np.zeros(nblocks, dtype=np.int64)
+    packed: list[bytes] = []
+    packed_blocks = np.flatnonzero(data_len >= COMPRESS_MIN)
+    for b, off, size in zip(packed_blocks.tolist(), data_off[packed_blocks].tolist(),
+                            data_len[packed_blocks].tolist()):
+        z = zlib.compress(data[off:off + size], 3)
+        if len(z) < size:
+            comp[b] = 3
+            packed.append(z)
+        else:
+            packed.append(b"")
+    packed_len = np.fromiter(map(len, packed), dtype=np.int64, count=len(packed))
+    packed_blocks = packed_blocks[packed_len > 0]
+    packed_len = packed_len[packed_len > 0]
+
+    # The info of each block: the pickle of (postings, last id, max weight, compression,
+    # min length byte, max length byte).
+    info, info_len = _pickle_block_info(bcount, doc[bends - 1], bmax_w, comp, bmin_b, bmax_b)
+    info_off = np.zeros(nblocks, dtype=np.int64)
+    np.cumsum(info_len[:-1], out=info_off[1:])
+
+    stored_len = data_len.copy()
+    stored_len[packed_blocks] = packed_len
+    size = info_len + stored_len
+    header = np.where(last_block, -size, size).astype(">i4").tobytes()  # whoosh_w3.INT
+
+    # The posting lists in term byte order: each the magic number, then its blocks, each
+    # its size (negative for the last), info and data.
+    sources = [POSTINGS_MAGIC, header, info, data, b"".join(packed)]
+    base = np.cumsum([0] + [len(x) for x in sources])
+    data_src = base[3] + data_off
+    packed_off = np.zeros(len(packed_len), dtype=np.int64)
+    np.cumsum(packed_len[:-1], out=packed_off[1:])
+    data_src[packed_blocks] = base[4] + packed_off
+    block_rank = np.empty(len(starts), dtype=np.int64)
+    block_rank[term_gids] = np.arange(len(term_gids))
+    block_order = np.argsort(block_rank[block_group], kind="stable")
+    first = np.r_[True, block_group[block_order][1:] != block_group[block_order][:-1]]
+    # pieces: per block in order, (magic if it starts a list), header, info, data
+    per_block = 3 + first.astype(np.int64)
+    npieces = int(per_block.sum())
+    piece_block = np.repeat(block_order, per_block)
+    slot = np.arange(npieces) - np.repeat(np.cumsum(per_block) - per_block, per_block)
+    slot = slot + (~np.repeat(first, per_block)).astype(np.int64)  # 0 magic, 1-3 the rest
+    src = np.select([slot == 0, slot == 1, slot == 2],
+                    [np.zeros(npieces, dtype=np.int64), base[1] + 4 * piece_block,
+                     base[2] + info_off[piece_block]], data_src[piece_block])
+    plen = np.select([slot == 0, slot == 1, slot == 2],
+                     [np.full(npieces, len(POSTINGS_MAGIC), dtype=np.int64),
+                      np.full(npieces, 4, dtype=np.int64), info_len[piece_block]],
+                     stored_len[piece_block])
+    blob = _gather(b"".join(sources), src, plen)
+    starts_at = np.zeros(npieces, dtype=np.int64)
+    np.cumsum(plen[:-1], out=starts_at[1:])
+    term_off = starts_at[slot == 0]
+    term_len = np.diff(np.r_[term_off, len(blob)])
+
+    infos = np.empty(len(term_gids), dtype=_TERMINFO_DTYPE)
+    infos["flags"] = 0
+    infos["weight"] = g_weight[term_gids]
+    infos["df"] = (ends - starts)[term_gids]
+    infos["minlen"] = g_min_len[term_gids]
+    infos["maxlen"] = g_max_len[term_gids]
+    infos["maxweight"] = g_max_w[term_gids]
+    infos["minid"] = doc[starts][term_gids]
+    infos["maxid"] = doc[ends - 1][term_gids]
+    infos["offset"] = term_off
+    infos["length"] = term_len
+    raw = infos.tobytes()
+    width = TERMINFO.size
+    out_terms = [(btext, raw[i:i + width])
+                 for btext, i in zip(btexts, range(0, len(raw), width))]
+    return out_terms, blob
 
 
+#: :data:`TERMINFO` as a NumPy record (big-endian, packed), to pack all term infos at once.
+_TERMINFO_DTYPE = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"),
+                            ("minlen", "u1"), ("maxlen", "u1"), ("maxweight", ">f4"),
+                            ("minid", ">u4"), ("maxid", ">u4"), ("offset", ">i8"),
+                            ("length", ">i4")])
+assert _TERMINFO_DTYPE.itemsize == TERMINFO.size
+
+# Pickle protocol 2, as ``pickle.dumps(obj, 2)`` writes the few shapes of a W3 block: PROTO 2;
+# a small int as BININT1 (K), BININT2 (M) or BININT (J), little-endian; a float as BINFLOAT
+# (G, big-endian double); None (N); a tuple of one to three items as the items then TUPLE1-3,
+# a longer one as MARK, the items, TUPLE; each tuple then memoized (BINPUT n, q); STOP.
+_PROTO = b"\x80\x02"
+_MARK, _TUPLE, _NONE, _STOP, _BINPUT = 0x28, 0x74, 0x4E, 0x2E, 0x71
+_TUPLE_N = np.array([0, 0x85, 0x86, 0x87], dtype=np.uint8)
+
+
+def _pickled_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's pickle opcode and argument, as rows of 5 bytes and their lengths."""
+    v = np.asarray(values, dtype=np.int64)
+    if len(v) and (v.min() < 0 or v.max() >= 2**31):
+        raise ValueError("a posting value out of the pickled range")
+    small, mid = v < 256, v < 65536
+    rows = np.zeros((len(v), 5), dtype=np.uint8)
+    rows[:, 0] = np.where(small, ord("K"), np.where(mid, ord("M"), ord("J")))
+    rows[:, 1:] = v.astype("<i4").view(np.uint8).reshape(-1, 4)
+    return rows, np.where(small, 2, np.where(mid, 3, 5))
+
+
+def _pickled_floats(values: np.ndarray) -> np.ndarray:
+    """Each value's BINFLOAT, as rows of 9 bytes."""
+    rows = np.empty((len(values), 9), dtype=np.uint8)
+    rows[:, 0] = ord("G")
+    rows[:, 1:] = np.asarray(values, dtype=">f8").view(np.uint8).reshape(-1, 8)
+    return rows
+
+
+def _excl_cumsum(values: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(values), dtype=np.int64)
+    if len(values) > 1:
+        np.cumsum(values[:-1], out=out[1:])
+    return out
+
+
+def _put(out: np.ndarray, at: np.ndarray, rows: np.ndarray, lens: np.ndarray | None = None
+         ) -> None:
+    """Write row ``i`` of ``rows`` (its first ``lens[i]`` bytes: all without ``lens``) at
+    ``out[at[i]:]``."""
+    width = rows.shape[1]
+    whole = width if lens is None else int(lens.min(initial=width))
+    for j in range(width):  # a column at a time: no index array per byte
+        if j < whole:
+            out[at + j] = rows[:, j]
+        else:
+            keep = lens > j
+            out[at[keep] + j] = rows[keep, j]
+
+
+def _byte_rows(code: int | list[int], n: int) -> np.ndarray:
+    return np.tile(np.asarray(code if isinstance(code, list) else [code], dtype=np.uint8),
+                   (n, 1))
+
+
+#: Postings pickled at a time (bounds the scratch arrays: some 50 bytes a posting).
+PICKLE_ROWS = 1 << 20
+
+
+def _pickle_blocks_data(deltas, count, bstarts, bcount, mini_kind, bmax_w
+                        ) -> tuple[bytes, np.ndarray]:
+    """:func:`_pickle_block_data` of runs of blocks of about :data:`PICKLE_ROWS` postings."""
+    data: list[bytes] = []
+    sizes: list[np.ndarray] = []
+    lo, nblocks = 0, len(bstarts)
+    while lo < nblocks:
+        hi = max(lo + 1, int(np.searchsorted(bstarts, bstarts[lo] + PICKLE_ROWS, "right")))
+        first, last = int(bstarts[lo]), int(bstarts[hi - 1] + bcount[hi - 1])
+        d, size = _pickle_block_data(deltas[first:last], count[first:last],
+                                     bstarts[lo:hi] - first, bcount[lo:hi], mini_kind[lo:hi],
+                                     bmax_w[lo:hi])
+        data.append(d)
+        sizes.append(size)
+        lo = hi
+    return b"".join(data), np.concatenate(sizes)
+
+
+def _pickle_block_data(deltas: np.ndarray, count: np.ndarray, bstarts: np.ndarray,
+                       bcount: np.ndarray, mini_kind: np.ndarray, bmax_w: np.ndarray
+                       ) -> tuple[bytes, np.ndarray]:
+    """``pickle.dumps((tuple(ids), weights, None), 2)`` of every block, concatenated; and
+    their lengths. ``weights``: None (kind 0), the block's one weight (1) or all (2)."""
+    nblocks = len(bstarts)
+    long_ = (bcount > 3).astype(np.int64)
+    close = np.where(long_, _TUPLE, _TUPLE_N[np.minimum(bcount, 3)]).astype(np.uint8)
+    ids, ids_len = _pickled_ints(deltas)
+    ids_at = _excl_cumsum(ids_len)  # within the blocks' ids, then moved to each block
+    ids_sum = np.add.reduceat(ids_len, bstarts)
+    mini_len = np.select([mini_kind == 0, mini_kind == 1], [1, 9], long_ + 9 * bcount + 3)
+    size = 2 + long_ + ids_sum + 3 + mini_len + 5
+    at = _excl_cumsum(size)
+    out = np.empty(int(size.sum()), dtype=np.uint8)
+    _put(out, at, np.tile(np.frombuffer(_PROTO + b"(", dtype=np.uint8), (nblocks, 1)),
+         2 + long_)
+    row_block = np.repeat(np.arange(nblocks), bcount)
+    ids_start = at + 2 + long_ - ids_at[bstarts]
+    _put(out, ids_start[row_block] + ids_at, ids, ids_len)
+    mini_at = at + 2 + long_ + ids_sum + 3
+    _put(out, mini_at - 3, np.stack([close, np.full(nblocks, _BINPUT, np.uint8),
+                                     np.zeros(nblocks, np.uint8)], axis=1))
+    none, one, many = mini_kind == 0, mini_kind == 1, mini_kind == 2
+    out[mini_at[none]] = _NONE
+    _put(out, mini_at[one], _pickled_floats(bmax_w[one]))
+    if many.any():
+        out[mini_at[many & (long_ == 1)]] = _MARK
+        rows = many[row_block]
+        pos = np.arange(len(deltas)) - np.repeat(bstarts, bcount)
+        _put(out, (mini_at + long_)[row_block[rows]] + 9 * pos[rows],
+             _pickled_floats(count[rows]))
+        _put(out, (mini_at + long_ + 9 * bcount)[many],
+             np.stack([close[many], np.full(int(many.sum()), _BINPUT, np.uint8),
+                       np.ones(int(many.sum()), np.uint8)], axis=1))
+    memo = np.where(many, 2, 1).astype(np.uint8)
+    _put(out, at + size - 5, np.stack([np.full(nblocks, _NONE, np.uint8),
+                                       np.full(nblocks, 0x87, np.uint8),
+                                       np.full(nblocks, _BINPUT, np.uint8), memo,
+                                       np.full(nblocks, _STOP, np.uint8)], axis=1))
+    return out.tobytes(), size
+
+
+def _pickle_block_info(bcount, last_ids, bmax_w, comp, bmin_b, bmax_b
+                       ) -> tuple[bytes, np.ndarray]:
+    """``pickle.dumps((postings, last id, max weight, compression, min length byte, max
+    length byte), 2)`` of every block, concatenated; and their lengths."""
+    nblocks = len(bcount)
+    parts = [(_byte_rows(list(_PROTO + b"("), nblocks), np.full(nblocks, 3)),
+             _pickled_ints(bcount), _pickled_ints(last_ids),
+             (_pickled_floats(bmax_w), np.full(nblocks, 9)),
+             _pickled_ints(comp), _pickled_ints(bmin_b), _pickled_ints(bmax_b),
+             (_byte_rows([_TUPLE, _BINPUT, 0, _STOP], nblocks), np.full(nblocks, 4))]
+    size = sum(lens for _rows, lens in parts)
+    at = _excl_cumsum(size)
+    out = np.empty(int(size.sum()), dtype=np.uint8)
+    for rows, lens in parts:
+        _put(out, at, rows, lens)
+        at = at + lens
+    return out.tobytes(), size
+
+
+def _gather(source: bytes, offsets: np.ndarray, lengths: np.ndarray) -> bytes:
+    """The slices ``source[offsets[i]:offsets[i] + lengths[i]]`` concatenated."""
+    total = int(lengths.sum())
+    if not total:
+        return b""
+    dest = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=dest[1:])
+    index = np.repeat(offsets - dest, lengths) + np.arange(total)
+    return np.frombuffer(source, dtype=np.uint8)[index].tobytes()
