@@ -113,15 +113,19 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
     without lengths); weights are multiplied by ``boost`` and kept as float32, as Whoosh does.
     Tested against Whoosh's own writer and reader.
     """
-    vocab: dict[str, int] = {}
+    # Term ids in byte order, so that sorting the rows by term puts the posting lists in the
+    # order they are written.
+    terms = sorted({t for share in shares for t in share.terms})  # code point order: UTF-8's
+    vocab = {t: i for i, t in enumerate(terms)}
+    btexts = [t.encode("utf-8") for t in terms]
+    del terms
     keys, docs, counts = [], [], []
     for share in shares:
         if not share.terms:
             continue
         lut = np.zeros(int(share.ids.max()) + 1, dtype=np.int64)
-        lut[share.ids] = np.fromiter(
-            (vocab.setdefault(t, len(vocab)) for t in share.terms), dtype=np.int64,
-            count=len(share.terms))
+        lut[share.ids] = np.fromiter(map(vocab.__getitem__, share.terms), dtype=np.int64,
+                                     count=len(share.terms))
         keys.append(lut[share.tids])
         docs.append(share.docs)
         counts.append(share.weights)
@@ -157,96 +161,88 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
     g_max_len = length_bytes(np.maximum.reduceat(lens, starts))
     g_max_w = np.maximum.reduceat(count, starts)
 
-    order_terms = sorted((t.encode("utf-8"), i) for t, i in vocab.items())
-    btexts = [b for b, _i in order_terms]
-    term_gids = np.fromiter((i for _b, i in order_terms), dtype=np.int64, count=len(vocab))
-    del order_terms
     nblocks = len(bstarts)
     bcount = bends - bstarts
     block_group = group[bstarts]
+    first_block = np.r_[True, block_group[1:] != block_group[:-1]]
     last_block = np.r_[block_group[1:] != block_group[:-1], True]
 
-    # The data of each block: the pickle of (delta-coded ids, weights, None), weights None
-    # when all are 1.0, one float when all are the same.
+    # Each block's data: the pickle of (delta-coded ids, weights, None), weights None when
+    # all are 1.0, one float when all are the same; stored zlib-compressed when it has at
+    # least COMPRESS_MIN bytes and that is shorter (a flag in the block's info).
     uniform = bmax_w == bmin_w
     mini_kind = np.where(uniform, np.where(bmax_w == 1.0, 0, 1), 2)
-    data, data_len = _pickle_blocks_data(deltas, count, bstarts, bcount, mini_kind, bmax_w)
-    data_off = np.zeros(nblocks, dtype=np.int64)
-    np.cumsum(data_len[:-1], out=data_off[1:])
-    # Longer data is stored zlib-compressed when that is shorter (a flag in the block's info).
+    data_len = _block_data_sizes(bcount, np.add.reduceat(_pickled_ints_sizes(deltas), bstarts),
+                                 mini_kind)
     comp = np.zeros(nblocks, dtype=np.int64)
-    packed: list[bytes] = []
-    packed_blocks = np.flatnonzero(data_len >= COMPRESS_MIN)
-    for b, off, size in zip(packed_blocks.tolist(), data_off[packed_blocks].tolist(),
-                            data_len[packed_blocks].tolist()):
-        z = zlib.compress(data[off:off + size], 3)
-        if len(z) < size:
-            comp[b] = 3
-            packed.append(z)
-        else:
-            packed.append(b"")
-    packed_len = np.fromiter(map(len, packed), dtype=np.int64, count=len(packed))
-    packed_blocks = packed_blocks[packed_len > 0]
-    packed_len = packed_len[packed_len > 0]
-
-    # The info of each block: the pickle of (postings, last id, max weight, compression,
-    # min length byte, max length byte).
-    info, info_len = _pickle_block_info(bcount, doc[bends - 1], bmax_w, comp, bmin_b, bmax_b)
-    info_off = np.zeros(nblocks, dtype=np.int64)
-    np.cumsum(info_len[:-1], out=info_off[1:])
-
     stored_len = data_len.copy()
-    stored_len[packed_blocks] = packed_len
+    packed: list[bytes] = []
+    tried = np.flatnonzero(data_len >= COMPRESS_MIN)
+    if len(tried):
+        rows = _rows_of(bstarts[tried], bcount[tried])
+        raw, raw_len = _pickle_blocks_data(deltas[rows], count[rows],
+                                           _excl_cumsum(bcount[tried]), bcount[tried],
+                                           mini_kind[tried], bmax_w[tried])
+        for b, off, size in zip(tried.tolist(), _excl_cumsum(raw_len).tolist(),
+                                raw_len.tolist()):
+            z = zlib.compress(raw[off:off + size], 3)
+            if len(z) < size:
+                comp[b] = 3
+                stored_len[b] = len(z)
+                packed.append(z)
+        del raw
+    # Each block's info: the pickle of (postings, last id, max weight, compression, min
+    # length byte, max length byte).
+    info_len = _block_info_sizes(bcount, doc[bends - 1], bmin_b, bmax_b)
+
+    # The posting lists in term byte order: each the magic number, then its blocks, each its
+    # size (negative for the last), info and data; written in place.
+    magic = len(POSTINGS_MAGIC)
     size = info_len + stored_len
-    header = np.where(last_block, -size, size).astype(">i4").tobytes()  # whoosh_w3.INT
+    block_at = _excl_cumsum(magic * first_block + 4 + size)
+    total = int(block_at[-1] + magic * first_block[-1] + 4 + size[-1])
+    out = np.empty(total, dtype=np.uint8)
+    _put(out, block_at[first_block], _byte_rows(list(POSTINGS_MAGIC), int(first_block.sum())))
+    header_at = block_at + magic * first_block
+    _put(out, header_at, np.where(last_block, -size, size).astype(">i4")  # whoosh_w3.INT
+         .view(np.uint8).reshape(-1, 4))
+    _pickle_block_info(bcount, doc[bends - 1], bmax_w, comp, bmin_b, bmax_b, out,
+                       header_at + 4)
+    data_at = header_at + 4 + info_len
+    plain = comp == 0
+    if plain.any():
+        rows = _rows_of(bstarts[plain], bcount[plain])
+        _pickle_blocks_data(deltas[rows], count[rows], _excl_cumsum(bcount[plain]),
+                            bcount[plain], mini_kind[plain], bmax_w[plain], out,
+                            data_at[plain])
+    for at, z in zip(data_at[~plain].tolist(), packed):
+        out[at:at + len(z)] = np.frombuffer(z, dtype=np.uint8)
+    blob = out.tobytes()
+    del out
+    term_off = block_at[first_block]
+    term_len = np.diff(np.r_[term_off, total])
 
-    # The posting lists in term byte order: each the magic number, then its blocks, each
-    # its size (negative for the last), info and data.
-    sources = [POSTINGS_MAGIC, header, info, data, b"".join(packed)]
-    base = np.cumsum([0] + [len(x) for x in sources])
-    data_src = base[3] + data_off
-    packed_off = np.zeros(len(packed_len), dtype=np.int64)
-    np.cumsum(packed_len[:-1], out=packed_off[1:])
-    data_src[packed_blocks] = base[4] + packed_off
-    block_rank = np.empty(len(starts), dtype=np.int64)
-    block_rank[term_gids] = np.arange(len(term_gids))
-    block_order = np.argsort(block_rank[block_group], kind="stable")
-    first = np.r_[True, block_group[block_order][1:] != block_group[block_order][:-1]]
-    # pieces: per block in order, (magic if it starts a list), header, info, data
-    per_block = 3 + first.astype(np.int64)
-    npieces = int(per_block.sum())
-    piece_block = np.repeat(block_order, per_block)
-    slot = np.arange(npieces) - np.repeat(np.cumsum(per_block) - per_block, per_block)
-    slot = slot + (~np.repeat(first, per_block)).astype(np.int64)  # 0 magic, 1-3 the rest
-    src = np.select([slot == 0, slot == 1, slot == 2],
-                    [np.zeros(npieces, dtype=np.int64), base[1] + 4 * piece_block,
-                     base[2] + info_off[piece_block]], data_src[piece_block])
-    plen = np.select([slot == 0, slot == 1, slot == 2],
-                     [np.full(npieces, len(POSTINGS_MAGIC), dtype=np.int64),
-                      np.full(npieces, 4, dtype=np.int64), info_len[piece_block]],
-                     stored_len[piece_block])
-    blob = _gather(b"".join(sources), src, plen)
-    starts_at = np.zeros(npieces, dtype=np.int64)
-    np.cumsum(plen[:-1], out=starts_at[1:])
-    term_off = starts_at[slot == 0]
-    term_len = np.diff(np.r_[term_off, len(blob)])
-
-    infos = np.empty(len(term_gids), dtype=_TERMINFO_DTYPE)
+    infos = np.empty(len(btexts), dtype=_TERMINFO_DTYPE)
     infos["flags"] = 0
-    infos["weight"] = g_weight[term_gids]
-    infos["df"] = (ends - starts)[term_gids]
-    infos["minlen"] = g_min_len[term_gids]
-    infos["maxlen"] = g_max_len[term_gids]
-    infos["maxweight"] = g_max_w[term_gids]
-    infos["minid"] = doc[starts][term_gids]
-    infos["maxid"] = doc[ends - 1][term_gids]
+    infos["weight"] = g_weight
+    infos["df"] = ends - starts
+    infos["minlen"] = g_min_len
+    infos["maxlen"] = g_max_len
+    infos["maxweight"] = g_max_w
+    infos["minid"] = doc[starts]
+    infos["maxid"] = doc[ends - 1]
     infos["offset"] = term_off
     infos["length"] = term_len
-    raw = infos.tobytes()
+    raw_infos = infos.tobytes()
     width = TERMINFO.size
-    out_terms = [(btext, raw[i:i + width])
-                 for btext, i in zip(btexts, range(0, len(raw), width))]
+    out_terms = [(btext, raw_infos[i:i + width])
+                 for btext, i in zip(btexts, range(0, len(raw_infos), width))]
     return out_terms, blob
+
+
+def _rows_of(bstarts: np.ndarray, bcount: np.ndarray) -> np.ndarray:
+    """The row numbers of the blocks starting at ``bstarts`` with ``bcount`` rows, in order."""
+    return np.repeat(bstarts - _excl_cumsum(bcount), bcount) + np.arange(int(bcount.sum()))
 
 
 #: :data:`TERMINFO` as a NumPy record (big-endian, packed), to pack all term infos at once.
@@ -274,7 +270,12 @@ def _pickled_ints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = np.zeros((len(v), 5), dtype=np.uint8)
     rows[:, 0] = np.where(small, ord("K"), np.where(mid, ord("M"), ord("J")))
     rows[:, 1:] = v.astype("<i4").view(np.uint8).reshape(-1, 4)
-    return rows, np.where(small, 2, np.where(mid, 3, 5))
+    return rows, _pickled_ints_sizes(v)
+
+
+def _pickled_ints_sizes(values: np.ndarray) -> np.ndarray:
+    """The lengths of :func:`_pickled_ints`."""
+    return np.where(values < 256, 2, np.where(values < 65536, 3, 5))
 
 
 def _pickled_floats(values: np.ndarray) -> np.ndarray:
@@ -315,39 +316,53 @@ def _byte_rows(code: int | list[int], n: int) -> np.ndarray:
 PICKLE_ROWS = 1 << 20
 
 
-def _pickle_blocks_data(deltas, count, bstarts, bcount, mini_kind, bmax_w
+def _block_data_sizes(bcount: np.ndarray, ids_sizes: np.ndarray, mini_kind: np.ndarray
+                      ) -> np.ndarray:
+    """The lengths of :func:`_pickle_block_data`'s pickles, from the blocks' postings, the
+    sum of their ids' pickled sizes and their kind of weights."""
+    long_ = (bcount > 3).astype(np.int64)
+    mini = np.select([mini_kind == 0, mini_kind == 1], [1, 9], long_ + 9 * bcount + 3)
+    return 2 + long_ + ids_sizes + 3 + mini + 5
+
+
+def _pickle_blocks_data(deltas, count, bstarts, bcount, mini_kind, bmax_w,
+                        out: np.ndarray | None = None, at: np.ndarray | None = None
                         ) -> tuple[bytes, np.ndarray]:
-    """:func:`_pickle_block_data` of runs of blocks of about :data:`PICKLE_ROWS` postings."""
-    data: list[bytes] = []
-    sizes: list[np.ndarray] = []
-    lo, nblocks = 0, len(bstarts)
+    """:func:`_pickle_block_data` of runs of blocks of about :data:`PICKLE_ROWS` postings:
+    into ``out`` at ``at`` (block by block), or else concatenated into new bytes; and the
+    pickles' lengths."""
+    nblocks = len(bstarts)
+    if not nblocks:
+        return b"", np.zeros(0, dtype=np.int64)
+    sizes = _block_data_sizes(bcount, np.add.reduceat(_pickled_ints_sizes(deltas), bstarts),
+                              mini_kind)
+    own = out is None
+    if own:
+        at = _excl_cumsum(sizes)
+        out = np.empty(int(sizes.sum()), dtype=np.uint8)
+    lo = 0
     while lo < nblocks:
         hi = max(lo + 1, int(np.searchsorted(bstarts, bstarts[lo] + PICKLE_ROWS, "right")))
         first, last = int(bstarts[lo]), int(bstarts[hi - 1] + bcount[hi - 1])
-        d, size = _pickle_block_data(deltas[first:last], count[first:last],
-                                     bstarts[lo:hi] - first, bcount[lo:hi], mini_kind[lo:hi],
-                                     bmax_w[lo:hi])
-        data.append(d)
-        sizes.append(size)
+        _pickle_block_data(deltas[first:last], count[first:last], bstarts[lo:hi] - first,
+                           bcount[lo:hi], mini_kind[lo:hi], bmax_w[lo:hi], sizes[lo:hi],
+                           out, at[lo:hi])
         lo = hi
-    return b"".join(data), np.concatenate(sizes)
+    return (out.tobytes() if own else b""), sizes
 
 
 def _pickle_block_data(deltas: np.ndarray, count: np.ndarray, bstarts: np.ndarray,
-                       bcount: np.ndarray, mini_kind: np.ndarray, bmax_w: np.ndarray
-                       ) -> tuple[bytes, np.ndarray]:
-    """``pickle.dumps((tuple(ids), weights, None), 2)`` of every block, concatenated; and
-    their lengths. ``weights``: None (kind 0), the block's one weight (1) or all (2)."""
+                       bcount: np.ndarray, mini_kind: np.ndarray, bmax_w: np.ndarray,
+                       size: np.ndarray, out: np.ndarray, at: np.ndarray) -> None:
+    """Write ``pickle.dumps((tuple(ids), weights, None), 2)`` of every block (``size[i]``
+    bytes) at ``out[at[i]:]``; ``weights`` is None (kind 0), the block's one weight (1) or
+    all of them (2)."""
     nblocks = len(bstarts)
     long_ = (bcount > 3).astype(np.int64)
     close = np.where(long_, _TUPLE, _TUPLE_N[np.minimum(bcount, 3)]).astype(np.uint8)
     ids, ids_len = _pickled_ints(deltas)
     ids_at = _excl_cumsum(ids_len)  # within the blocks' ids, then moved to each block
     ids_sum = np.add.reduceat(ids_len, bstarts)
-    mini_len = np.select([mini_kind == 0, mini_kind == 1], [1, 9], long_ + 9 * bcount + 3)
-    size = 2 + long_ + ids_sum + 3 + mini_len + 5
-    at = _excl_cumsum(size)
-    out = np.empty(int(size.sum()), dtype=np.uint8)
     _put(out, at, np.tile(np.frombuffer(_PROTO + b"(", dtype=np.uint8), (nblocks, 1)),
          2 + long_)
     row_block = np.repeat(np.arange(nblocks), bcount)
@@ -373,13 +388,21 @@ def _pickle_block_data(deltas: np.ndarray, count: np.ndarray, bstarts: np.ndarra
                                        np.full(nblocks, 0x87, np.uint8),
                                        np.full(nblocks, _BINPUT, np.uint8), memo,
                                        np.full(nblocks, _STOP, np.uint8)], axis=1))
-    return out.tobytes(), size
 
 
-def _pickle_block_info(bcount, last_ids, bmax_w, comp, bmin_b, bmax_b
+def _block_info_sizes(bcount, last_ids, bmin_b, bmax_b) -> np.ndarray:
+    """The lengths of :func:`_pickle_block_info`'s pickles (the compression flag, 0 or 3,
+    pickles to two bytes)."""
+    return (3 + _pickled_ints_sizes(bcount) + _pickled_ints_sizes(last_ids) + 9 + 2
+            + _pickled_ints_sizes(bmin_b) + _pickled_ints_sizes(bmax_b) + 4)
+
+
+def _pickle_block_info(bcount, last_ids, bmax_w, comp, bmin_b, bmax_b,
+                       out: np.ndarray | None = None, at: np.ndarray | None = None
                        ) -> tuple[bytes, np.ndarray]:
     """``pickle.dumps((postings, last id, max weight, compression, min length byte, max
-    length byte), 2)`` of every block, concatenated; and their lengths."""
+    length byte), 2)`` of every block: into ``out`` at ``at``, or else concatenated into new
+    bytes; and their lengths."""
     nblocks = len(bcount)
     parts = [(_byte_rows(list(_PROTO + b"("), nblocks), np.full(nblocks, 3)),
              _pickled_ints(bcount), _pickled_ints(last_ids),
@@ -387,20 +410,11 @@ def _pickle_block_info(bcount, last_ids, bmax_w, comp, bmin_b, bmax_b
              _pickled_ints(comp), _pickled_ints(bmin_b), _pickled_ints(bmax_b),
              (_byte_rows([_TUPLE, _BINPUT, 0, _STOP], nblocks), np.full(nblocks, 4))]
     size = sum(lens for _rows, lens in parts)
-    at = _excl_cumsum(size)
-    out = np.empty(int(size.sum()), dtype=np.uint8)
+    own = out is None
+    if own:
+        at = _excl_cumsum(size)
+        out = np.empty(int(size.sum()), dtype=np.uint8)
     for rows, lens in parts:
         _put(out, at, rows, lens)
         at = at + lens
-    return out.tobytes(), size
-
-
-def _gather(source: bytes, offsets: np.ndarray, lengths: np.ndarray) -> bytes:
-    """The slices ``source[offsets[i]:offsets[i] + lengths[i]]`` concatenated."""
-    total = int(lengths.sum())
-    if not total:
-        return b""
-    dest = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=dest[1:])
-    index = np.repeat(offsets - dest, lengths) + np.arange(total)
-    return np.frombuffer(source, dtype=np.uint8)[index].tobytes()
+    return (out.tobytes() if own else b""), size
