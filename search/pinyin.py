@@ -48,20 +48,26 @@ def _tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """(character -> its readings, toned and with the tone removed; reading -> characters)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
-    by_char: dict[str, set[str]] = {}
-    by_reading: dict[str, set[str]] = {}
+    # Most characters share their list of readings with others ("yī", "shì,zhì"...): each
+    # distinct list is parsed once (a reindex waits for this table before its first release).
+    chars_of: dict[str, list[str]] = {}
     for code, value in pinyin_dict.items():
-        char = chr(code)
+        chars_of.setdefault(value, []).append(chr(code))
+    by_char: dict[str, frozenset[str]] = {}
+    by_reading: dict[str, set[str]] = {}
+    for value, chars in chars_of.items():
+        forms: set[str] = set()
         for reading in value.split(","):
             reading = nfc(reading.strip())
-            if not reading:
-                continue
-            forms = {reading, strip_tone(reading)}
-            by_char.setdefault(char, set()).update(forms)
-            for form in forms:
-                by_reading.setdefault(form, set()).add(char)
-    return ({c: frozenset(r) for c, r in by_char.items()},
-            {r: frozenset(c) for r, c in by_reading.items()})
+            if reading:
+                forms.update((reading, strip_tone(reading)))
+        if not forms:
+            continue
+        readings = frozenset(forms)
+        by_char.update(dict.fromkeys(chars, readings))
+        for form in readings:
+            by_reading.setdefault(form, set()).update(chars)
+    return by_char, {r: frozenset(c) for r, c in by_reading.items()}
 
 
 @functools.cache
