@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .whoosh_w3 import BLOCK, POSTINGS_MAGIC, TERMINFO, length_bytes
+from .whoosh_w3 import BLOCK, POSTINGS_MAGIC, TERMINFO_DTYPE, length_bytes, split_terminfos
 
 #: Block data shorter than this is stored uncompressed (zlib would make it longer); the block
 #: header says which, and Whoosh's reader honours it.
@@ -222,7 +222,7 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
     term_off = block_at[first_block]
     term_len = np.diff(np.r_[term_off, total])
 
-    infos = np.empty(len(btexts), dtype=_TERMINFO_DTYPE)
+    infos = np.empty(len(btexts), dtype=TERMINFO_DTYPE)
     infos["flags"] = 0
     infos["weight"] = g_weight
     infos["df"] = ends - starts
@@ -233,24 +233,13 @@ def encode_shares(shares: list[Share], lengths: np.ndarray | None,
     infos["maxid"] = doc[ends - 1]
     infos["offset"] = term_off
     infos["length"] = term_len
-    raw_infos = infos.tobytes()
-    width = TERMINFO.size
-    out_terms = [(btext, raw_infos[i:i + width])
-                 for btext, i in zip(btexts, range(0, len(raw_infos), width))]
-    return out_terms, blob
+    return list(zip(btexts, split_terminfos(infos.tobytes()))), blob
 
 
 def _rows_of(bstarts: np.ndarray, bcount: np.ndarray) -> np.ndarray:
     """The row numbers of the blocks starting at ``bstarts`` with ``bcount`` rows, in order."""
     return np.repeat(bstarts - _excl_cumsum(bcount), bcount) + np.arange(int(bcount.sum()))
 
-
-#: :data:`TERMINFO` as a NumPy record (big-endian, packed), to pack all term infos at once.
-_TERMINFO_DTYPE = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"),
-                            ("minlen", "u1"), ("maxlen", "u1"), ("maxweight", ">f4"),
-                            ("minid", ">u4"), ("maxid", ">u4"), ("offset", ">i8"),
-                            ("length", ">i4")])
-assert _TERMINFO_DTYPE.itemsize == TERMINFO.size
 
 # Pickle protocol 2, as ``pickle.dumps(obj, 2)`` writes the few shapes of a W3 block: PROTO 2;
 # a small int as BININT1 (K), BININT2 (M) or BININT (J), little-endian; a float as BINFLOAT

@@ -96,6 +96,27 @@ def length_bytes(lengths: np.ndarray) -> np.ndarray:
     return np.where(lengths >= 106374, 255, codes)
 
 
+#: :data:`TERMINFO` as a NumPy record (big-endian, packed), to read or write many at once.
+TERMINFO_DTYPE = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlen", "u1"),
+                           ("maxlen", "u1"), ("maxweight", ">f4"), ("minid", ">u4"),
+                           ("maxid", ">u4"), ("offset", ">i8"), ("length", ">i4")])
+if TERMINFO_DTYPE.itemsize != TERMINFO.size:
+    raise ImportError("TERMINFO_DTYPE does not match W3TermInfo's layout")
+
+
+def split_terminfos(raw: bytes) -> list[bytes]:
+    """Packed :data:`TERMINFO` records (``TERMINFO_DTYPE`` arrays' bytes), one by one."""
+    width = TERMINFO.size
+    return [raw[i:i + width] for i in range(0, len(raw), width)]
+
+
+def moved_terminfos(terminfos: list[bytes], by: int) -> list[bytes]:
+    """:func:`moved_terminfo` of each of ``terminfos``, all at once."""
+    records = np.frombuffer(b"".join(terminfos), dtype=TERMINFO_DTYPE).copy()
+    records["offset"] += by
+    return split_terminfos(records.tobytes())
+
+
 def terminfo_doc_frequency(terminfo: bytes) -> int:
     """The document frequency a :data:`TERMINFO` records."""
     return TERMINFO.unpack_from(terminfo)[2]

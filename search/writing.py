@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import gc
-import heapq
+import itertools
 import logging
 import multiprocessing
 import os
@@ -45,7 +45,7 @@ from .lexicon import Lexicon
 from .errors import SearchError
 from .faults import checkpoint
 from .postingtable import PostingCollector, encode_shares
-from .whoosh_w3 import SegmentFiles, TermsFile, moved_terminfo
+from .whoosh_w3 import SegmentFiles, TermsFile, moved_terminfos
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +182,15 @@ def _copy_shares(out: TermsFile, fid: bytes, shares: list[tuple[list, bytes]],
     streams = []
     for terms, blob in shares:
         base = out.add_postings(blob)
-        if base:
-            terms = [(btext, moved_terminfo(info, base)) for btext, info in terms]
+        if base and terms:
+            terms = list(zip([btext for btext, _info in terms],
+                             moved_terminfos([info for _btext, info in terms], base)))
         streams.append(terms)
-    merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
+    # each stream is in byte order and no term is in two: sorting merges them (in C)
+    merged = streams[0] if len(streams) == 1 else sorted(itertools.chain(*streams))
     if sink is not None:
-        merged = list(merged)
         sink(merged)
-    out.add_terms((fid + btext, info) for btext, info in merged)
+    out.add_terms([(fid + btext, info) for btext, info in merged])
 
 
 def _fast_text(fields: dict) -> str | None:
