@@ -7,8 +7,8 @@ it here only:
 * the bulk writer of full rebuilds (:mod:`search.writing`, :mod:`search.postingtable`) writes a
   W3 segment itself: :class:`SegmentFiles`, :class:`TermsFile`, :class:`TermIndexWriter`,
   :func:`commit_segments` and the format constants (:data:`TERMINFO`, :func:`length_bytes`...);
-* the posting cache (:mod:`search.postings`) reads whole posting blocks and length columns:
-  :func:`read_postings`, :func:`segment_field_lengths`;
+* the posting cache (:mod:`search.postings`) reads whole posting lists and length columns:
+  :func:`term_postings`, :func:`read_postings`, :func:`segment_field_lengths`;
 * the integrity check (:mod:`search.check`) reads each segment on its own and names the file
   at fault: :func:`read_toc`, :func:`open_segment_reader`, :class:`ClosingStorage`,
   :func:`culprit_file` and the file name suffixes;
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import pickle
 import re
 import shutil
@@ -43,6 +44,7 @@ from whoosh.codec.whoosh3 import (
     W3LeafMatcher,
     W3PerDocWriter,
     W3TermInfo,
+    W3TermsReader,
     _lenfield,
 )
 from whoosh.fields import ID, Schema
@@ -51,7 +53,7 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Existence
 from whoosh.index import TOC, clean_files
-from whoosh.reading import SegmentReader
+from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
 from .errors import SearchError
@@ -195,6 +197,56 @@ def read_postings(matcher) -> tuple[list, list]:
         weights.append(m.weight())
         m.next()
     return ids, weights
+
+
+def term_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The document numbers (int64) and weights (float32) of a term's postings in one
+    segment reader ``leaf``, deleted documents included or not (the caller keeps the live
+    ones); None when the segment does not hold the term. The same postings as
+    :func:`read_postings` of ``leaf.postings(fieldname, text)``, a W3 posting list read in one
+    piece and decoded a block at a time with NumPy."""
+    try:
+        info = leaf.term_info(fieldname, text)
+    except TermNotFound:
+        return None
+    # SegmentReader._terms is the codec's terms reader; W3TermsReader._postfile its postings
+    # file, where a term info's extent() is its posting list: the magic number, then blocks
+    # of a length (INT, negative for the last), the pickled info (postings, max id, max
+    # weight, compression, min and max length bytes) and the data (pickled (delta-coded ids,
+    # weights, values), zlib-compressed when the info says so), as W3LeafMatcher reads them.
+    # Weights are None (all 1.0), one float for all, or one each.
+    postfile = getattr(getattr(leaf, "_terms", None), "_postfile", None)
+    if not isinstance(leaf._terms, W3TermsReader) or postfile is None or info.is_inlined():
+        ids, weights = read_postings(leaf.postings(fieldname, text))
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps unpack_int's 1-tuple
+        (length,) = length
+    raw = postfile.get(offset, length)
+    if raw[:len(POSTINGS_MAGIC)] != POSTINGS_MAGIC:
+        raise Exception(f"Block tag error {raw[:len(POSTINGS_MAGIC)]!r}")  # as Whoosh's
+    f = io.BytesIO(raw)
+    f.seek(len(POSTINGS_MAGIC))
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    while True:
+        start = f.tell()
+        (size,) = INT.unpack(f.read(INT.size))
+        end = start + INT.size + abs(size)
+        count, _maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(f)
+        data = raw[f.tell():end]
+        deltas, w, _values = pickle.loads(zlib.decompress(data) if compression else data)
+        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+        if w is None:
+            weights.append(np.ones(count, dtype=np.float32))
+        elif isinstance(w, float):
+            weights.append(np.full(count, w, dtype=np.float32))
+        else:
+            weights.append(np.asarray(w, dtype=np.float32))
+        if size < 0:
+            break
+        f.seek(end)
+    return np.concatenate(ids), np.concatenate(weights)
 
 
 def segment_field_lengths(leaf, fieldname: str, count: int) -> np.ndarray:

@@ -50,6 +50,7 @@ from search.whoosh_w3 import (
     read_postings,
     read_toc,
     segment_field_lengths,
+    term_postings,
     terminfo_doc_frequency,
     toc_pattern,
 )
@@ -132,6 +133,27 @@ def test_read_postings_equals_iterating_the_matcher(built: dict[str, Path], whic
                     fieldname, btext.decode())
                 longest = max(longest, len(ids))
     assert longest > 2 * BLOCK  # posting lists of several blocks were read
+
+
+@pytest.mark.parametrize("which", ["bulk", "grown"])
+def test_term_postings_are_the_matchers_postings(built: dict[str, Path], which: str) -> None:
+    """Read in one piece: the postings Whoosh's matcher gives (the live ones, where the
+    segment has deletions: term_postings keeps the deleted, the caller drops them), as
+    float32 weights; None for a term the segment does not hold."""
+    with open_reader(built[which]) as reader:
+        for leaf in leaves(reader):
+            for fieldname, btext in all_terms(leaf):
+                expected = []
+                m = leaf.postings(fieldname, btext)
+                while m.is_active():
+                    expected.append((m.id(), float(np.float32(m.weight()))))
+                    m.next()
+                ids, weights = term_postings(leaf, fieldname, btext.decode("utf-8"))
+                assert (ids.dtype, weights.dtype) == (np.int64, np.float32)
+                got = [(i, w) for i, w in zip(ids.tolist(), weights.tolist())
+                       if not leaf.is_deleted(i)]
+                assert got == expected, (fieldname, btext.decode())
+            assert term_postings(leaf, "words", "没有这个词语") is None
 
 
 def test_no_posting_list_is_inlined_in_its_term_info(grown: Path) -> None:
