@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from whoosh.analysis import Filter, Token, Tokenizer
 
@@ -139,22 +140,14 @@ def index_term_counts_many(texts: list[str], lexicon: Lexicon) -> list[tuple[dic
     sub-words) is worked out once per distinct token.
     """
     jb = lexicon.jieba()
-    memo = _token_terms_memo(lexicon)
+    memo = _token_terms_memo(lexicon, jb.FREQ)
+    contributed = memo.__getitem__  # what tokenize() yields, without offsets, as terms
+    flatten = chain.from_iterable
     out = []
     for folded in fold_many(texts):
-        terms: list[str] = []
-        add = terms.extend
-        for token in jb.cut(folded, HMM=True):  # what tokenize() yields, without offsets
-            contributed = memo.get(token)
-            if contributed is None:
-                contributed = memo[token] = _token_terms(token, jb.FREQ)
-            add(contributed)
-        grams: Counter = Counter()
-        ngrams = 0
-        for _start, run in run_bigrams(folded):
-            grams.update(run)
-            ngrams += len(run)
-        out.append((Counter(terms), len(terms), grams, ngrams))
+        terms = list(flatten(map(contributed, jb.cut(folded, HMM=True))))
+        grams = list(flatten([run for _start, run in run_bigrams(folded)]))
+        out.append((Counter(terms), len(terms), Counter(grams), len(grams)))
     return out
 
 
@@ -167,13 +160,25 @@ def _token_terms(token: str, freq: dict) -> tuple[str, ...]:
     return (word, *(sub for sub, _i in subwords(word, freq)))
 
 
-_memos: dict[tuple, dict[str, tuple[str, ...]]] = {}
+class _TokenTerms(dict):
+    """jieba token -> :func:`_token_terms`, worked out on first use (``memo[token]``)."""
+
+    def __init__(self, freq: dict):
+        super().__init__()
+        self.freq = freq
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        terms = self[token] = _token_terms(token, self.freq)
+        return terms
 
 
-def _token_terms_memo(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
+_memos: dict[tuple, _TokenTerms] = {}
+
+
+def _token_terms_memo(lexicon: Lexicon, freq: dict) -> _TokenTerms:
     memo = _memos.get(lexicon.entries)
-    if memo is None or len(memo) > 1_000_000:
-        memo = _memos[lexicon.entries] = {}
+    if memo is None or len(memo) > 1_000_000 or memo.freq is not freq:
+        memo = _memos[lexicon.entries] = _TokenTerms(freq)
     return memo
 
 

@@ -35,10 +35,10 @@ from .lexicon import Lexicon
 from .models import Release
 from .schema import ReleaseRecord, build_schema, paragraph_docs
 from .suggest import file_name as suggestions_file
-from .suggest import write_suggestions
+from .suggest import SuggestionCounts, write_suggestions
 from .synonyms import SYNONYMS_NAME, read_groups
-from .whoosh_w3 import abandon_writer, commit_segments, new_codec
-from .writing import write_segment
+from .whoosh_w3 import abandon_writer, commit_segments, new_codec, terminfo_doc_frequency
+from .writing import WORDS, write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
@@ -359,6 +359,10 @@ def write_generation(gen: Path, files: list[Path], index_dir, lexicon: Lexicon,
             files, problems, tally=tally, skip=lambda doc_id, _h, _w: not keep(doc_id))
             if not isinstance(rel, Unchanged))
 
+    # The suggestions are counted from the documents and words as they are written, in the
+    # order a reader of the new index would count them (not read back: a serial second pass).
+    suggestions = SuggestionCounts()
+
     def releases():
         for rel in read:
             if keep is not None and progress is not None:
@@ -367,12 +371,19 @@ def write_generation(gen: Path, files: list[Path], index_dir, lexicon: Lexicon,
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
             checkpoint("full-reading")
-            yield list(paragraph_docs(rel))
+            docs = list(paragraph_docs(rel))
+            for doc in docs:
+                suggestions.add_fields(doc)
+            yield docs
+
+    def words(terms: list[tuple[bytes, bytes]]) -> None:
+        suggestions.add_words((btext.decode("utf-8"), terminfo_doc_frequency(info))
+                              for btext, info in terms)
 
     segments = write_segment(releases(), str(gen), schema, storage.INDEX_NAME, lexicon,
-                              procs=procs)
+                              procs=procs, term_sinks={WORDS: words})
     commit_segments(str(gen), schema, storage.INDEX_NAME, segments)
-    write_suggestions(gen, storage.INDEX_NAME)
+    write_suggestions(gen, storage.INDEX_NAME, suggestions)
     report.releases = report.added
     report.repairs = dict(repairs)
     report.skipped_records = dict(tally)

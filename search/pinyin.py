@@ -6,7 +6,10 @@ only the usual one).  Built lazily, once per process.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import sys
 import unicodedata
+from pathlib import Path
 
 __all__ = [
     "LETTERS",
@@ -43,25 +46,54 @@ def strip_tone(syllable: str) -> str:
     return nfc("".join(ch for ch in decomposed if ch not in _TONE_MARKS))
 
 
+def _pinyin_dict() -> dict[int, str]:
+    """pypinyin's readings of every character (code point -> "reading,reading"), read from
+    its module ``pypinyin/pinyin_dict.py`` alone: importing pypinyin's package also loads its
+    phrase dictionary (0.14 CPU-s, 2.5 MB of JSON), which a reindex would wait for before its
+    first release, and the repairs never use. Imported the usual way if that fails."""
+    loaded = sys.modules.get("pypinyin.pinyin_dict")
+    if loaded is None:
+        try:
+            # find_spec of a top-level package locates it without running its __init__;
+            # pinyin_dict.py imports only the standard library and fills ``pinyin_dict``.
+            package = importlib.util.find_spec("pypinyin")
+            path = Path(next(iter(package.submodule_search_locations))) / "pinyin_dict.py"
+            spec = importlib.util.spec_from_file_location("_pypinyin_pinyin_dict", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            if isinstance(module.pinyin_dict, dict) and module.pinyin_dict:
+                return module.pinyin_dict
+        except Exception:  # another layout of pypinyin: its own import below
+            pass
+        from pypinyin import pinyin_dict as loaded
+    return loaded.pinyin_dict
+
+
 @functools.cache
 def _tables() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """(character -> its readings, toned and with the tone removed; reading -> characters)."""
-    from pypinyin.pinyin_dict import pinyin_dict
+    pinyin_dict = _pinyin_dict()
 
-    by_char: dict[str, set[str]] = {}
-    by_reading: dict[str, set[str]] = {}
+    # Most characters share their list of readings with others ("yī", "shì,zhì"...): each
+    # distinct list is parsed once (a reindex waits for this table before its first release).
+    chars_of: dict[str, list[str]] = {}
     for code, value in pinyin_dict.items():
-        char = chr(code)
+        chars_of.setdefault(value, []).append(chr(code))
+    by_char: dict[str, frozenset[str]] = {}
+    by_reading: dict[str, set[str]] = {}
+    for value, chars in chars_of.items():
+        forms: set[str] = set()
         for reading in value.split(","):
             reading = nfc(reading.strip())
-            if not reading:
-                continue
-            forms = {reading, strip_tone(reading)}
-            by_char.setdefault(char, set()).update(forms)
-            for form in forms:
-                by_reading.setdefault(form, set()).add(char)
-    return ({c: frozenset(r) for c, r in by_char.items()},
-            {r: frozenset(c) for r, c in by_reading.items()})
+            if reading:
+                forms.update((reading, strip_tone(reading)))
+        if not forms:
+            continue
+        readings = frozenset(forms)
+        by_char.update(dict.fromkeys(chars, readings))
+        for form in readings:
+            by_reading.setdefault(form, set()).update(chars)
+    return by_char, {r: frozenset(c) for r, c in by_reading.items()}
 
 
 @functools.cache

@@ -16,7 +16,7 @@ import numpy as np
 from .errors import IndexCorruptError, SearchError
 from .scoring import bm25, idf
 from .statistics import CollectionStats, release_base, release_field
-from .whoosh_w3 import read_postings, segment_field_lengths
+from .whoosh_w3 import segment_field_lengths, term_postings
 
 #: Fields indexed on the head paragraph of each release only.
 HEAD_FIELDS = frozenset({"title"})
@@ -122,26 +122,24 @@ class Postings:
 
     def raw(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers and term frequencies of ``text`` in ``fieldname``."""
-        all_ids: list = []
-        all_w: list = []
+        all_ids: list[np.ndarray] = []
+        all_w: list[np.ndarray] = []
         for leaf, offset in self._leaves:
             try:
-                if (fieldname, text) not in leaf:
-                    continue
-                ids, weights = read_postings(leaf.postings(fieldname, text))
+                found = term_postings(leaf, fieldname, text)
             except SearchError:
                 raise
             except Exception as exc:  # Whoosh raises bare Exception on damaged blocks
                 raise IndexCorruptError.unreadable(
                     f"read the postings of {self.where}", self.where, exc) from None
-            if offset:
-                ids = [i + offset for i in ids]
-            all_ids.extend(ids)
-            all_w.extend(weights)
-        if not all_ids:
+            if found is None:
+                continue
+            all_ids.append(found[0] + offset if offset else found[0])
+            all_w.append(found[1])
+        if not all_ids or not sum(map(len, all_ids)):
             return EMPTY_IDS, EMPTY_SCORES
-        ids = np.asarray(all_ids, dtype=np.int32)
-        tf = np.asarray(all_w, dtype=np.float32)
+        ids = np.concatenate(all_ids).astype(np.int32)
+        tf = np.concatenate(all_w).astype(np.float32)
         keep = self.live[ids]
         if not keep.all():
             ids, tf = ids[keep], tf[keep]

@@ -1,14 +1,14 @@
 """Suggestions as you type: a generation's completions, as sorted folded keys on disk.
 
 At reindex time (full and incremental alike, by :func:`write_suggestions` once the data is
-committed) the titles, speakers, organisations and publishers of the live releases and the
-frequent indexed words are counted, folded as the analyzers fold
-(:func:`search.script.fold`), and written beside the Whoosh segments as
-``suggest-<Whoosh generation>.npz``: the keys sorted by their UTF-8 bytes (one blob and its
-offsets), the text shown for each, its kind and its rank by frequency. A prefix is looked up
-by binary search over the keys (byte order is code point order, so the keys that start with a
-prefix are one run), and the best ``limit`` of that run are picked by rank with NumPy: no scan
-of the index.
+committed; a full rebuild counts them as it writes the documents, an update reads the committed
+index) the titles, speakers, organisations and publishers of the live releases and the frequent
+indexed words are counted, folded as the analyzers fold (:func:`search.script.fold`), and
+written beside the Whoosh segments as ``suggest-<Whoosh generation>.npz``: the keys sorted by
+their UTF-8 bytes (one blob and its offsets), the text shown for each, its kind and its rank
+by frequency. A prefix is looked up by binary search over the keys (byte order is code point
+order, so the keys that start with a prefix are one run), and the best ``limit`` of that run
+are picked by rank with NumPy: no scan of the index.
 
 The file is named for the Whoosh generation (table of contents) it was built from, so a
 searcher never reads a file written for other data; a searcher that finds none (a reindex died
@@ -24,6 +24,7 @@ import re
 import threading
 import zipfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,11 @@ def file_name(whoosh_generation: int | None) -> str:
 # -- counting -------------------------------------------------------------------------------
 
 
-class _Counts:
-    """Occurrences of each key by kind, and how each key is spelled."""
+class SuggestionCounts:
+    """Occurrences of each key by kind, and how each key is spelled: counted from a reader
+    (:func:`count_reader`), or by a full rebuild from the documents it writes
+    (:meth:`add_fields`, in document order) and its ``words`` terms (:meth:`add_words`).
+    Counted in the same order either way, so that ties rank alike."""
 
     def __init__(self) -> None:
         self.counts: dict[str, Counter] = {kind: Counter() for kind in SUGGESTION_KINDS}
@@ -78,7 +82,26 @@ class _Counts:
         self.counts[kind][key] += n
         self.spellings[(kind, key)][key] += n
 
-    def finish(self) -> _Counts:
+    def add_fields(self, fields: dict) -> None:
+        """Count one paragraph by its stored fields (or the document that stores them): the
+        release's title and publisher on its head paragraph, the speaker, the organisation."""
+        if "release" in fields:  # the head paragraph: the release's title and record
+            self.add("title", fields.get("title"))
+            record = fields.get("release")
+            if isinstance(record, dict):
+                self.add("publisher", record.get("publisher"))
+        self.add("speaker", fields.get("speaker_name"))
+        self.add("org", fields.get("organization"))
+
+    def add_words(self, words: Iterable[tuple[str, int]]) -> None:
+        """Count the indexed words ``(word, live paragraphs holding it)``, in byte order,
+        that are frequent and suggestible."""
+        for text, n in words:
+            if (n >= MIN_WORD_PARAGRAPHS and len(text) <= MAX_SUGGESTION_CHARS
+                    and _suggestible_word(text)):
+                self.add_key("word", text, n)
+
+    def finish(self) -> SuggestionCounts:
         """Fold what :meth:`add` counted, in OpenCC calls of many texts each."""
         for kind, shown in self._shown.items():
             texts = list(shown)
@@ -102,22 +125,15 @@ def _suggestible_word(word: str) -> bool:
     return len(word) >= 2 and (CJK_RE.search(word) is not None or _LETTER.search(word) is not None)
 
 
-def count_reader(reader, schema) -> _Counts:
+def count_reader(reader, schema) -> SuggestionCounts:
     """Count the suggestions of the live documents of a Whoosh ``reader``."""
-    c = _Counts()
+    c = SuggestionCounts()
     deleted: list[int] = []
     for docnum in range(reader.doc_count_all()):
         if reader.has_deletions() and reader.is_deleted(docnum):
             deleted.append(docnum)
             continue
-        f = reader.stored_fields(docnum)
-        if "release" in f:  # the head paragraph: the release's title and record
-            c.add("title", f.get("title"))
-            record = f.get("release")
-            if isinstance(record, dict):
-                c.add("publisher", record.get("publisher"))
-        c.add("speaker", f.get("speaker_name"))
-        c.add("org", f.get("organization"))
+        c.add_fields(reader.stored_fields(docnum))
     words: Counter = Counter()
     for term, info in reader.iter_field("words"):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
@@ -132,9 +148,7 @@ def count_reader(reader, schema) -> _Counts:
             for term in {t.text for t in analyzer(text, mode="index")}:
                 if term in words:
                     words[term] -= 1
-    for text, n in words.items():
-        if n >= MIN_WORD_PARAGRAPHS and len(text) <= MAX_SUGGESTION_CHARS:
-            c.add_key("word", text, n)
+    c.add_words(words.items())
     return c.finish()
 
 
@@ -186,7 +200,7 @@ class Suggestions:
     # -- building and files ---------------------------------------------------------------
 
     @classmethod
-    def from_counts(cls, c: _Counts) -> Suggestions:
+    def from_counts(cls, c: SuggestionCounts) -> Suggestions:
         entries: dict[str, tuple[int, int, str]] = {}  # key -> (priority, count, text)
         for kind in SUGGESTION_KINDS:
             for key, n in c.counts[kind].most_common(MAX_KEYS_PER_KIND):
@@ -253,16 +267,23 @@ def build(searcher) -> Suggestions:
     return Suggestions.from_counts(count_reader(searcher.reader(), searcher.schema))
 
 
-def write_suggestions(generation: Path, indexname: str) -> Path:
+def write_suggestions(generation: Path, indexname: str,
+                      counts: SuggestionCounts | None = None) -> Path:
     """Build the suggestions of the committed index in ``generation`` and write them (write,
     fsync, rename) as the file of its Whoosh generation; the files of earlier Whoosh
-    generations are removed (searchers that still read one build their own)."""
+    generations are removed (searchers that still read one build their own). ``counts``:
+    what the full rebuild that wrote the index counted (:class:`SuggestionCounts`), the
+    same as its reader would give, without reading it back."""
     import whoosh.index
 
     ix = whoosh.index.open_dir(str(generation), indexname=indexname)
-    with ix.searcher() as s:
-        data = build(s).to_bytes()
-        name = file_name(s.reader().generation())
+    if counts is not None:
+        data = Suggestions.from_counts(counts.finish()).to_bytes()
+        name = file_name(ix.latest_generation())
+    else:
+        with ix.searcher() as s:
+            data = build(s).to_bytes()
+            name = file_name(s.reader().generation())
     target = generation / name
     tmp = generation / (name + ".tmp")
     try:

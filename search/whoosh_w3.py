@@ -7,8 +7,8 @@ it here only:
 * the bulk writer of full rebuilds (:mod:`search.writing`, :mod:`search.postingtable`) writes a
   W3 segment itself: :class:`SegmentFiles`, :class:`TermsFile`, :class:`TermIndexWriter`,
   :func:`commit_segments` and the format constants (:data:`TERMINFO`, :func:`length_bytes`...);
-* the posting cache (:mod:`search.postings`) reads whole posting blocks and length columns:
-  :func:`read_postings`, :func:`segment_field_lengths`;
+* the posting cache (:mod:`search.postings`) reads whole posting lists and length columns:
+  :func:`term_postings`, :func:`read_postings`, :func:`segment_field_lengths`;
 * the integrity check (:mod:`search.check`) reads each segment on its own and names the file
   at fault: :func:`read_toc`, :func:`open_segment_reader`, :class:`ClosingStorage`,
   :func:`culprit_file` and the file name suffixes;
@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
+import pickle
 import re
 import shutil
 import struct
+import zlib
 from array import array
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -41,6 +44,7 @@ from whoosh.codec.whoosh3 import (
     W3LeafMatcher,
     W3PerDocWriter,
     W3TermInfo,
+    W3TermsReader,
     _lenfield,
 )
 from whoosh.fields import ID, Schema
@@ -49,7 +53,7 @@ from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Existence
 from whoosh.index import TOC, clean_files
-from whoosh.reading import SegmentReader
+from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
 from .errors import SearchError
@@ -92,6 +96,32 @@ def length_bytes(lengths: np.ndarray) -> np.ndarray:
     """``whoosh.util.numeric.length_to_byte`` of each length (Whoosh's one-byte code)."""
     codes = np.searchsorted(_LENGTH_CODES, lengths, side="left")
     return np.where(lengths >= 106374, 255, codes)
+
+
+#: :data:`TERMINFO` as a NumPy record (big-endian, packed), to read or write many at once.
+TERMINFO_DTYPE = np.dtype([("flags", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlen", "u1"),
+                           ("maxlen", "u1"), ("maxweight", ">f4"), ("minid", ">u4"),
+                           ("maxid", ">u4"), ("offset", ">i8"), ("length", ">i4")])
+if TERMINFO_DTYPE.itemsize != TERMINFO.size:
+    raise ImportError("TERMINFO_DTYPE does not match W3TermInfo's layout")
+
+
+def split_terminfos(raw: bytes) -> list[bytes]:
+    """Packed :data:`TERMINFO` records (``TERMINFO_DTYPE`` arrays' bytes), one by one."""
+    width = TERMINFO.size
+    return [raw[i:i + width] for i in range(0, len(raw), width)]
+
+
+def moved_terminfos(terminfos: list[bytes], by: int) -> list[bytes]:
+    """:func:`moved_terminfo` of each of ``terminfos``, all at once."""
+    records = np.frombuffer(b"".join(terminfos), dtype=TERMINFO_DTYPE).copy()
+    records["offset"] += by
+    return split_terminfos(records.tobytes())
+
+
+def terminfo_doc_frequency(terminfo: bytes) -> int:
+    """The document frequency a :data:`TERMINFO` records."""
+    return TERMINFO.unpack_from(terminfo)[2]
 
 
 def moved_terminfo(terminfo: bytes, by: int) -> bytes:
@@ -167,6 +197,56 @@ def read_postings(matcher) -> tuple[list, list]:
         weights.append(m.weight())
         m.next()
     return ids, weights
+
+
+def term_postings(leaf, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The document numbers (int64) and weights (float32) of a term's postings in one
+    segment reader ``leaf``, deleted documents included or not (the caller keeps the live
+    ones); None when the segment does not hold the term. The same postings as
+    :func:`read_postings` of ``leaf.postings(fieldname, text)``, a W3 posting list read in one
+    piece and decoded a block at a time with NumPy."""
+    try:
+        info = leaf.term_info(fieldname, text)
+    except TermNotFound:
+        return None
+    # SegmentReader._terms is the codec's terms reader; W3TermsReader._postfile its postings
+    # file, where a term info's extent() is its posting list: the magic number, then blocks
+    # of a length (INT, negative for the last), the pickled info (postings, max id, max
+    # weight, compression, min and max length bytes) and the data (pickled (delta-coded ids,
+    # weights, values), zlib-compressed when the info says so), as W3LeafMatcher reads them.
+    # Weights are None (all 1.0), one float for all, or one each.
+    postfile = getattr(getattr(leaf, "_terms", None), "_postfile", None)
+    if not isinstance(leaf._terms, W3TermsReader) or postfile is None or info.is_inlined():
+        ids, weights = read_postings(leaf.postings(fieldname, text))
+        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps unpack_int's 1-tuple
+        (length,) = length
+    raw = postfile.get(offset, length)
+    if raw[:len(POSTINGS_MAGIC)] != POSTINGS_MAGIC:
+        raise Exception(f"Block tag error {raw[:len(POSTINGS_MAGIC)]!r}")  # as Whoosh's
+    f = io.BytesIO(raw)
+    f.seek(len(POSTINGS_MAGIC))
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    while True:
+        start = f.tell()
+        (size,) = INT.unpack(f.read(INT.size))
+        end = start + INT.size + abs(size)
+        count, _maxid, _maxweight, compression, _minlen, _maxlen = pickle.load(f)
+        data = raw[f.tell():end]
+        deltas, w, _values = pickle.loads(zlib.decompress(data) if compression else data)
+        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+        if w is None:
+            weights.append(np.ones(count, dtype=np.float32))
+        elif isinstance(w, float):
+            weights.append(np.full(count, w, dtype=np.float32))
+        else:
+            weights.append(np.asarray(w, dtype=np.float32))
+        if size < 0:
+            break
+        f.seek(end)
+    return np.concatenate(ids), np.concatenate(weights)
 
 
 def segment_field_lengths(leaf, fieldname: str, count: int) -> np.ndarray:
@@ -250,7 +330,8 @@ def _file_name(value) -> str | None:
 
 #: Stored fields compressed with zlib level 1 instead of W3's 3 (Whoosh's reader decompresses
 #: any level; half the compression time for a few per cent more bytes).
-STORED_LEVEL_1 = columns.PickleColumn(columns.CompressedBytesColumn(level=1))
+STORED_LEVEL = 1
+STORED_LEVEL_1 = columns.PickleColumn(columns.CompressedBytesColumn(level=STORED_LEVEL))
 
 _LENGTHS = struct.Struct("!ii")  # filetables._lengths: a hash record's key and value sizes
 
@@ -339,16 +420,117 @@ class TermsFile:
         self._postfile.close()
 
 
+def _growable_typecode(largest: int) -> str:
+    """The type code a ``whoosh.util.numlists.GrowableArray(allow_longs=False)`` ends with
+    once ``largest`` (its largest value) was appended: it starts as "B" and each value that
+    overflows retypes it by that value (GrowableArray._retype)."""
+    if largest < 2**8:
+        return "B"
+    if largest < 2**16:
+        return "H"
+    if largest < 2**31:
+        return "i"
+    if largest < 2**32:
+        return "I"
+    raise OverflowError(f"{largest} is too big for a column's lengths")
+
+
+_NUMPY_TYPE = {"B": np.uint8, "H": np.uint16, "i": np.int32, "I": np.uint32}
+
+
+def _as_growable_array(values: np.ndarray) -> array:
+    code = _growable_typecode(int(values.max()) if len(values) else 0)
+    out = array(code)
+    out.frombytes(values.astype(_NUMPY_TYPE[code]).tobytes())  # native order, as array's
+    return out
+
+
+class _BufferedValues:
+    """The values of one byte column, by increasing document number, until they are written
+    all at once (:func:`_write_var_bytes`)."""
+
+    __slots__ = ("docs", "values")
+
+    def __init__(self) -> None:
+        self.docs = array("q")
+        self.values: list[bytes] = []
+
+
+def _write_var_bytes(writer, buffered: _BufferedValues) -> None:
+    """Give a fresh ``VarBytesColumn.Writer`` the values of ``buffered`` in one write: the
+    same state (hence the same file at ``finish``) as one ``add(docnum, value)`` per value."""
+    # VarBytesColumn.Writer.add(docnum, v) first fills the documents since the last one with
+    # empty values (length 0, offset: the running total), then writes v to _dbfile, appends
+    # len(v) to _lengths and the running total _offset_base to _offsets (GrowableArrays),
+    # adds len(v) to _offset_base and sets _count to docnum + 1; finish(doccount) fills up to
+    # doccount and writes the arrays and their type codes.
+    docs = np.frombuffer(buffered.docs, dtype=np.int64)
+    count = int(docs[-1]) + 1
+    lengths = np.zeros(count, dtype=np.int64)
+    lengths[docs] = np.fromiter(map(len, buffered.values), dtype=np.int64,
+                                count=len(buffered.values))
+    offsets = np.zeros(count, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    writer._dbfile.write(b"".join(buffered.values))
+    writer._lengths.array = _as_growable_array(lengths)
+    writer._offsets.array = _as_growable_array(offsets)
+    writer._offset_base = int(offsets[-1] + lengths[-1])
+    writer._count = count
+
+
 class PerDocWriter(W3PerDocWriter):
     """Whoosh's per-document writer, plus writing a field's lengths column in one go after
-    the documents (the parallel writer learns them from its workers at the end), and stored
-    fields at :data:`STORED_LEVEL_1`."""
+    the documents (the parallel writer learns them from its workers at the end), stored
+    fields at :data:`STORED_LEVEL_1`, and the byte columns (the ``sortable`` ID fields and
+    the stored fields) kept in memory and written in one go at :meth:`close`: the same files,
+    without a column writer's calls per document."""
+
+    def __init__(self, *args, **kwargs):
+        self._buffered: dict[str, _BufferedValues] = {}
+        super().__init__(*args, **kwargs)
 
     def _create_column(self, fieldname, column):
         # W3PerDocWriter.__init__ creates its "_stored" column through _create_column.
         if fieldname == "_stored":
             column = STORED_LEVEL_1
         super()._create_column(fieldname, column)
+
+    def add_column_value(self, fieldname, column, value):
+        # base.PerDocWriter.add_column_value: creates the column on its first value, then
+        # adds the value for the current document (_docnum).
+        if type(column) is not columns.VarBytesColumn:
+            super().add_column_value(fieldname, column, value)
+            return
+        if not self._has_column(fieldname):
+            self._create_column(fieldname, column)
+        self._buffer(fieldname, value)
+
+    def _buffer(self, fieldname: str, value: bytes) -> None:
+        buffered = self._buffered.get(fieldname)
+        if buffered is None:
+            buffered = self._buffered[fieldname] = _BufferedValues()
+        buffered.docs.append(self._docnum)
+        buffered.values.append(value)
+
+    def finish_doc(self):
+        # W3PerDocWriter.finish_doc adds the document's stored fields (a dict, in the order
+        # add_field met them) to the "_stored" column unless there are none; STORED_LEVEL_1's
+        # writer stores each as PickleColumn does (pickle protocol 2), compressed as
+        # CompressedBytesColumn does (zlib at its level), in a VarBytesColumn.
+        sf = self._storedfields
+        if sf:
+            self._buffer("_stored", zlib.compress(pickle.dumps(sf, 2), STORED_LEVEL))
+            sf.clear()
+        self._indoc = False
+
+    def close(self):
+        for fieldname, buffered in self._buffered.items():
+            writer = self._get_column(fieldname)
+            while isinstance(writer, columns.WrappedColumnWriter):  # the pickling of _stored
+                writer = writer._child
+            _write_var_bytes(writer, buffered)
+        self._buffered.clear()
+        super().close()
 
     def add_lengths(self, fieldname: str, lengths: array) -> None:
         """Write the lengths column of ``fieldname``: ``lengths[d]`` for document ``d``."""

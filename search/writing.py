@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import gc
-import heapq
+import itertools
 import logging
 import multiprocessing
 import os
@@ -45,7 +45,7 @@ from .lexicon import Lexicon
 from .errors import SearchError
 from .faults import checkpoint
 from .postingtable import PostingCollector, encode_shares
-from .whoosh_w3 import SegmentFiles, TermsFile, moved_terminfo
+from .whoosh_w3 import SegmentFiles, TermsFile, moved_terminfos
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,11 @@ class SegmentBuilder:
     :func:`search.whoosh_w3.commit_segments`.
     """
 
-    def __init__(self, dirname: str, schema: Schema, indexname: str, lexicon: Lexicon):
+    def __init__(self, dirname: str, schema: Schema, indexname: str, lexicon: Lexicon,
+                 term_sinks: dict[str, TermSink] | None = None):
         self.schema = schema
         self.lexicon = lexicon
+        self._sinks = term_sinks or {}
         self._files = SegmentFiles(dirname, schema, indexname)
         self.docnum = 0
         # fieldname -> the postings of the fields this builder analyses
@@ -81,11 +83,14 @@ class SegmentBuilder:
             arr.extend([0] * (self.docnum - len(arr)))
         return arr
 
-    def _post(self, fieldname: str, weights: dict) -> None:
+    def _collector(self, fieldname: str) -> PostingCollector:
         collector = self._postings.get(fieldname)
         if collector is None:
             collector = self._postings[fieldname] = PostingCollector()
-        collector.add(self.docnum, weights)
+        return collector
+
+    def _post(self, fieldname: str, weights: dict) -> None:
+        self._collector(fieldname).add(self.docnum, weights)
 
     def add_document(self, **fields) -> None:
         """Analyse and add one document (the next document number)."""
@@ -96,14 +101,21 @@ class SegmentBuilder:
         :func:`search.analysis.index_term_counts_many`)."""
         texts = [_fast_text(d) for d in docs]
         counts = iter(index_term_counts_many([t for t in texts if t is not None], self.lexicon))
+        analysed: list[int] = []
+        words: list[dict] = []
+        grams: list[dict] = []
         for doc, text in zip(docs, texts):
             if text is None:
                 self.add_analyzed(doc, None)
                 continue
-            words, nwords, grams, ngrams = next(counts)
-            self._post(WORDS, words)
-            self._post(BIGRAMS, grams)
+            w, nwords, g, ngrams = next(counts)
+            analysed.append(self.docnum)
+            words.append(w)
+            grams.append(g)
             self.add_analyzed(doc, {WORDS: nwords, BIGRAMS: ngrams})
+        for name, documents in ((WORDS, words), (BIGRAMS, grams)):
+            if documents:
+                self._collector(name).add_many(analysed, documents)
 
     def add_stored(self, fields: dict) -> None:
         """Add one document but for its ``words`` and ``bigrams`` postings and lengths, which
@@ -144,30 +156,41 @@ class SegmentBuilder:
                 fieldobj = self.schema[name]
                 fid = out.field_id(name)
                 if name in encoded:
-                    _copy_shares(out, fid, encoded.pop(name)())
+                    shares = encoded.pop(name)()
                 else:
                     share = self._postings.pop(name).share()
                     lengths = (np.frombuffer(self._lengths_for(name), dtype=np.uint32)
                                if fieldobj.scorable else None)
-                    _copy_shares(out, fid, [encode_shares([share], lengths,
-                                                          fieldobj.format.field_boost)])
+                    shares = [encode_shares([share], lengths, fieldobj.format.field_boost)]
+                _copy_shares(out, fid, shares, self._sinks.get(name))
+                del shares
                 checkpoint("writing-terms")
         finally:
             out.close()
         return self._files.finish(self.docnum)
 
 
-def _copy_shares(out: TermsFile, fid: bytes, shares: list[tuple[list, bytes]]) -> None:
+#: ``sink(terms)``: takes a field's ``(term bytes, W3 term info)`` in byte order, as written.
+TermSink = Callable[[list[tuple[bytes, bytes]]], None]
+
+
+def _copy_shares(out: TermsFile, fid: bytes, shares: list[tuple[list, bytes]],
+                 sink: TermSink | None = None) -> None:
     """Append each share's blob to the postings file, then add all the shares' terms to the
-    term index in byte order, their offsets moved by where their blob landed."""
+    term index in byte order, their offsets moved by where their blob landed (and hand them
+    to ``sink``)."""
     streams = []
     for terms, blob in shares:
         base = out.add_postings(blob)
-        if base:
-            terms = [(btext, moved_terminfo(info, base)) for btext, info in terms]
+        if base and terms:
+            terms = list(zip([btext for btext, _info in terms],
+                             moved_terminfos([info for _btext, info in terms], base)))
         streams.append(terms)
-    merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
-    out.add_terms((fid + btext, info) for btext, info in merged)
+    # each stream is in byte order and no term is in two: sorting merges them (in C)
+    merged = streams[0] if len(streams) == 1 else sorted(itertools.chain(*streams))
+    if sink is not None:
+        sink(merged)
+    out.add_terms([(fid + btext, info) for btext, info in merged])
 
 
 def _fast_text(fields: dict) -> str | None:
@@ -218,14 +241,13 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
             if task is None:
                 break
             base, texts = task
-            wlen, glen = array("I"), array("I")
-            for i, (words, nwords, grams, ngrams) in enumerate(
-                    index_term_counts_many(texts, lexicon)):
-                collectors[WORDS].add(base + i, words)
-                collectors[BIGRAMS].add(base + i, grams)
-                wlen.append(nwords)
-                glen.append(ngrams)
-            lengths.append((base, wlen.tobytes(), glen.tobytes()))
+            counted = index_term_counts_many(texts, lexicon)
+            docnums = range(base, base + len(counted))
+            collectors[WORDS].add_many(docnums, [c[0] for c in counted])
+            collectors[BIGRAMS].add_many(docnums, [c[2] for c in counted])
+            lengths.append((base, array("I", [c[1] for c in counted]).tobytes(),
+                            array("I", [c[3] for c in counted]).tobytes()))
+            del counted
             checkpoint(analysing)
         _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
         outbox.put(("lengths", k, None))  # messages stay small: a killed sender cuts none
@@ -290,7 +312,8 @@ def _load(path: str):
 
 
 def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
-                  indexname: str, lexicon: Lexicon, procs: int = 1) -> list:
+                  indexname: str, lexicon: Lexicon, procs: int = 1,
+                  term_sinks: dict[str, TermSink] | None = None) -> list:
     """Write the documents of ``releases`` (one list of documents per release, in order) into
     one new segment of the index in ``dirname``; returns ``[segment]`` (``[]`` if there were
     no documents).
@@ -301,8 +324,9 @@ def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
     shares into the segment and writes the term index. A worker's failure is raised here as
     SearchError, once the workers are stopped. Every document must give ``words`` and
     ``bigrams`` the same text (as :func:`search.schema.paragraph_docs` does).
+    ``term_sinks[field]`` is given that field's terms and term infos as they are written.
     """
-    builder = SegmentBuilder(dirname, schema, indexname, lexicon)
+    builder = SegmentBuilder(dirname, schema, indexname, lexicon, term_sinks)
     try:
         if procs <= 1:
             segment = _write_serial(builder, releases)

@@ -167,6 +167,39 @@ def test_full_and_incremental_reindex_build_the_same_structure(tmp_path: Path) -
     assert len(list(live.glob("suggest-*.npz"))) == 1
 
 
+def _arrays(s: Suggestions) -> tuple:
+    return (s._keys, s._key_off, s._texts, s._text_off, s._kinds.tolist(), s._ranks.tolist())
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_full_reindex_writes_what_its_index_reads_back(tmp_path: Path, procs: int) -> None:
+    """A full rebuild counts the suggestions as it writes (the documents in order, the words
+    with their paragraph counts): its file holds exactly what counting the committed index
+    gives, ties and spellings included (a traditional title, spaces in a speaker's name)."""
+    import whoosh.index
+
+    from search.storage import INDEX_NAME, current_generation
+
+    src = tmp_path / "src"
+    src.mkdir()
+    write_corpus(src / "a.jsonl", 80, seed=5)
+    with open(src / "b.jsonl", "w", encoding="utf-8") as f:
+        for i, (title, speaker) in enumerate([("第1場核酸檢測新聞發布會", "陈 晓强"),
+                                              ("第1场核酸检测新闻发布会", "陈晓强")]):
+            text = f"市卫健委副局长{speaker}：我们全力推进核酸检测工作。"
+            f.write(json.dumps({"id": f"t{i}", "title": title, "text": text,
+                                "publisher": "青岛日报"}, ensure_ascii=False) + "\n")
+    build_index([src], tmp_path / "index", full=True, procs=procs)
+    gen = current_generation(tmp_path / "index")
+    ix = whoosh.index.open_dir(str(gen), indexname=INDEX_NAME)
+    with ix.searcher() as s:
+        read_back = Suggestions.from_counts(count_reader(s.reader(), s.schema))
+        name = file_name(s.reader().generation())
+    written = Suggestions.load(gen / name)
+    assert len(written) > 100
+    assert _arrays(written) == _arrays(read_back)
+
+
 def test_missing_file_is_built_from_the_index(tmp_path: Path, sample_ix) -> None:
     """A searcher that finds no file for its data (a reindex died before writing it) builds
     the same suggestions in memory; the next reindex writes the file again."""

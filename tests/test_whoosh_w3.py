@@ -44,11 +44,14 @@ from search.whoosh_w3 import (
     length_bytes,
     lengths_suffix,
     moved_terminfo,
+    moved_terminfos,
     newest_toc,
     open_segment_reader,
     read_postings,
     read_toc,
     segment_field_lengths,
+    term_postings,
+    terminfo_doc_frequency,
     toc_pattern,
 )
 
@@ -130,6 +133,27 @@ def test_read_postings_equals_iterating_the_matcher(built: dict[str, Path], whic
                     fieldname, btext.decode())
                 longest = max(longest, len(ids))
     assert longest > 2 * BLOCK  # posting lists of several blocks were read
+
+
+@pytest.mark.parametrize("which", ["bulk", "grown"])
+def test_term_postings_are_the_matchers_postings(built: dict[str, Path], which: str) -> None:
+    """Read in one piece: the postings Whoosh's matcher gives (the live ones, where the
+    segment has deletions: term_postings keeps the deleted, the caller drops them), as
+    float32 weights; None for a term the segment does not hold."""
+    with open_reader(built[which]) as reader:
+        for leaf in leaves(reader):
+            for fieldname, btext in all_terms(leaf):
+                expected = []
+                m = leaf.postings(fieldname, btext)
+                while m.is_active():
+                    expected.append((m.id(), float(np.float32(m.weight()))))
+                    m.next()
+                ids, weights = term_postings(leaf, fieldname, btext.decode("utf-8"))
+                assert (ids.dtype, weights.dtype) == (np.int64, np.float32)
+                got = [(i, w) for i, w in zip(ids.tolist(), weights.tolist())
+                       if not leaf.is_deleted(i)]
+                assert got == expected, (fieldname, btext.decode())
+            assert term_postings(leaf, "words", "没有这个词语") is None
 
 
 def test_no_posting_list_is_inlined_in_its_term_info(grown: Path) -> None:
@@ -262,7 +286,7 @@ def test_terminfo_is_the_layout_of_w3_term_infos(grown: Path) -> None:
     finally:
         raw.close()
     assert len(items) > 1000
-    extents = []
+    extents, values = [], []
     with open_reader(grown) as reader:
         (leaf,) = [r for r in leaves(reader) if r.segment().segment_id() == seg_id]
         for key, value in items:
@@ -274,11 +298,14 @@ def test_terminfo_is_the_layout_of_w3_term_infos(grown: Path) -> None:
                     maxweight, minid, maxid, offset) == (
                 0, ti.weight(), ti.doc_frequency(), ti.min_length(), ti.max_length(),
                 ti.max_weight(), ti.min_id(), ti.max_id(), ti.extent()[0])
+            assert terminfo_doc_frequency(value) == ti.doc_frequency()
+            values.append(value)
             extents.append((offset, length))
             moved = W3TermInfo.from_bytes(moved_terminfo(value, 1000))
             assert moved.extent()[0] == offset + 1000
             assert (moved.weight(), moved.doc_frequency(), moved.max_id()) == (
                 ti.weight(), ti.doc_frequency(), ti.max_id())
+    assert moved_terminfos(values, 1000) == [moved_terminfo(v, 1000) for v in values]
     # The posting lists, one after another, fill the postings file.
     extents.sort()
     assert extents[0][0] == 0
@@ -308,6 +335,58 @@ def test_term_index_writer_writes_the_bytes_of_whooshs_ordered_hash(tmp_path: Pa
         reference.add(key, value)
     reference.close()
     assert (tmp_path / "ours").read_bytes() == (tmp_path / "stock").read_bytes()
+
+
+def _write_columns(writer_class, storage: FileStorage, docs: list[dict]) -> dict[str, bytes]:
+    """The column files a per-document writer makes of ``docs`` (field -> value), by suffix."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    from search.whoosh_w3 import new_codec
+
+    codec = new_codec()
+    segment = codec.new_segment(storage, "T")
+    field = ID(stored=True, sortable=True)
+    writer = writer_class(codec, storage, segment)
+    for docnum, doc in enumerate(docs):
+        writer.start_doc(docnum)
+        for name, value in sorted(doc.items()):
+            writer.add_field(name, field, value, 0)
+            writer.add_column_value(name, field.column_type, field.to_column_value(value))
+        writer.finish_doc()
+    writer.close()
+    prefix = W3Codec.column_filename(segment, "x")[:-len(column_suffix("x"))]
+    return {name[len(prefix):]: (Path(storage.folder) / name).read_bytes()
+            for name in storage.list() if name.startswith(prefix)}
+
+
+def test_per_document_writer_writes_the_column_files_of_whooshs(tmp_path: Path) -> None:
+    """``PerDocWriter`` keeps the byte columns' values and writes each column in one go: the
+    same files as Whoosh's writer adding them document by document, dense and sparse
+    columns, long values (lengths past one byte), over 2**15 documents (Whoosh then writes
+    the offsets too) and an empty value."""
+    from whoosh.codec.whoosh3 import W3PerDocWriter
+
+    from search.whoosh_w3 import STORED_LEVEL_1, PerDocWriter
+
+    class Stock(W3PerDocWriter):  # Whoosh's writer, with our stored fields' level
+        def _create_column(self, fieldname, column):
+            super()._create_column(fieldname, STORED_LEVEL_1 if fieldname == "_stored"
+                                   else column)
+
+    docs = []
+    for d in range(40000):
+        doc = {"dense": f"r{d // 17}", "sparse": "长" * (d % 300) if d % 5 == 0 else None,
+               "tail": "x" if 120 <= d < 130 else None, "empty": "" if d == 7 else None}
+        docs.append({k: v for k, v in doc.items() if v is not None})
+    docs[-1] = {}  # no value, no stored fields
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "stock").mkdir()
+    ours = _write_columns(PerDocWriter, FileStorage(str(tmp_path / "ours")), docs)
+    stock = _write_columns(Stock, FileStorage(str(tmp_path / "stock")), docs)
+    assert sorted(ours) == sorted(stock) == sorted(
+        column_suffix(name) for name in ("_stored", "dense", "sparse", "tail", "empty"))
+    for suffix in stock:
+        assert ours[suffix] == stock[suffix], suffix
 
 
 # ------------------------------------------------------------------------- committing

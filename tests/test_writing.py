@@ -542,3 +542,55 @@ def test_a_signalled_full_reindex_stops_its_workers_and_removes_its_generation(
         assert _answers(live) == SMALL_ANSWERS
         with open_index(ix_dir) as fresh:
             assert _answers(fresh) == SMALL_ANSWERS
+
+
+# ------------------------------------------------------------------------- block pickles
+
+
+def test_block_pickles_are_the_bytes_of_pickle_dumps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The W3 blocks' data and info, written by NumPy, are what ``pickle.dumps(..., 2)``
+    writes: blocks of 1 to 128 postings, ids of one, two and four bytes, weights all 1.0,
+    all alike or each its own, compressed or not; in runs of a few postings at a time."""
+    import pickle
+
+    import numpy as np
+
+    from search import postingtable
+
+    monkeypatch.setattr(postingtable, "PICKLE_ROWS", 300)
+    rnd = np.random.default_rng(11)
+    sizes = np.r_[1, 2, 3, 4, 128, rnd.integers(1, 129, 200)]
+    bstarts = np.r_[0, np.cumsum(sizes)[:-1]]
+    n = int(sizes.sum())
+    deltas = rnd.choice([0, 1, 255, 256, 65535, 65536, 2**31 - 1], n) + rnd.integers(0, 3, n)
+    deltas = np.minimum(deltas, 2**31 - 1)
+    count = rnd.integers(1, 4, n).astype(np.float32).astype(np.float64)
+    kinds = np.arange(len(sizes)) % 3
+    for b, (start, size) in enumerate(zip(bstarts, sizes)):
+        if kinds[b] == 0:
+            count[start:start + size] = 1.0
+        elif kinds[b] == 1:
+            count[start:start + size] = 2.5
+    bmax_w = np.maximum.reduceat(count, bstarts)
+    uniform = bmax_w == np.minimum.reduceat(count, bstarts)
+    mini_kind = np.where(uniform, np.where(bmax_w == 1.0, 0, 1), 2)
+    assert sorted(set(mini_kind.tolist())) == [0, 1, 2]
+    data, data_len = postingtable._pickle_blocks_data(deltas, count, bstarts, sizes, mini_kind,
+                                                      bmax_w)
+    expected = []
+    for b, (start, size) in enumerate(zip(bstarts.tolist(), sizes.tolist())):
+        block = count[start:start + size].tolist()
+        hi = max(block)
+        mini = (None if hi == 1.0 else hi) if len(set(block)) == 1 else tuple(block)
+        expected.append(pickle.dumps((tuple(deltas[start:start + size].tolist()), mini, None), 2))
+    assert data == b"".join(expected)
+    assert data_len.tolist() == [len(e) for e in expected]
+
+    last = rnd.integers(0, 2**31, len(sizes))
+    comp = rnd.choice([0, 3], len(sizes))
+    minb, maxb = rnd.integers(0, 256, len(sizes)), rnd.integers(0, 256, len(sizes))
+    info, info_len = postingtable._pickle_block_info(sizes, last, bmax_w, comp, minb, maxb)
+    expected = [pickle.dumps((int(s), int(la), float(w), int(c), int(lo), int(hi)), 2)
+                for s, la, w, c, lo, hi in zip(sizes, last, bmax_w, comp, minb, maxb)]
+    assert info == b"".join(expected)
+    assert info_len.tolist() == [len(e) for e in expected]
