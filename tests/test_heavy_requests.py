@@ -322,11 +322,12 @@ def test_a_live_server_answers_a_plain_search_while_a_heavy_one_is_in_progress(h
             thread.join(60)
         assert out["result"].total > 0
     finally:
-        # Close the listener and every connection: the server's loop ends with an empty map.
-        server.close()
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
+        # Close the listener and every connection from inside the server's own loop (through
+        # its trigger): closed from this thread, a socket could vanish under the loop's poll
+        # ("Bad file descriptor" in the server thread). The loop ends with an empty map.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         serving.join(60)
+        server.task_dispatcher.shutdown()
     assert not serving.is_alive()
 
 
