@@ -138,3 +138,30 @@ def test_an_index_without_the_column_asks_for_one_full_rebuild(tmp_path: Path) -
         hit = ix.search("国务院新闻办公室").hits[0]
         assert (hit.doc_id, hit.paragraph) == ("trad", 2)
         assert "<mark>國務院新聞辦公室</mark>" in hit.snippet
+
+
+def test_each_shard_keeps_its_paragraphs_and_searches_as_one_index(tmp_path: Path) -> None:
+    from search.shards import read_manifest, reindex_sharded
+
+    src = tmp_path / "src"
+    write_sources(src)
+    write_release(src, "more", "第二場發佈會", "國務院新聞辦公室再次舉行發佈會。")
+    reindex_sharded([src], tmp_path / "sharded", shards=2)
+    build_index([src], tmp_path / "single", full=True)
+    found: dict = {}
+    for path in read_manifest(tmp_path / "sharded").paths():
+        gen = Generation(path)
+        try:
+            docs = list(range(gen.postings.n))
+            fields = [gen.stored(d) for d in docs]
+            part = {(f["doc_id"], f["paragraph"]): g for f, g in
+                    zip(fields, gen.folded(docs, [f["text"] for f in fields]))}
+        finally:
+            gen.close()
+        assert part  # both shards hold releases
+        found.update(part)
+    assert found == {k: g for k, (_t, g) in kept(tmp_path / "single").items()}
+    with open_index(tmp_path / "sharded") as sharded, open_index(tmp_path / "single") as one:
+        for query in ("国务院新闻办公室", '"发布会"', "ceo 投资"):
+            assert sharded.search(query).hits == one.search(query).hits
+        assert [h.doc_id for h in one.search("国务院新闻办公室").hits][:2] == ["trad", "more"]
