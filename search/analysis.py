@@ -128,9 +128,10 @@ def run_bigrams(folded: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def index_term_counts_many(texts: list[str], lexicon: Lexicon) -> list[tuple[dict, int,
-                                                                            dict, int]]:
+                                                                            dict, int, str]]:
     """What the index-mode analyzers make of each text, as term counts: ``(words, number of
-    word tokens, bigrams, number of bigram tokens)`` per text, analysed together.
+    word tokens, bigrams, number of bigram tokens, folded text)`` per text, analysed together
+    (the folded text is ``fold(text)``, which the writers keep: :mod:`search.foldedtext`).
 
     The counts of the tokens :func:`WordAnalyzer` and :func:`BigramAnalyzer` give in index
     mode, from the same term functions, without token objects or offsets: the bulk segment
@@ -147,7 +148,7 @@ def index_term_counts_many(texts: list[str], lexicon: Lexicon) -> list[tuple[dic
     for folded in fold_many(texts):
         terms = list(flatten(map(contributed, jb.cut(folded, HMM=True))))
         grams = list(flatten([run for _start, run in run_bigrams(folded)]))
-        out.append((Counter(terms), len(terms), Counter(grams), len(grams)))
+        out.append((Counter(terms), len(terms), Counter(grams), len(grams), folded))
     return out
 
 

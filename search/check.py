@@ -8,7 +8,7 @@
 3. the Whoosh table of contents (``_MAIN_<n>.toc``) is readable;
 4. every segment file opens and all its stored fields, terms, postings and columns can be read,
    and the doc_id, section, date, speaker and organisation columns agree with the stored
-   fields;
+   fields, and each paragraph's folded text (:mod:`search.foldedtext`) fits its stored text;
 5. the engine itself opens the index (:func:`search.searcher.open_index`);
 6. the counts of releases and paragraphs equal those recorded in ``meta.json``;
 7. every release record (the stored ``release`` of the paragraph marked ``head``) has a content
@@ -30,6 +30,8 @@ from pathlib import Path
 
 from . import storage
 from .errors import REBUILD_HINT, SearchError
+from .foldedtext import COLUMN as FOLDED
+from .foldedtext import unpack
 from .generation import Generation
 from .schema import ReleaseRecord
 from .shards import is_sharded, read_manifest, shard_of
@@ -248,6 +250,14 @@ def _check_columns(reader, gen: Path, segment, stored: list[dict], compound: boo
         expected = [f.get(fieldname) for f in stored]
         if [_text(v) for v in values] != [_text(v) for v in expected]:
             return f"{where} does not match the stored fields; {FIX}"
+    where = gen / (seg_id + (COMPOUND_SUFFIX if compound else column_suffix(FOLDED)))
+    try:  # each live paragraph's folded text fits its stored text (a missing column: step 5)
+        if reader.has_column(FOLDED):
+            column = reader.column_reader(FOLDED, translate=False)
+            for d, f in zip(live, stored):
+                unpack(f.get("text", ""), column[d])
+    except Exception as exc:
+        return f"{where} is damaged ({_why(exc)}); {FIX}"
     for fieldname in reader.indexed_field_names():
         if not reader.schema[fieldname].scorable:
             continue

@@ -147,9 +147,10 @@ class Columns:
         top: dict[str, list[tuple[str, int]]] = {}
         distinct: dict[str, int] = {}
         timeline: list[tuple[str, int]] = []
+        picked = np.flatnonzero(mask)  # once: a boolean index per facet costs 3-4 times more
         for facet in FACETS:
             coded = self.coded[facet]
-            counts = np.bincount(coded.codes[mask], minlength=len(coded.labels))
+            counts = np.bincount(coded.codes[picked], minlength=len(coded.labels))
             counts[0] = 0  # paragraphs without a value are not a value
             present = np.flatnonzero(counts)
             distinct[facet] = len(present)
@@ -163,9 +164,10 @@ class Columns:
         """Every value of each facet among the paragraphs in ``mask`` with its count: what
         a shard gives, for :func:`merge_facet_totals` to add up across the shards."""
         out: dict[str, dict[str, int]] = {}
+        picked = np.flatnonzero(mask)
         for facet in FACETS:
             coded = self.coded[facet]
-            counts = np.bincount(coded.codes[mask], minlength=len(coded.labels))
+            counts = np.bincount(coded.codes[picked], minlength=len(coded.labels))
             counts[0] = 0
             out[facet] = {coded.labels[c]: int(counts[c]) for c in np.flatnonzero(counts).tolist()}
         return out

@@ -15,6 +15,7 @@ its last search ends.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -27,7 +28,8 @@ from . import storage
 from .analysis import bigrams, folded_bigrams
 from .columns import Columns
 from .errors import IndexCorruptError
-from .highlight import EXAMINED_CHARS
+from .foldedtext import COLUMN as FOLDED
+from .foldedtext import EXAMINED_CHARS, unpack
 from .indexer import FORMAT
 from .lexicon import Lexicon
 from .models import SECTIONS
@@ -35,17 +37,13 @@ from .postings import Postings
 from .schema import ReleaseRecord
 from .scoring import SECTION_FACTOR
 from .statistics import CollectionStats
-from .script import CJK_RUN_RE, fold_many
+from .script import CJK_RUN_RE
 from .suggest import SuggestionSource
 
 PHRASE_CACHE = 128  # phrases whose verdicts are kept per generation
 PARAGRAPH_CACHE = 4096  # stored fields and folded texts kept per generation
 MAX_VERDICTS = 2048  # verdicts kept per phrase
 RELEASE_CACHE = 16  # releases whose document numbers are kept per generation
-#: Characters folded in one OpenCC call (at least one paragraph's first EXAMINED_CHARS):
-#: OpenCC keeps Python's interpreter lock for a whole call, so other threads' searches wait
-#: for one batch at most (a few milliseconds).
-FOLD_BATCH_CHARS = 20_000
 
 
 class LRU:
@@ -120,6 +118,8 @@ class Generation:
         try:
             for name in ("words", "bigrams", "title"):
                 self.postings.lengths(name)
+            #: (first document number, reader) of each segment's folded column
+            self._folded = self._folded_readers()
             #: Dates, publishers, organisations, speakers and sections as arrays (read as
             #: bytes: the codes decode each distinct value once).
             self.columns = Columns(lambda name: self.column(name, raw=True), self.postings.n)
@@ -225,11 +225,46 @@ class Generation:
             raise IndexCorruptError.unreadable(
                 f"read stored fields in {self.path}", self.path, exc) from None
 
+    def _folded_readers(self) -> list[tuple[int, object]]:
+        reader = self.searcher.reader()
+        if not reader.doc_count_all():  # no segment yet (zero releases)
+            return []
+        out = []
+        for leaf, offset in reader.leaf_readers():
+            if not leaf.has_column(FOLDED):  # every paragraph of this format has a value
+                raise IndexCorruptError.unreadable(
+                    f"find the folded texts in {self.path}", self.path,
+                    LookupError(FOLDED))
+            out.append((offset, leaf.column_reader(FOLDED, translate=False)))
+        return out
+
+    def folded(self, docnums: list[int], texts: list[str]) -> list[str]:
+        """The folded text (:func:`search.script.fold`) of the first
+        :data:`~search.foldedtext.EXAMINED_CHARS` characters of each paragraph, whose stored
+        ``text`` is given: all that matching looks at, kept by the index
+        (:mod:`search.foldedtext`)."""
+        readers = self._folded
+        try:
+            with self._io:
+                if len(readers) == 1:
+                    column = readers[0][1]
+                    values = [column[d] for d in docnums]
+                else:
+                    starts = [offset for offset, _r in readers]
+                    values = []
+                    for d in docnums:
+                        offset, column = readers[bisect.bisect_right(starts, d) - 1]
+                        values.append(column[d - offset])
+            return [unpack(t, v) for t, v in zip(texts, values)]
+        except Exception as exc:  # a damaged column file, or values that do not fit
+            raise IndexCorruptError.unreadable(
+                f"read the folded texts in {self.path}", self.path, exc) from None
+
     def paragraphs(self, docnums: list[int]) -> list[tuple[dict, str]]:
         """``(stored fields, folded text)`` of each paragraph, through an LRU (the top of a
         ranking is read by the re-ranking, the hits and the next query alike); the folded text
-        is that of the first :data:`~search.highlight.EXAMINED_CHARS` characters (all that
-        matching looks at); the paragraphs not cached are folded in batches (FOLD_BATCH_CHARS)."""
+        is that of the first :data:`~search.foldedtext.EXAMINED_CHARS` characters (all that
+        matching looks at: :meth:`folded`)."""
         found = {}
         missing = []
         for d in dict.fromkeys(docnums):
@@ -240,7 +275,7 @@ class Generation:
                 found[d] = cached
         if missing:
             fields = [self.stored(d) for d in missing]
-            folded = fold_batches([f.get("text", "")[:EXAMINED_CHARS] for f in fields])
+            folded = self.folded(missing, [f.get("text", "") for f in fields])
             for d, f, text in zip(missing, fields, folded):
                 found[d] = (f, text)
                 self._paragraphs.put(d, found[d])
@@ -416,7 +451,7 @@ class Generation:
         substring = CJK_RUN_RE.fullmatch(needle) is not None
         holds: list[bool] = []
         chars = 0
-        unsure: list[tuple[int, int, str]] = []  # (position, cost, stored text) to fold
+        unsure: list[tuple[int, int, str]] = []  # (position, cost, stored text) to read folded
         fresh: dict[int, int] = {}
         for d in docnums[:max_paragraphs].tolist():
             known = verdicts.get(d)
@@ -436,14 +471,16 @@ class Generation:
             if cached is not None:  # folded already
                 found = _holds(cached[1], needle, grams, substring)
             elif substring and needle in text[:EXAMINED_CHARS]:
-                found = True  # most paragraphs match as stored: only the others need folding
+                found = True  # most paragraphs match as stored: only the others need reading
             else:
                 unsure.append((len(holds), cost, text[:EXAMINED_CHARS]))
                 holds.append(False)
                 continue
             holds.append(found)
             fresh[d] = cost if found else -1 - cost
-        for (pos, cost, _text), f in zip(unsure, fold_batches([t for _p, _c, t in unsure])):
+        folded = self.folded([int(docnums[pos]) for pos, _c, _t in unsure],
+                             [t for _p, _c, t in unsure])
+        for (pos, cost, _text), f in zip(unsure, folded):
             holds[pos] = _holds(f, needle, grams, substring)
             fresh[int(docnums[pos])] = cost if holds[pos] else -1 - cost
         if len(verdicts) < MAX_VERDICTS:  # a bounded cache: later verdicts are recomputed
@@ -463,22 +500,6 @@ def _check_format(path: Path) -> None:
         raise IndexCorruptError(
             f"the index in {path} has format {old}, this version reads format {FORMAT}: "
             f"a full rebuild is needed once; run `release-search reindex --full`", str(path))
-
-
-def fold_batches(texts: list[str]) -> list[str]:
-    """``fold_many(texts)``, in OpenCC calls of about FOLD_BATCH_CHARS characters each."""
-    out: list[str] = []
-    batch: list[str] = []
-    size = 0
-    for text in texts:
-        if batch and size + len(text) > FOLD_BATCH_CHARS:
-            out.extend(fold_many(batch))
-            batch, size = [], 0
-        batch.append(text)
-        size += len(text)
-    if batch:
-        out.extend(fold_many(batch))
-    return out
 
 
 def _holds(folded_text: str, needle: str, grams: list[str], substring: bool) -> bool:

@@ -42,9 +42,10 @@ from .writing import WORDS, write_segment
 
 USERDICT_NAME = "userdict.txt"
 #: Bump when the schema or the way releases become documents changes (forces a full rebuild).
-FORMAT = 7  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script;
+FORMAT = 8  # 4: the release record stores its publisher; 5: repair of mojibake, punctuation and script;
 # 6: date, publisher, speaker and organisation columns, publishers read from the text
 # 7: suggestions (suggest-N.npz beside the Whoosh segments)
+# 8: each paragraph's folded text kept (the folded column), so that queries do not fold it
 
 
 def _writer_options(limitmb: int) -> dict:
@@ -371,7 +372,7 @@ def write_generation(gen: Path, files: list[Path], index_dir, lexicon: Lexicon,
             report.paragraphs += len(rel.paragraphs)
             repairs.update(rel.repairs)
             checkpoint("full-reading")
-            docs = list(paragraph_docs(rel))
+            docs = list(paragraph_docs(rel, folded=False))  # the writer adds the folded texts
             for doc in docs:
                 suggestions.add_fields(doc)
             yield docs

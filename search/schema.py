@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from whoosh.analysis import Analyzer
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.formats import Format, tokens
 
 from .analysis import BigramAnalyzer, WordAnalyzer
+from . import foldedtext
 from .lexicon import Lexicon
 from .models import Release
 from .script import fold
@@ -84,6 +86,8 @@ def build_schema(lexicon: Lexicon | None = None) -> Schema:
         words=counted_text(WordAnalyzer(lexicon)),
         bigrams=counted_text(BigramAnalyzer()),
         text=STORED(),
+        # the folded text matching reads (search.foldedtext), a column of its own
+        folded=COLUMN(VarBytesColumn()),
         # on the head paragraph only: the release title and record
         title=counted_text(BigramAnalyzer(), stored=True),
         head=ID(),  # "1" on the paragraph that carries the release record
@@ -149,13 +153,17 @@ def _flagged(stored: object) -> tuple[tuple[int, int, int, str], ...]:
     return tuple(out)
 
 
-def paragraph_docs(rel: Release) -> Iterator[dict]:
+def paragraph_docs(rel: Release, folded: bool = True) -> Iterator[dict]:
     """The Whoosh documents of one release, one per paragraph, in order; the first carries
-    the release's record and title."""
+    the release's record and title. Without ``folded``, the documents lack the ``folded``
+    column's value, which the bulk writer takes from its analysis instead
+    (:mod:`search.writing`)."""
     record = ReleaseRecord.of(rel).to_stored()
     for p in rel.paragraphs:
         doc = {"doc_id": rel.doc_id, "paragraph": p.number, "section": p.section,
                "words": p.text, "bigrams": p.text, "text": p.text}
+        if folded:  # folded once: the analyzers find it in script.fold's cache
+            doc[foldedtext.COLUMN] = foldedtext.column_value(p.text)
         if rel.date:
             doc["date"] = rel.date
         if rel.publisher:

@@ -158,12 +158,16 @@ def fold(text: str) -> str:
 
 def fold_many(texts: list[str]) -> list[str]:
     """``[fold(t) for t in texts]``, with one pass of each OpenCC conversion over all of them
-    (joined by line breaks: :func:`convert` falls back line by line where a phrase rule would
-    change a length, as folding each text does)."""
+    (joined by line breaks, which no OpenCC phrase crosses: :func:`convert` falls back line by
+    line where a phrase rule would change a length, as folding each text does). Width and case
+    are folded text by text (a lower() that changes a length falls back for its text only),
+    so each result is exactly ``fold(t)``: the writers store it (:mod:`search.foldedtext`)."""
     if len(texts) < 2 or any("\n" in t for t in texts):
         return [fold(t) for t in texts]
-    parts = _fold_width_and_case(canonical_simplified("\n".join(texts))).split("\n")
-    return parts if len(parts) == len(texts) else [fold(t) for t in texts]
+    parts = canonical_simplified("\n".join(texts)).split("\n")
+    if len(parts) != len(texts) or any(len(p) != len(t) for p, t in zip(parts, texts)):
+        return [fold(t) for t in texts]  # lengths changed that cancel out over the whole
+    return [_fold_width_and_case(p) for p in parts]
 
 
 # --- which script a text is written in ------------------------------------------------------

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from . import storage
 from .errors import DocumentNotFoundError
-from .generation import Generation, fold_batches
-from .highlight import EXAMINED_CHARS, Highlighter, match_spans, snippet
+from .generation import Generation
+from .highlight import Highlighter, match_spans, snippet
 from .lexicon import Lexicon
 from .models import (Hit, IndexStats, Paragraph, Release, ReleasePage, SearchResult,
                      Suggestion)
@@ -397,7 +397,7 @@ def _hits_uncached(gen: Generation, pq: ParsedQuery, ranked: list[tuple[int, flo
     """The hits of ``ranked``, as :func:`_hit` makes them, read around the generation's
     paragraph cache (an export must not push out what searches keep there)."""
     fields = [gen.stored(d) for d, _s in ranked]
-    folded = fold_batches([f.get("text", "")[:EXAMINED_CHARS] for f in fields])
+    folded = gen.folded([d for d, _s in ranked], [f.get("text", "") for f in fields])
     out = []
     for (docnum, score), f, fold_text in zip(ranked, fields, folded):
         head_num = int(gen.postings.head_of[docnum]) if gen.postings.n else docnum

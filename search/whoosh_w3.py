@@ -532,6 +532,19 @@ class PerDocWriter(W3PerDocWriter):
         self._buffered.clear()
         super().close()
 
+    def add_column_values(self, fieldname: str, column, values: list[bytes]) -> None:
+        """The values of the byte column ``fieldname`` (a ``VarBytesColumn``) of every
+        document, ``values[d]`` for document ``d``, given after the documents (instead of
+        with each of them)."""
+        if type(column) is not columns.VarBytesColumn or self._has_column(fieldname):
+            raise SearchError(f"the {fieldname!r} column cannot be written now")
+        if not values:
+            return  # no document: no column, as a writer given no value writes none
+        self._create_column(fieldname, column)
+        buffered = self._buffered[fieldname] = _BufferedValues()
+        buffered.docs.extend(range(len(values)))
+        buffered.values.extend(values)
+
     def add_lengths(self, fieldname: str, lengths: array) -> None:
         """Write the lengths column of ``fieldname``: ``lengths[d]`` for document ``d``."""
         # What add_field does per document: a byte in the _<field>_len column (through the
@@ -622,6 +635,11 @@ class SegmentFiles:
     def add_lengths(self, fieldname: str, lengths: array) -> None:
         """The lengths of a field whose documents were added with lengths 0."""
         self._perdoc.add_lengths(fieldname, lengths)
+
+    def add_column_values(self, fieldname: str, values: list[bytes]) -> None:
+        """The values of the byte column ``fieldname`` of every document, whose documents
+        were added without them."""
+        self._perdoc.add_column_values(fieldname, self.schema[fieldname].column_type, values)
 
     def terms(self) -> TermsFile:
         """Close the per-document files and open the terms files (for the caller to close)."""

@@ -5,7 +5,8 @@ sorting pool and then hands postings one by one to the codec (asking the per-doc
 for each). A full rebuild knows all its documents up front, so :class:`SegmentBuilder` instead
 
 * analyses each paragraph once (:func:`search.analysis.index_term_counts_many`: one folding, one
-  jieba pass, bigrams, no token objects), in worker processes when asked to;
+  jieba pass, bigrams, no token objects), in worker processes when asked to, and keeps its
+  folded text (the ``folded`` column, :mod:`search.foldedtext`) from that one folding;
 * keeps the postings as NumPy rows (term, document number, count) rather than a Python list
   per term (:class:`search.postingtable.PostingCollector`);
 * encodes whole posting lists in Whoosh's W3 format, block statistics for all blocks at once
@@ -41,6 +42,8 @@ import numpy as np
 from whoosh.fields import Schema
 
 from .analysis import index_term_counts_many
+from .foldedtext import COLUMN as FOLDED
+from .foldedtext import column_value
 from .lexicon import Lexicon
 from .errors import SearchError
 from .faults import checkpoint
@@ -108,18 +111,22 @@ class SegmentBuilder:
             if text is None:
                 self.add_analyzed(doc, None)
                 continue
-            w, nwords, g, ngrams = next(counts)
+            w, nwords, g, ngrams, folded = next(counts)
             analysed.append(self.docnum)
             words.append(w)
             grams.append(g)
-            self.add_analyzed(doc, {WORDS: nwords, BIGRAMS: ngrams})
+            self.add_analyzed({**doc, FOLDED: column_value(text, folded)},
+                              {WORDS: nwords, BIGRAMS: ngrams})
         for name, documents in ((WORDS, words), (BIGRAMS, grams)):
             if documents:
                 self._collector(name).add_many(analysed, documents)
 
     def add_stored(self, fields: dict) -> None:
-        """Add one document but for its ``words`` and ``bigrams`` postings and lengths, which
-        worker processes make from its text; see :meth:`set_lengths`."""
+        """Add one document but for its ``words`` and ``bigrams`` postings and lengths and its
+        ``folded`` column value, which worker processes make from its text; see
+        :meth:`set_lengths` and :meth:`set_folded`."""
+        if FOLDED in fields:
+            fields = {k: v for k, v in fields.items() if k != FOLDED}
         self.add_analyzed(fields, {WORDS: 0, BIGRAMS: 0})
 
     def set_lengths(self, lengths: dict[str, array]) -> None:
@@ -128,6 +135,12 @@ class SegmentBuilder:
             if len(values) != self.docnum:
                 raise SearchError(f"{len(values)} lengths for {self.docnum} documents")
             self._files.add_lengths(name, values)
+
+    def set_folded(self, values: list[bytes]) -> None:
+        """The ``folded`` column value of every document (all added with :meth:`add_stored`)."""
+        if len(values) != self.docnum:
+            raise SearchError(f"{len(values)} folded texts for {self.docnum} documents")
+        self._files.add_column_values(FOLDED, values)
 
     def add_analyzed(self, fields: dict, lengths: dict[str, int] | None) -> None:
         """Add one document whose ``words`` and ``bigrams`` postings are written elsewhere
@@ -216,7 +229,8 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
 
     1. analyses the chunks of paragraphs it takes from ``tasks`` (``(first document number,
        texts)``, until ``None``) into one posting collector per field, and writes the chunks'
-       field lengths for the parent and the other workers;
+       field lengths (for the parent and the other workers) and ``folded`` column values (for
+       the parent);
     2. hands the postings of the terms other workers own (by CRC-32) to them through files in
        ``tmpdir``, and takes theirs for the terms it owns;
     3. encodes its terms' posting lists, in byte order, into one blob per field, and writes
@@ -234,6 +248,7 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
         t0 = time.perf_counter()
         collectors = {WORDS: PostingCollector(), BIGRAMS: PostingCollector()}
         lengths: list[tuple[int, bytes, bytes]] = []
+        folded: list[tuple[int, list[bytes]]] = []
         waiting, analysing = f"worker-{k}-waiting", f"worker-{k}-analysing"
         while True:
             checkpoint(waiting)
@@ -247,9 +262,12 @@ def _worker(k: int, procs: int, tasks, outbox, barrier, tmpdir: str, lexicon: Le
             collectors[BIGRAMS].add_many(docnums, [c[2] for c in counted])
             lengths.append((base, array("I", [c[1] for c in counted]).tobytes(),
                             array("I", [c[3] for c in counted]).tobytes()))
+            folded.append((base, [column_value(t, c[4]) for t, c in zip(texts, counted)]))
             del counted
             checkpoint(analysing)
         _dump(os.path.join(tmpdir, f"lengths-{k}"), lengths)
+        _dump(os.path.join(tmpdir, f"folded-{k}"), folded)
+        del folded
         outbox.put(("lengths", k, None))  # messages stay small: a killed sender cuts none
         log.debug("worker %d: analysed %d chunks by %.2f s (%.2f CPU-s)", k, len(lengths),
                   time.perf_counter() - t0, time.process_time())
@@ -301,6 +319,14 @@ def _all_lengths(tmpdir: str, procs: int) -> dict[str, array]:
     return out
 
 
+def _all_folded(tmpdir: str, procs: int) -> list[bytes]:
+    """Every document's ``folded`` column value, from every worker."""
+    parts: list[tuple[int, list[bytes]]] = []
+    for j in range(procs):
+        parts.extend(_load(os.path.join(tmpdir, f"folded-{j}")))
+    return [value for _base, values in sorted(parts, key=lambda p: p[0]) for value in values]
+
+
 def _dump(path: str, obj) -> None:
     with open(path, "wb") as f:
         pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -323,7 +349,8 @@ def write_segment(releases: Iterable[list[dict]], dirname: str, schema: Schema,
     so that each owns a share of the terms, and encode them; finally this process copies the
     shares into the segment and writes the term index. A worker's failure is raised here as
     SearchError, once the workers are stopped. Every document must give ``words`` and
-    ``bigrams`` the same text (as :func:`search.schema.paragraph_docs` does).
+    ``bigrams`` the same text (as :func:`search.schema.paragraph_docs` does); its ``folded``
+    column value is made from the analysis (one given is replaced).
     ``term_sinks[field]`` is given that field's terms and term infos as they are written.
     """
     builder = SegmentBuilder(dirname, schema, indexname, lexicon, term_sinks)
@@ -416,6 +443,7 @@ def _write_parallel(builder: SegmentBuilder, releases: Iterable[list[dict]], dir
         wait_for("lengths")
         checkpoint("workers-exchanging")
         builder.set_lengths(_all_lengths(tmpdir, procs))
+        builder.set_folded(_all_folded(tmpdir, procs))
         segment = builder.finish({name: functools.partial(shares, name)
                                   for name in FAST_FIELDS})
         for w in workers:

@@ -414,3 +414,16 @@ def test_search_on_a_damaged_doc_id_column_exits_1_cleanly_and_check_reports_it(
     assert done.returncode == 1
     assert "run `release-search reindex --full`" in done.stderr
     assert not check_index(index_copy).ok
+
+
+def test_a_damaged_folded_column_fails_searches_cleanly_and_check_names_it(
+        index_copy: Path) -> None:
+    # Each paragraph's folded text (search.foldedtext), read for every re-ranked paragraph.
+    _zero(index_copy, ".folded.col")
+    done = _search_for_real(index_copy)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert "run `release-search reindex --full`" in done.stderr
+    report = check_index(index_copy)
+    assert not report.ok
+    assert any(".folded.col is damaged" in p for p in report.problems), report.problems
