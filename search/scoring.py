@@ -459,8 +459,8 @@ def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]]
            stats: CollectionStats | None = None) -> list[tuple[bool, float, int]]:
     """Boost the top ``(tier, score, document number)`` entries whose paragraph contains a
     short clause verbatim (after folding), holds the query's bigrams or characters close
-    together or its numbers, and sort them again (ties in tie order); then a release's title paragraph
-    gives its place to the release's best paragraph (:func:`title_after_body`)."""
+    together or its numbers, and sort them again (ties in tie order); then a release's title
+    paragraph gives its place to the release's best paragraph (:func:`title_after_body`)."""
     head = boosted(generation, query, ranked, stats)
     if head is None:
         head = ranked[:RERANK_DEPTH]

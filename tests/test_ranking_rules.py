@@ -13,7 +13,7 @@ import pytest
 from search import build_index, open_index, scoring
 from search.lexicon import Lexicon
 from search.query import parse_query
-from search.scoring import _terms, glue_grams, question_grams, title_after_body
+from search.scoring import _char_weights, _terms, glue_grams, question_grams, title_after_body
 
 
 def unit(text: str):
@@ -90,7 +90,6 @@ def test_the_number_of_a_question_lifts_the_paragraph_holding_it(history_ix):
 
 
 def test_char_weights_are_the_content_words_characters_by_their_information():
-    from search.scoring import _char_weights
     weights = _char_weights(parse_query("这座大桥的名称是什么？", Lexicon()))
     # 的, 是 and 什么 are function and question words; rarer characters weigh more.
     assert {c: round(w, 3) for c, w in weights.items()} == {
