@@ -349,12 +349,6 @@ class Generation:
         with self._io:
             return self.postings.release_scores(fieldname, text, stats)
 
-    def spread(self, fieldname: str, text: str) -> np.ndarray | None:
-        """How widely each paragraph's release holds one term (see :meth:`Postings.spread`),
-        in the order of :meth:`scores`; None where that is 0 for all of them."""
-        with self._io:
-            return self.postings.spread(fieldname, text)
-
     def idf(self, fieldname: str, text: str, stats=None) -> float:
         """The IDF of one term (see :meth:`Postings.idf`; with ``stats``, a sharded index's)."""
         with self._io:

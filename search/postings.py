@@ -44,7 +44,6 @@ class Postings:
         self._lengths: dict[str, np.ndarray] = {}
         self._release_lengths: dict[str, tuple[np.ndarray, float, float]] = {}
         self._release_cache: OrderedDict = OrderedDict()
-        self._body_counts: np.ndarray | None = None
         self._avgfl: dict[str, float] = {}
         self._length_sums: dict[str, float] = {}
         self._leaves = list(reader.leaf_readers())
@@ -273,42 +272,6 @@ class Postings:
             while len(self._release_cache) > RELEASE_TERMS:
                 self._release_cache.popitem(last=False)
         return value
-
-    def spread(self, fieldname: str, text: str) -> np.ndarray | None:
-        """For each paragraph holding ``text`` (in the order of :meth:`counts`), the share of
-        the other body paragraphs of its release that hold it too: 0 for a title paragraph
-        and in a release of one body paragraph; None when it is 0 for all of them (a rare
-        term: most are). It depends on the release's paragraphs alone (a release lives in
-        one shard), and is cached with the postings."""
-        key = ("spread", fieldname, text)
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit[1]
-        ids, _tf = self.counts(fieldname, text)
-        out = np.zeros(len(ids), dtype=np.float32)
-        if len(ids) > 1:
-            release = self.release_of[ids]
-            body = ids != self.head_of[ids]
-            # A release's paragraphs are in a row: count each release's body paragraphs here.
-            starts = np.flatnonzero(np.r_[True, release[1:] != release[:-1]])
-            held = np.add.reduceat(body.astype(np.float32), starts)
-            held = np.repeat(held, np.diff(np.r_[starts, len(ids)]))
-            others = self.body_counts()[release] - 1.0
-            np.divide(held - 1.0, others, out=out, where=body & (others > 0))
-        spread = out if out.any() else None
-        self._remember(key, (ids, spread))  # the ids count what the entry holds
-        return spread
-
-    def body_counts(self) -> np.ndarray:
-        """The live body paragraphs (all but the title paragraph) of each release, by its
-        position in :attr:`heads`."""
-        if self._body_counts is None:
-            live = self.live & (np.arange(self.n) != self.head_of)
-            counts = np.bincount(self.release_of[live], minlength=self.n_heads)
-            self._body_counts = counts.astype(np.float32)
-        return self._body_counts
 
     def mask(self, ids: np.ndarray) -> np.ndarray:
         """A boolean vector over all document numbers, true at ``ids``."""

@@ -12,8 +12,6 @@ the right paragraph of a long release:
 * glue bigrams: a bigram of the query that straddles a function word (``星的`` in
   ``恒星的生命周期``) counts half: it says little about the paragraph; question bigrams
   (``什么``, ``哪一``: :func:`question_grams`) are not scored at all;
-* the spread discount: a term that the other paragraphs of a release hold too says less
-  about which of them answers (:meth:`search.postings.Postings.spread`);
 * proximity: in the re-ranked top, a paragraph whose best sentence holds more of the query's
   bigrams (weighted by IDF) is boosted, and so is one holding the query's numbers;
 * shared characters: in the re-ranked top, a paragraph whose best sentence holds more of the
@@ -61,11 +59,6 @@ W_BIGRAMS = 1.0
 W_TITLE = 0.5
 #: Weight of the release prior (the query's BM25 against the whole release).
 W_RELEASE = 0.25
-#: Discount of a term in a paragraph by how widely its release holds it: × (1 − RELEASE_SPREAD
-#: × the share of the release's other paragraphs holding it). A term every paragraph of a
-#: release holds says which release, not which of its paragraphs (the release prior and the
-#: title say which release).
-RELEASE_SPREAD = 0.3
 #: Weight of a query bigram that straddles a function word (see :func:`glue_grams`).
 W_GLUE = 0.5
 #: Boost of a re-ranked paragraph: × (1 + PROXIMITY × share ** PROXIMITY_POWER), share being
@@ -440,9 +433,6 @@ def unit_scores(generation, unit: Unit, stats: CollectionStats | None = None) ->
     terms = _terms(unit)
     for fieldname, term, weight in terms:
         ids, s = generation.scores(fieldname, term, stats)
-        spread = generation.spread(fieldname, term) if RELEASE_SPREAD and len(ids) else None
-        if spread is not None:
-            s = s * (1.0 - RELEASE_SPREAD * spread)
         out[ids] += weight * s
     if W_RELEASE and unit.grams:
         matched = np.flatnonzero(out > 0)
