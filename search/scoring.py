@@ -54,6 +54,10 @@ from .statistics import CollectionStats, release_field
 # Ranking parameters (see docs/ranking.md for how they were chosen).
 K1 = 1.2
 B = 0.75
+#: K1 and B of the paragraph fields, whose paragraphs are long and repeat their topic's words
+#: (lower K1, a repeated word counts less; higher B, a long paragraph less); the title and the
+#: release prior keep K1 and B.
+FIELD_K1_B = {"words": (0.8, 0.9), "bigrams": (0.8, 0.9)}
 W_WORDS = 1.0
 W_BIGRAMS = 1.0
 W_TITLE = 0.5
@@ -119,6 +123,11 @@ def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
     weight = idf(len(tf) if doc_freq is None else doc_freq, population)
     denom = tf + k1 * (1 - b) + (k1 * b / avgfl) * lengths
     return (weight * tf * (k1 + 1) / denom).astype(np.float32)
+
+
+def bm25_params(fieldname: str) -> tuple[float, float]:
+    """``(k1, b)`` of a field's BM25 (:data:`FIELD_K1_B`, else :data:`K1` and :data:`B`)."""
+    return FIELD_K1_B.get(fieldname, (K1, B))
 
 
 def idf(df: int, population: int) -> float:
