@@ -1,8 +1,8 @@
 """The ranking rules for questions typed as sentences (issue 15), each on a small real index:
 question words are not scored, a number of the question lifts the paragraph holding it, a
 name jieba splits into single characters counts fully, a paraphrase sharing the question's
-characters is lifted, and a release's title paragraph gives
-its place to the release's best paragraph."""
+characters is lifted, a release's title paragraph gives its place to the release's best
+paragraph, and the paragraph fields have their own K1 and B."""
 
 from __future__ import annotations
 
