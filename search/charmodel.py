@@ -29,7 +29,7 @@ import numpy as np
 
 from .script import fold
 
-__all__ = ["DATA_FILE", "char_log_likelihood", "normalize"]
+__all__ = ["DATA_FILE", "char_information", "char_log_likelihood", "normalize"]
 
 DATA_FILE = "charmodel.npz"
 #: The line boundary: a line begins and ends with it.
@@ -145,6 +145,27 @@ def char_log_likelihood(text: str) -> float:
     under the character model; only differences between texts of similar context mean
     anything."""
     return _model().log_prob(normalize(text))
+
+
+@functools.cache
+def _information() -> tuple[dict[str, float], float]:
+    # Only the unigram counts: np.load reads an .npz member when it is asked for.
+    with resources.files("search").joinpath("data", DATA_FILE).open("rb") as f:
+        with np.load(f) as data:
+            vocab, uni = str(data["vocab"]), data["uni"].astype(np.float64)
+    size = len(vocab) + 1
+    total = float(uni.sum()) + size
+    # As the model's unigram level: add one (an unknown character the rarest of all).
+    bits = -np.log((uni + 1.0) / total)
+    return dict(zip(vocab, bits.tolist())), math.log(total)
+
+
+def char_information(c: str) -> float:
+    """How much a character says: minus the natural log of its unigram probability in the
+    model (folded text: pass a simplified character), by the model's add-one estimate;
+    ``的`` 3.7, ``国`` 4.9, ``称`` 7.0, ``硫`` 9.9."""
+    table, unknown = _information()
+    return table.get(c, unknown)
 
 
 def manifest() -> dict:

@@ -14,7 +14,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .errors import IndexCorruptError, SearchError
-from .scoring import bm25, idf
+from .scoring import bm25, bm25_params, idf
 from .statistics import CollectionStats, release_base, release_field
 from .whoosh_w3 import segment_field_lengths, term_postings
 
@@ -179,12 +179,13 @@ class Postings:
         if len(ids):
             lens = self.lengths(fieldname)
             # Live statistics: deleted documents linger in the segments until a merge.
+            k1, b = bm25_params(fieldname)
             if stats is None:
                 scores = bm25(tf, lens[ids], self._avgfl[fieldname],
-                              self._population(fieldname))
+                              self._population(fieldname), k1, b)
             else:
                 scores = bm25(tf, lens[ids], stats.avgfl(fieldname), stats.population(fieldname),
-                              doc_freq=stats.doc_freq(fieldname, text))
+                              k1, b, doc_freq=stats.doc_freq(fieldname, text))
         else:
             scores = EMPTY_SCORES
         # Its own scores are kept with the counts (the release prior sums them per release).

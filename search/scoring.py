@@ -14,6 +14,9 @@ the right paragraph of a long release:
   (``什么``, ``哪一``: :func:`question_grams`) are not scored at all;
 * proximity: in the re-ranked top, a paragraph whose best sentence holds more of the query's
   bigrams (weighted by IDF) is boosted, and so is one holding the query's numbers;
+* shared characters: in the re-ranked top, a paragraph whose best sentence holds more of the
+  characters of the query's content words (weighted by how rare the character is) is boosted:
+  a paraphrase shares characters where it shares no word (``名称`` and ``称为``);
 * a title paragraph in the re-ranked top gives its place to its release's best paragraph
   (:func:`title_after_body`).
 
@@ -43,12 +46,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis import run_bigrams
+from .charmodel import char_information
 from .query import LOW_VALUE, QUESTION_CHARS, QUESTION_WORDS, ParsedQuery, Unit
+from .script import CJK_RE
 from .statistics import CollectionStats, release_field
 
 # Ranking parameters (see docs/ranking.md for how they were chosen).
 K1 = 1.2
 B = 0.75
+#: K1 and B of the paragraph fields, whose paragraphs are long and repeat their topic's words
+#: (lower K1, a repeated word counts less; higher B, a long paragraph less); the title and the
+#: release prior keep K1 and B.
+FIELD_K1_B = {"words": (0.8, 0.9), "bigrams": (0.8, 0.9)}
 W_WORDS = 1.0
 W_BIGRAMS = 1.0
 W_TITLE = 0.5
@@ -63,6 +72,12 @@ PROXIMITY_POWER = 2.0
 #: Boost of a re-ranked paragraph by the share of the query's numbers and Latin words (``643``,
 #: ``1937``, ``covid``) it holds as words: × (1 + NUMBER_BOOST × share).
 NUMBER_BOOST = 0.3
+#: Boost of a re-ranked paragraph by the characters of the query's content words its best
+#: sentence holds: × (1 + CHAR_OVERLAP × share²), share being their part of the characters'
+#: weight, a character weighing its information (:func:`search.charmodel.char_information`)
+#: less CHAR_FLOOR (so a common character counts little, and ``的`` nothing).
+CHAR_OVERLAP = 1.0
+CHAR_FLOOR = 4.0
 LOW_WEIGHT = 0.0  # function and question words: left to the bigrams
 PHRASE_BOOST = 0.5
 RERANK_DEPTH = 30
@@ -108,6 +123,11 @@ def bm25(tf: np.ndarray, lengths: np.ndarray, avgfl: float, population: int,
     weight = idf(len(tf) if doc_freq is None else doc_freq, population)
     denom = tf + k1 * (1 - b) + (k1 * b / avgfl) * lengths
     return (weight * tf * (k1 + 1) / denom).astype(np.float32)
+
+
+def bm25_params(fieldname: str) -> tuple[float, float]:
+    """``(k1, b)`` of a field's BM25 (:data:`FIELD_K1_B`, else :data:`K1` and :data:`B`)."""
+    return FIELD_K1_B.get(fieldname, (K1, B))
 
 
 def idf(df: int, population: int) -> float:
@@ -447,9 +467,9 @@ def unit_scores(generation, unit: Unit, stats: CollectionStats | None = None) ->
 def rerank(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]],
            stats: CollectionStats | None = None) -> list[tuple[bool, float, int]]:
     """Boost the top ``(tier, score, document number)`` entries whose paragraph contains a
-    short clause verbatim (after folding), holds the query's bigrams close together or its
-    numbers, and sort them again (ties in tie order); then a release's title paragraph
-    gives its place to the release's best paragraph (:func:`title_after_body`)."""
+    short clause verbatim (after folding), holds the query's bigrams or characters close
+    together or its numbers, and sort them again (ties in tie order); then a release's title
+    paragraph gives its place to the release's best paragraph (:func:`title_after_body`)."""
     head = boosted(generation, query, ranked, stats)
     if head is None:
         head = ranked[:RERANK_DEPTH]
@@ -497,13 +517,15 @@ def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]
     needles = [x for x in needles if 2 <= len(x) <= RERANK_MAX_CHARS]
     weights = _gram_idf(generation, query, stats) if PROXIMITY else {}
     total = sum(weights.values())
+    chars = _char_weights(query) if CHAR_OVERLAP else {}
+    char_total = sum(chars.values())
     numbers = sorted({g for c in query.positive for u in c.units for g in u.grams
                       if ALNUM_TERM_RE.match(g)}) if NUMBER_BOOST else []
     # The numbers as whole words (not 64 inside 1643), all in one scan.
     number_finder = re.compile(
         f"(?<![{_ALNUM_CLASS}])(" + "|".join(map(re.escape, numbers)) + f")(?![{_ALNUM_CLASS}])"
     ) if numbers else None
-    if (not needles and not total and not numbers) or not ranked:
+    if (not needles and not total and not numbers and not char_total) or not ranked:
         return None
     depth = min(RERANK_DEPTH, len(ranked))
     head = []
@@ -516,6 +538,9 @@ def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]
         if total:
             share = _best_sentence(folded, weights) / total
             s *= 1.0 + PROXIMITY * share ** PROXIMITY_POWER
+        if char_total:
+            share = _best_sentence(folded, chars) / char_total
+            s *= 1.0 + CHAR_OVERLAP * share * share
         if number_finder is not None:
             held = set(number_finder.findall(folded))
             s *= 1.0 + NUMBER_BOOST * len(held) / len(numbers)
@@ -540,9 +565,27 @@ def _gram_idf(generation, query: ParsedQuery, stats: CollectionStats | None = No
     return out
 
 
+def _char_weights(query: ParsedQuery) -> dict[str, float]:
+    """The CJK characters of the query's positive units' content words (not function or
+    question words: :data:`search.query.LOW_VALUE`, :data:`search.query.QUESTION_WORDS`,
+    words holding :data:`search.query.QUESTION_CHARS`), each weighing its information less
+    :data:`CHAR_FLOOR` (the weights of :func:`_best_sentence` for :data:`CHAR_OVERLAP`; a
+    fixed table, so every shard weighs them alike)."""
+    out: dict[str, float] = {}
+    for clause in query.positive:
+        for unit in clause.units:
+            for w in unit.words:
+                if w in LOW_VALUE or w in QUESTION_WORDS or any(c in QUESTION_CHARS for c in w):
+                    continue
+                for c in w:
+                    if c not in out and CJK_RE.match(c):
+                        out[c] = char_information(c) - CHAR_FLOOR
+    return {c: x for c, x in out.items() if x > 0}
+
+
 def _best_sentence(folded: str, weights: dict[str, float]) -> float:
-    """The largest weight sum of the query bigrams (``weights``) one sentence of ``folded``
-    holds (each bigram counted once): the query's words close together."""
+    """The largest weight sum of the query's bigrams or characters (``weights``) one
+    sentence of ``folded`` holds (each counted once): the query's words close together."""
     ends = [m.start() for m in SENTENCE_END_RE.finditer(folded)]
     sums: dict[int, float] = {}
     # Bigram by bigram with str.find (much faster than one regex of all of them), in a fixed
