@@ -113,38 +113,25 @@ def test_full_flag_rebuilds_into_a_new_generation(tmp_path):
     assert [g.name for g in storage.generations(ix_dir)] == ["g000002", "g000003"]
 
 
-def test_changed_analyzer_fingerprint_forces_full(tmp_path):
+# An index of the previous analyzer, or of a previous repair or reading of dates (what
+# unchanged files index as), is rebuilt in full, not kept for the files it already has.
+@pytest.mark.parametrize(("part", "current", "previous"), [
+    ("analyzer", ANALYZER_VERSION, ANALYZER_VERSION - 1),
+    ("reading", READING_VERSION, "2.1"),
+])
+def test_changed_fingerprint_forces_full(tmp_path, part, current, previous):
     src, ix_dir = tmp_path / "src", tmp_path / "index"
     three_releases(src)
     build_index([src], ix_dir)
     gen = storage.current_generation(ix_dir)
     meta = storage.read_meta(gen)
-    assert meta["fingerprint"]["analyzer"] == ANALYZER_VERSION
-    meta["fingerprint"]["analyzer"] = ANALYZER_VERSION - 1  # an index of the previous analyzer
-    storage.write_meta(gen, meta)
-    report = build_index([src], ix_dir)
-    assert report.full is True
-    assert report.reason == "analyzer, repair or user dictionary changed"
-    assert storage.read_meta(storage.current_generation(ix_dir))["fingerprint"]["analyzer"] \
-        == ANALYZER_VERSION
-
-
-def test_changed_reading_of_sources_forces_full(tmp_path):
-    # A new repair or a new reading of dates changes what unchanged files index as: an index
-    # built by the previous version is rebuilt, not kept for the files it already has.
-    src, ix_dir = tmp_path / "src", tmp_path / "index"
-    three_releases(src)
-    build_index([src], ix_dir)
-    gen = storage.current_generation(ix_dir)
-    meta = storage.read_meta(gen)
-    assert meta["fingerprint"]["reading"] == READING_VERSION
-    meta["fingerprint"]["reading"] = "2.1"
+    assert meta["fingerprint"][part] == current
+    meta["fingerprint"][part] = previous
     storage.write_meta(gen, meta)
     report = build_index([src], ix_dir)
     assert (report.full, report.reason, report.added) == (
         True, "analyzer, repair or user dictionary changed", 3)
-    assert storage.read_meta(storage.current_generation(ix_dir))["fingerprint"]["reading"] \
-        == READING_VERSION
+    assert storage.read_meta(storage.current_generation(ix_dir))["fingerprint"][part] == current
 
 
 def test_changed_user_dictionary_forces_full(tmp_path):
