@@ -335,6 +335,7 @@ _MONTH_DAY_RE = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号�
 # A numeric date (2022-03-23, 2022/3/23, 2022.03.23): a date only where labelled or alone on
 # its line, as a page's "发布时间：2022-03-23 10:30" credits line gives it.
 _NUMERIC_DATE_RE = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d.])")
+_TIME_ONLY_RE = re.compile(r"\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*")
 _YEAR_RE = re.compile(r"(?<!\d)(20\d{2})\s*年")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
@@ -344,7 +345,9 @@ _LABEL_RE = re.compile(r"(?:(?:[发發][布佈表稿]|更新|成文|印[发發])
                        r"\s*[:：]?\s*$")
 # A dateline: the date opens its line, after nothing or a short byline ending in 讯 or a
 # bracket (本报讯（记者 王琳）, 新华社北京).
-_LINE_OPENING_RE = re.compile(r"(?:^|\n)\s*(?:[^\n，。；！？,;!?]{0,16}(?:[讯訊]|[）)]))?\s*$")
+_LINE_OPENING_RE = re.compile(r"[^\S\n]*(?:[^\n，。；！？,;!?]{0,16}(?:[讯訊]|[）)]))?\s*")
+#: Longer than this, what comes before a date on its line is no byline.
+_MAX_LINE_OPENING = 64
 _TIME_OF_DAY = (r"(?:\s*(?:\d{1,2}\s*[时時:：]\s*(?:\d{1,2}\s*分?)?|上午|下午|中午|晚上|晚[间間]"
                 r"|早上|凌晨|晚))?")
 # ... or is followed by what happened that day: 召开, 举行, 发布, (新华社北京3月23日)电.
@@ -369,6 +372,15 @@ def parse_iso_date(value: str) -> str | None:
     return _valid_date(*map(int, match.groups()))
 
 
+def _opens_line(text: str, start: int) -> bool:
+    """Whether the date at ``start`` opens its line (after at most a byline). Only the line's
+    own beginning is read, so a text of many dates is read once, not once per date."""
+    line_start = text.rfind("\n", max(0, start - _MAX_LINE_OPENING - 1), start) + 1
+    if line_start == 0 and start > _MAX_LINE_OPENING:
+        return False
+    return _LINE_OPENING_RE.fullmatch(text, line_start, start) is not None
+
+
 def _standing(text: str, match: re.Match[str]) -> int:
     """How surely a date found in ``text`` is the release's: 0 labelled, 1 a dateline, 2 other."""
     before, after = text[max(0, match.start() - 40):match.start()], match.end()
@@ -376,7 +388,7 @@ def _standing(text: str, match: re.Match[str]) -> int:
         return 0
     if _PERIOD_AFTER_RE.match(text, after):
         return 2
-    if _LINE_OPENING_RE.search(before) or _EVENT_AFTER_RE.match(text, after):
+    if _opens_line(text, match.start()) or _EVENT_AFTER_RE.match(text, after):
         return 1
     return 2
 
@@ -421,8 +433,7 @@ def extract_date(text: str, default_year: int | None = None) -> str | None:
         standing = _standing(text, match)
         line_end = text.find("\n", match.end())
         rest = text[match.end():line_end if line_end >= 0 else len(text)]
-        alone = bool(_LINE_OPENING_RE.search(text[:match.start()])) and bool(
-            re.fullmatch(r"\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*", rest))
+        alone = bool(_TIME_ONLY_RE.fullmatch(rest)) and _opens_line(text, match.start())
         if standing == 0 or alone:
             found.append((2 * min(standing, 1), 0, match.start(), iso))
     year = _mentioned_year(text, default_year)

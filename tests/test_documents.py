@@ -623,6 +623,17 @@ def test_extract_date(
     assert extract_date(text, default_year) == expected
 
 
+def test_a_schedule_of_many_dates_is_read_line_by_line() -> None:
+    # Each date looks at its own line's beginning only (a text of 16,000 dates is read once,
+    # not once per date); the first date alone on its line is the release's.
+    lines = ["日程表", *(f"第{i}项于2022/3/{i % 28 + 1}办理。" for i in range(8000)),
+             *(f"2022-04-{i % 28 + 1:02d}" for i in range(8000))]
+    assert extract_date("\n".join(lines)) == "2022-04-01"
+    # More than a byline before it on its line: no dateline, the first full date is taken.
+    assert extract_date("标题\n" + "甲" * 70 + "3月5日，另有2021年2月3日") == "2021-02-03"
+    assert extract_date("标题\n" + "甲" * 10 + "讯 3月5日，另有2021年2月3日") == "2021-03-05"
+
+
 def test_date_year_from_file_modification_time(tmp_path: Path) -> None:
     path = tmp_path / "no-year.txt"
     path.write_text("新闻发布会\n5月6日，市政府召开新闻发布会。", encoding="utf-8")
