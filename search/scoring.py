@@ -387,6 +387,12 @@ def glue_grams(unit: Unit) -> set[str]:
             and not (len(a) == 1 and len(b) == 1)}
 
 
+def _asks(word: str) -> bool:
+    """Whether ``word`` is a question word (:data:`search.query.QUESTION_WORDS`, or it holds
+    one of :data:`search.query.QUESTION_CHARS`)."""
+    return word in QUESTION_WORDS or any(c in QUESTION_CHARS for c in word)
+
+
 def question_grams(unit: Unit) -> set[str]:
     """The unit's bigrams that say what is asked rather than what the answer holds: those
     inside one function word (``什么``, ``时候``, ``可以``: :data:`search.query.LOW_VALUE`,
@@ -404,7 +410,7 @@ def question_grams(unit: Unit) -> set[str]:
         at = i + len(w)
         if w in LOW_VALUE:
             out.update(w[k:k + 2] for k in range(len(w) - 1))
-        if w in QUESTION_WORDS or any(c in QUESTION_CHARS for c in w):
+        if _asks(w):
             asked[i:at] = [True] * len(w)
     for start, run in run_bigrams(folded):
         for k, g in enumerate(run):
@@ -535,11 +541,13 @@ def boosted(generation, query: ParsedQuery, ranked: list[tuple[bool, float, int]
         found = sum(1 for x in needles if x in text)
         if found:
             s *= 1.0 + PHRASE_BOOST * found / len(needles)
+        ends = ([m.start() for m in SENTENCE_END_RE.finditer(folded)]
+                if total or char_total else [])
         if total:
-            share = _best_sentence(folded, weights) / total
+            share = _best_sentence(folded, ends, weights) / total
             s *= 1.0 + PROXIMITY * share ** PROXIMITY_POWER
         if char_total:
-            share = _best_sentence(folded, chars) / char_total
+            share = _best_sentence(folded, ends, chars) / char_total
             s *= 1.0 + CHAR_OVERLAP * share * share
         if number_finder is not None:
             held = set(number_finder.findall(folded))
@@ -575,7 +583,7 @@ def _char_weights(query: ParsedQuery) -> dict[str, float]:
     for clause in query.positive:
         for unit in clause.units:
             for w in unit.words:
-                if w in LOW_VALUE or w in QUESTION_WORDS or any(c in QUESTION_CHARS for c in w):
+                if w in LOW_VALUE or _asks(w):
                     continue
                 for c in w:
                     if c not in out and CJK_RE.match(c):
@@ -583,10 +591,11 @@ def _char_weights(query: ParsedQuery) -> dict[str, float]:
     return {c: x for c, x in out.items() if x > 0}
 
 
-def _best_sentence(folded: str, weights: dict[str, float]) -> float:
+def _best_sentence(folded: str, ends: list[int], weights: dict[str, float]) -> float:
     """The largest weight sum of the query's bigrams or characters (``weights``) one
-    sentence of ``folded`` holds (each counted once): the query's words close together."""
-    ends = [m.start() for m in SENTENCE_END_RE.finditer(folded)]
+    sentence of ``folded`` holds (each counted once): the query's words close together.
+    ``ends`` are where its sentences end (:data:`SENTENCE_END_RE`), found once for both
+    sums."""
     sums: dict[int, float] = {}
     # Bigram by bigram with str.find (much faster than one regex of all of them), in a fixed
     # order so that each sentence's sum adds up alike in every process (a sharded index
