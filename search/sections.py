@@ -422,10 +422,12 @@ def extract_date(text: str, default_year: int | None = None) -> str | None:
     February 30) are ignored.
     """
     text = text.translate(_DIGITS)
-    found: list[tuple[int, int, int, str]] = []
+    # (rank, position, date): full dates rank 0, 2, 4 by standing, a M月D日 1, 3 or 6 (after
+    # every full date when it does not stand out); the lowest rank wins, then the first.
+    found: list[tuple[int, int, str]] = []
     for match in _FULL_DATE_RE.finditer(text):
         if (iso := _valid_date(*map(int, match.groups()))) is not None:
-            found.append((2 * _standing(text, match), 0, match.start(), iso))
+            found.append((2 * _standing(text, match), match.start(), iso))
     for match in _NUMERIC_DATE_RE.finditer(text):
         iso = _valid_date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
         if iso is None:
@@ -435,7 +437,7 @@ def extract_date(text: str, default_year: int | None = None) -> str | None:
         rest = text[match.end():line_end if line_end >= 0 else len(text)]
         alone = bool(_TIME_ONLY_RE.fullmatch(rest)) and _opens_line(text, match.start())
         if standing == 0 or alone:
-            found.append((2 * min(standing, 1), 0, match.start(), iso))
+            found.append((2 * min(standing, 1), match.start(), iso))
     year = _mentioned_year(text, default_year)
     if year is not None:
         for match in _MONTH_DAY_RE.finditer(text):
@@ -443,8 +445,8 @@ def extract_date(text: str, default_year: int | None = None) -> str | None:
             if iso is not None:
                 # A dateline's month and day outrank a full date that is only mentioned.
                 standing = _standing(text, match)
-                found.append((2 * standing + 1 if standing < 2 else 6, 1, match.start(), iso))
-    return min(found)[3] if found else None
+                found.append((2 * standing + 1 if standing < 2 else 6, match.start(), iso))
+    return min(found)[2] if found else None
 
 
 # ---------------------------------------------------------------------- publishers
