@@ -137,7 +137,7 @@ def count_reader(reader, schema) -> SuggestionCounts:
     words: Counter = Counter()
     for term, info in reader.iter_field("words"):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
-        if info.doc_frequency() >= MIN_WORD_PARAGRAPHS and _suggestible_word(text):
+        if info.doc_frequency() >= MIN_WORD_PARAGRAPHS:  # add_words checks the rest
             words[text] = info.doc_frequency()
     if deleted and words:
         # Deleted paragraphs stay counted in the term statistics until a merge: take off the
