@@ -17,14 +17,14 @@ from html import escape
 
 from .lexicon import Lexicon
 from .query import ParsedQuery
+# EXAMINED_CHARS: characters of a paragraph examined for matches (highlights, phrase checks,
+# re-ranking; defined where the index keeps their folded form); the rest of a longer
+# paragraph is shown unmarked.
 from .foldedtext import EXAMINED_CHARS
 from .script import fold, is_cjk
 
 SNIPPET_CHARS = 160
 WHOLE_BELOW = 220
-#: EXAMINED_CHARS (search.foldedtext, where the index keeps their folded form): characters of
-#: a paragraph examined for matches (highlights, phrase checks, re-ranking); the rest of a
-#: longer paragraph is shown unmarked.
 #: Most marks drawn in one text: later matches are shown unmarked.
 MAX_SPANS = 1_000
 #: Characters one :class:`Highlighter` examines in all (a release page): the texts it is given
