@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import storage
+from .columns import FacetCounts
 from .errors import DocumentNotFoundError
 from .generation import Generation
 from .highlight import Highlighter, match_spans, snippet
@@ -177,13 +178,7 @@ class Index:
             hits = [_hit(gen, pq, d, s) for d, s in ranked[start:start + per_page]]
             if facets:
                 counted = gen.columns.facets(matched)
-        took = (time.perf_counter() - t0) * 1000
-        result = SearchResult(query=query, total=total, page=page, per_page=per_page,
-                              took_ms=round(took, 2), hits=hits)
-        if counted is not None:
-            result.facets, result.facet_counts = counted.top, counted.distinct
-            result.timeline = counted.timeline
-        return result
+        return search_result(params, t0, total, hits, counted)
 
     def iter_hits(self, query: str, section: str | None = None, speaker: str | None = None,
                   doc_id: str | None = None, limit: int = MAX_EXPORT_ROWS, *,
@@ -285,6 +280,19 @@ class Index:
         """``doc_id -> release record`` (content hash, source, paragraphs...)."""
         with self._using() as gen:
             return gen.manifest()
+
+
+def search_result(params: SearchParams, t0: float, total: int, hits: list[Hit],
+                  counted: FacetCounts | None) -> SearchResult:
+    """The :class:`SearchResult` of a search begun at ``t0`` (``time.perf_counter()``), with
+    its facets when counted: one index's or a sharded index's alike."""
+    result = SearchResult(query=params.query, total=total, page=params.page,
+                          per_page=params.per_page,
+                          took_ms=round((time.perf_counter() - t0) * 1000, 2), hits=hits)
+    if counted is not None:
+        result.facets, result.facet_counts = counted.top, counted.distinct
+        result.timeline = counted.timeline
+    return result
 
 
 def first_releases(ranked_ids: Callable[[int], tuple[int, list[str]]], k: int) -> list[str]:

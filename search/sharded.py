@@ -62,7 +62,8 @@ from .scoring import (
     scored_terms,
     title_after_body,
 )
-from .searcher import _hit, _parse, check_document_page, first_releases, read_release
+from .searcher import (_hit, _parse, check_document_page, first_releases, read_release,
+                       search_result)
 from .shards import Manifest, read_manifest, shard_of
 from .sources import valid_doc_id
 from .statistics import CollectionStats
@@ -408,14 +409,7 @@ class ShardedIndex:
         picked = ranked[start:start + per_page]
         paths = [str(p) for p in m.paths()]
         hits = per_shard(self._shards, "hits", picked, lambda k, picks: (paths[k], qargs, picks))
-        took = (time.perf_counter() - t0) * 1000
-        result = SearchResult(query=query, total=total, page=page, per_page=per_page,
-                              took_ms=round(took, 2), hits=hits)
-        if facets:
-            counted = merge_facets(totals)
-            result.facets, result.facet_counts = counted.top, counted.distinct
-            result.timeline = counted.timeline
-        return result
+        return search_result(params, t0, total, hits, merge_facets(totals) if facets else None)
 
     def iter_hits(self, query: str, section: str | None = None, speaker: str | None = None,
                   doc_id: str | None = None, limit: int = MAX_EXPORT_ROWS, *,
