@@ -1,6 +1,7 @@
 """Precision and recall of the repair, per kind, on the corruptor's ground truth.
 
     PYTHONPATH=$PWD python -m benchmarks.repair [--data tests/data/repair] [--seed 12]
+    PYTHONPATH=$PWD python -m benchmarks.repair --margins 4.5 0 " -inf"   # per margin of the judges
 
 Clean texts (``tests/data/repair``: CMRC2018 and DRCD paragraphs, and the sample release as
 the original reads) are damaged by ``tests/corrupt.py`` in each profile (a converted and
@@ -58,6 +59,32 @@ def run(data: Path = DEFAULT_DATA, seed: int = 12, limit: int | None = None,
     return out
 
 
+#: The kinds whose repairs are choices the judges make by the margin.
+CHOICES = ("mojibake", "mojibake_utf8", "restored")
+
+
+def margins(data: Path, seed: int, limit: int | None, values: list[float]) -> str:
+    """The rows of :data:`CHOICES` with the judges' margin (:data:`search.mojibake.MARGIN`)
+    set to each of ``values`` instead of the engine's: an experiment on how far recall can
+    go (``-inf``: every choice made with the judges' favourite)."""
+    import search.mojibake as mojibake
+    import search.repair as repair
+
+    lines = ["| margin | kind | damages | repairs | precision | recall |",
+             "| ---: | --- | ---: | ---: | ---: | ---: |"]
+    engine = mojibake.MARGIN
+    try:
+        for value in values:
+            mojibake.MARGIN = repair.MARGIN = value
+            for kind, d, r, precision, recall in run(data, seed, limit)["all"].rows():
+                if kind in CHOICES:
+                    lines.append(f"| {value:g} | `{kind}` | {d} | {r} | {precision:.1%} "
+                                 f"| {recall:.1%} |")
+    finally:
+        mojibake.MARGIN = repair.MARGIN = engine
+    return "\n".join(lines)
+
+
 def table(tally: Tally) -> str:
     lines = ["| kind | damages | repairs | precision | recall |",
              "| --- | ---: | ---: | ---: | ---: |"]
@@ -73,8 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="texts per set")
     parser.add_argument("--examples", type=int, default=0,
                         help="print this many wrong repairs and missed damages")
+    parser.add_argument("--margins", type=float, nargs="+", metavar="M",
+                        help="the kinds the judges choose, at each of these margins instead of "
+                             "the engine's: ' -inf' (quoted, with its space) makes every choice "
+                             "with the judges' favourite")
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.margins:
+        print(margins(args.data, args.seed, args.limit, args.margins))
+        print(f"\n{time.perf_counter() - start:.1f} s")
+        return 0
     tallies = run(args.data, args.seed, args.limit)
     for name, tally in tallies.items():
         print(f"\n{name}\n")

@@ -49,7 +49,10 @@ _LONGEST_WORD = 6
 #: with a count of 1 to 5, and that a word is listed at all is evidence that its characters
 #: belong together.
 _WORD_FLOOR = 20
-_TOKEN_RE = re.compile(f"([{CJK_CLASS}]+)|([0-9]+(?:\\.[0-9]+)?)|([A-Za-z]+)|(\\s+)|(.)", re.S)
+# The ideographic space is a sign of its own (scored as punctuation), not layout: free, it
+# would win every choice it is a candidate of (``涓ゃ€?`` read as ``两　``).
+_TOKEN_RE = re.compile(
+    f"([{CJK_CLASS}]+)|([0-9]+(?:\\.[0-9]+)?)|([A-Za-z]+)|([^\\S\u3000]+)|(.)", re.S)
 # Log-probabilities of what is not a dictionary word, relative to the dictionary's total.
 _UNKNOWN_CJK = math.log(0.5)  # an ideograph the dictionary lacks: less than a count of one
 _NUMBER = math.log(1e-3)

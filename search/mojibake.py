@@ -27,11 +27,20 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 from .edits import Edit
 from .likelihood import COMMON_PUNCTUATION, is_common, judge, judge_all, lead
 from .pinyin import LETTERS, chars_read, is_reading, is_syllable, nfc
-from .script import CJK_CLASS, CJK_RE, convert, fits_script, script_of, to_simplified
+from .script import (
+    CJK_CLASS,
+    CJK_RE,
+    LEFT_BY_CONVERTERS,
+    convert,
+    fits_script,
+    script_of,
+    to_simplified,
+)
 
 __all__ = [
     "DOCUMENT_PRIOR",
@@ -99,8 +108,10 @@ def _two_bytes(ch: str) -> tuple[int, int] | None:
 
 def _plain_char(ch: str, script: str | None) -> bool:
     """A character plain text holds: a common one of the text's script, or ASCII (a full-width
-    sign the page folded, or the text's own)."""
-    return ch.isascii() or (is_common(ch) and fits_script(ch, script))
+    sign the page folded, or the text's own; a mainland character a converter left in a
+    traditional one)."""
+    return ch.isascii() or (is_common(ch) and (
+        fits_script(ch, script) or script == "traditional" and ch in LEFT_BY_CONVERTERS))
 
 
 def _decode(a: int, b: int) -> str | None:
@@ -232,7 +243,10 @@ def _shift_span(text: str, i: int, script: list[str | None]) -> Edit | None:
         # the characters shown are mojibake (rare, or of the other script): a run that cannot
         # be proven is flagged; annotation fragments alone (``?chóu)`` is also a lost
         # character) let a run be repaired but do not flag it
-        shows = any(not _plain_char(ch, script[0]) for ch in shown)
+        odd = sum(not _plain_char(ch, script[0]) for ch in shown)
+        # between two lost characters' marks (``?chēng)日本鋸大眼鯛,俗名?hóng)``) one rare
+        # character in plain words shows no run: those are two lost characters
+        shows = odd >= (max(1, len(shown) / 4) if s_b is not None and s_e is not None else 1)
         evidence = shows or s_b is not None or s_e is not None
         if not evidence:
             if not shown and end_byte is None and end < len(text) and re.match(
@@ -629,8 +643,15 @@ def _utf8_run(text: str, i: int) -> Edit | None:
         return None
     end, chars = found
     script = script_of(text)
-    if not any(not is_common(c) or not fits_script(c, script) for c in text[i:end] if c != "?"):
-        return None  # nothing shows mojibake: common characters of the text's own script
+    exact = "?" not in text[i:end] and sum(not cands[0].isascii() for cands in chars) >= 2
+    # a "?" in Chinese text is a lost byte: its character's first bytes then are UTF-8 too,
+    # unless it begins a lost character's mark (``鐘?jiǎng)``)
+    lost_end = text[end - 1] == "?" and not _FRAGMENT_RE.match(text, end)
+    if not exact and not lost_end and not any(not is_common(c) or not fits_script(c, script)
+                             for c in text[i:end] if c != "?"):
+        # nothing shows mojibake (common characters of the text's own script), and the bytes
+        # are not two whole characters of UTF-8 or more, which plain text almost never is
+        return None
     left, right = _left_context(text, i), _right_context(text, end)
     decided: list[str] = []
     for t, cands in enumerate(chars):
@@ -676,9 +697,11 @@ def latin1_edits(text: str) -> list[Edit]:
     """Edits (kind ``mojibake_latin1``) undoing runs of UTF-8 or GBK read as Latin-1/CP1252:
     ``é”€å”®`` (UTF-8, with ftfy's codecs) becomes ``销售``, ``4ÔÂ3ÈÕ£¬`` (GBK) ``4月3日，``.
 
-    A run is repaired only when every character it gives is a common one of the text's script
-    and it is far more likely than the text as it is; ``Café``, ``Göttingen`` stay.  A run that
-    is UTF-8 but gives a rare character is flagged (``unrepaired_mojibake``).
+    A run read as GBK is repaired only when every character it gives is a common one of the
+    text's script; read as UTF-8 (its bytes are the characters themselves) when it gives
+    ideographs, rare ones too, and the signs Chinese text writes.  Either must be far more
+    likely than the other reading and than the text as it is; ``Café``, ``Göttingen`` stay.
+    A run that is UTF-8 for other signs, and nothing else, is flagged (``unrepaired_mojibake``).
     """
     if not re.search("[\u0081-\u00ff]", text):
         return []
@@ -703,13 +726,28 @@ def _all_common(text: str, script: str | None) -> bool:
     return bool(text) and all(is_common(c) and fits_script(c, script) for c in text)
 
 
+def _chinese_text(text: str) -> bool:
+    """Ideographs (rare ones too), the signs Chinese text writes (CJK and full-width
+    punctuation, ``㎝``, quotes and dashes) and ASCII only, at least one of them not ASCII:
+    what a valid UTF-8 reading of a run may give; never a combining mark, a private-use or an
+    unassigned character."""
+    return any(not c.isascii() for c in text) and all(
+        c.isascii() and c.isprintable() or CJK_RE.match(c) or c in COMMON_PUNCTUATION
+        or ("\u2010" <= c <= "\u2027" or "\u3000" <= c <= "\u303f" or "\u3200" <= c <= "\u33ff"
+            or "\uff01" <= c <= "\uffe5") and unicodedata.category(c) != "Cn"
+        for c in text)
+
+
 def _latin1_run(text: str, start: int, stop: int,
                 script: str | None) -> Edit | list[Edit] | None:
     candidates: list[tuple[int, str]] = []
-    # UTF-8: the longest stretch of the run's characters above 0x7F that is UTF-8
+    # UTF-8: the longest stretch of the run's characters above 0x7F that is UTF-8.  Its
+    # bytes are the characters themselves, rare ones too; a reading that gives other signs
+    # (``Í¬â·£`` is valid UTF-8 for two combining marks) is no reading.
     end = start
     while end < stop and ord(text[end]) >= 0x80:
         end += 1
+    flag = 0  # the end of a UTF-8 reading that gives signs beyond Latin: flagged if no other
     for cut in range(end, start + 1, -1):
         data = _bytes_of(text[start:cut])
         try:
@@ -717,11 +755,16 @@ def _latin1_run(text: str, start: int, stop: int,
         except UnicodeDecodeError:
             continue
         if fixed is not None:
-            if not _all_common(fixed, script):
-                if any(ord(c) > 0x2000 for c in fixed):
-                    return Edit(start, cut, None, "unrepaired_mojibake")
-                break
-            candidates.append((cut, fixed))
+            if (all(unicodedata.category(c).startswith("L") and c < "\u0250" for c in fixed)
+                    and (start and text[start - 1].isascii() and text[start - 1].isalpha()
+                         or cut < len(text) and text[cut].isascii() and text[cut].isalpha())):
+                # inside a Latin word (``PelÃ©``): UTF-8 for a Latin letter, as ftfy reads it,
+                # not GBK for an ideograph (茅)
+                return Edit(start, cut, fixed, "mojibake_latin1")
+            if _all_common(fixed, script) or _chinese_text(fixed):
+                candidates.append((cut, fixed))
+            elif any(ord(c) > 0x2000 for c in fixed):
+                flag = cut
             break
     # GBK: pairs of bytes, a trail byte may show as an ASCII letter
     data = _bytes_of(text[start:stop]) or b""
@@ -734,15 +777,19 @@ def _latin1_run(text: str, start: int, stop: int,
         both_high += data[t + 1] >= 0x80
         t += 2
     gbk_end = start + t
+    # a byte above 0x7F the pairs leave alone (``å¤š`` read as GBK is 澶 and a lone 0x9A):
+    # no reading against one that reads every byte (UTF-8 多)
+    stranded = t < len(data) and data[t] >= 0x80 and any(c == end for c, _ in candidates)
     while out and not _all_common("".join(out), script):  # the common stretch before a rare one
         out.pop()
         t -= 2
     decoded = "".join(out)
-    if out and ((len(out) >= 2 or both_high) and _all_common(decoded, script) or (
-            both_high == len(out) and all(c in COMMON_PUNCTUATION for c in decoded))):
+    if not stranded and out and ((len(out) >= 2 or both_high) and _all_common(decoded, script)
+                                 or (both_high == len(out)
+                                     and all(c in COMMON_PUNCTUATION for c in decoded))):
         candidates.append((start + t, decoded))
     if not candidates:
-        return None
+        return Edit(start, flag, None, "unrepaired_mojibake") if flag else None
     left = _left_context(text, start)
     scored = [(_score(left + fixed + _right_context(text, cut)), fixed, cut)
               for cut, fixed in candidates]

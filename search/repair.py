@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 #: Changes whenever what repair does to a text changes: indexes built before are rebuilt.
-REPAIR_VERSION = 4
+REPAIR_VERSION = 5
 
 #: A text carries the artifact when it has at least this many annotations (a reading of the
 #: character before them) ...
@@ -436,8 +436,8 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
                     edits.append(Edit(flag_start, m.end(), None, "unrepaired_mojibake"))
                 continue
         left, right = _context(text, start, m.end())
-        if not (left and CJK_RE.match(left[-1])) and not (right and CJK_RE.match(right[0])):
-            continue
+        if not any(c and (CJK_RE.match(c) or c.isdigit()) for c in (left[-1:], right[:1])):
+            continue  # no Chinese beside it (a digit is: ``8?shí)30分``, ``2004?nián)5月``)
         members: dict[str, set[str]] = {}  # simplified form -> candidates written so
         for ch in chars_read(syllable):
             if is_common(ch) and fits_script(ch, script):

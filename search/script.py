@@ -205,6 +205,12 @@ def script_of(text: str) -> str | None:
     return None
 
 
+#: Mainland characters a crude converter to traditional leaves as they are, because their
+#: traditional forms depend on the word (于/於, 并/並/併, 后/後, 里/裡/裏, 么/麼, 复/復/複): in a
+#: converted text they are plain text, not a sign of mojibake.
+LEFT_BY_CONVERTERS = frozenset("于并后里么复这")
+
+
 @functools.lru_cache(maxsize=65536)
 def fits_script(ch: str, script: str | None) -> bool:
     """False when ``ch`` is written so only in the other script than ``script``: a simplified-

@@ -18,7 +18,7 @@ from scripts.build_charmodel import (
     training_texts,
 )
 from search.charmodel import _Model, _unpack, char_log_likelihood, manifest, normalize
-from search.likelihood import CHAR_SURE, Score, lead
+from search.likelihood import CHAR_SURE, Score, lead, log_likelihood
 from search.mojibake import DOCUMENT_PRIOR, document_prior, document_trigrams, gbk_shift_edits
 from search.repair import lost_character_edits, repair_text
 
@@ -97,6 +97,12 @@ def test_the_model_knows_which_character_follows() -> None:
     assert char_log_likelihood("鉴于本网发布") > char_log_likelihood("鉴口碑网发布") + 4.5
     assert char_log_likelihood("先后任教于西南") > char_log_likelihood("先后任教在西南")
     assert normalize("Ｂ站2022年") == "a站0000年"
+
+
+def test_the_word_judge_scores_an_ideographic_space_as_a_sign() -> None:
+    # a layout space is free; the ideographic space is a sign of its own, as common as 「」
+    assert log_likelihood("两 的") == log_likelihood("两的")
+    assert log_likelihood("两\u3000的") == pytest.approx(log_likelihood("两」的") + math.log(5 / 3))
 
 
 def test_the_lead_needs_both_judges() -> None:

@@ -153,6 +153,31 @@ def test_restore_never_invents() -> None:
     assert restore_lost_characters("在?dang1)前") == ("在?dang1)前", 0)
 
 
+def test_restore_between_digits() -> None:
+    assert restore_lost_characters("會議於2004?nián)5月28日舉行") == ("會議於2004年5月28日舉行", 1)
+
+
+def test_characters_a_converter_left_show_no_mojibake() -> None:
+    # 并 and 于, which the converter left in a traditional text, are plain text, not a run of
+    # GBK one byte off between the two lost characters: 實驗 is restored, and 爐 (or 炉, 芦,
+    # 卢 ...) is flagged alone
+    result = repair_text("據(jù)記載，這個時代還沒有現代的爐灶。這(zhè)種(zhǒng)?lú)具并非用在煮食上,"
+                         "而是用于?shí)驗(yàn)上,即類(lèi)似今日的本生燈(dēng)。")
+    assert result.text == ("据记载，这个时代还没有现代的炉灶。这种?lú)具并非用在煮食上，"
+                           "而是用于实验上，即类似今日的本生灯。")
+    assert [(f.kind, f.before) for f in result.flagged] == [("unrepaired_lost", "?lú)")]
+
+
+def test_two_lost_characters_around_plain_words() -> None:
+    # one rare character (鯛) among the plain words between two lost characters' marks shows
+    # no run of GBK one byte off: both are restored
+    result = repair_text("大鱗大眼鯛(diāo)，又?chēng)日本鋸大眼鯛,俗名?hóng)目鰱(lián)、紅目鰱。"
+                         "這(zhè)種(zhǒng)魚生活在國際海域的熱帶地區。")
+    assert result.text == ("大鳞大眼鲷，又称日本锯大眼鲷，俗名红目鲢、红目鲢。"
+                           "这种鱼生活在国际海域的热带地区。")
+    assert result.counts["restored"] == 2 and result.flagged == []
+
+
 def test_unprovable_lost_character_is_flagged() -> None:
     result = repair_text("統(tǒng)籌(chóu)這?shì)的工作")
     assert "?shì)" in result.text
