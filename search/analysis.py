@@ -97,7 +97,9 @@ def word_term(token: str) -> str | None:
 
 def word_spans(folded: str, lexicon: Lexicon) -> Iterator[tuple[str, int, int]]:
     """jieba's precise words of folded text (:func:`word_term`), with their offsets."""
-    for token, start, end in lexicon.jieba().tokenize(folded, HMM=True):
+    end = 0
+    for token in lexicon.cut(folded):
+        start, end = end, end + len(token)
         word = word_term(token)
         if word is not None:
             yield word, start, end
@@ -146,7 +148,7 @@ def index_term_counts_many(texts: list[str], lexicon: Lexicon) -> list[tuple[dic
     flatten = chain.from_iterable
     out = []
     for folded in fold_many(texts):
-        terms = list(flatten(map(contributed, jb.cut(folded, HMM=True))))
+        terms = list(flatten(map(contributed, lexicon.cut(folded))))
         grams = list(flatten([run for _start, run in run_bigrams(folded)]))
         out.append((Counter(terms), len(terms), Counter(grams), len(grams), folded))
     return out

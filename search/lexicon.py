@@ -1,6 +1,7 @@
 """The jieba dictionary an index segments with: the user dictionary's words (:class:`Lexicon`,
-picklable with the schema) and the process's one jieba tokenizer per dictionary, loaded from our
-own cache of jieba's prefix dictionary.
+picklable with the schema), the process's one jieba tokenizer per dictionary, loaded from our
+own cache of jieba's prefix dictionary, and the segmenter over it (:meth:`Lexicon.cut`,
+:mod:`search.segmenting`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .errors import SourceError
 from .script import fold
+from .segmenting import segmenter
 
 
 def _import_jieba():
@@ -42,6 +44,7 @@ jieba.setLogLevel(logging.WARNING)
 
 _jieba_lock = threading.Lock()
 _jieba_instances: dict[tuple, jieba.Tokenizer] = {}
+_segmenters: dict[tuple, Callable[[str], list[str]]] = {}
 
 
 class Lexicon:
@@ -92,6 +95,18 @@ class Lexicon:
                     inst.add_word(word, freq, tag)
                 _jieba_instances[self.entries] = inst
         return inst
+
+    def cut(self, text: str) -> list[str]:
+        """jieba's precise-mode tokens of ``text`` (HMM on), as ``jieba().cut(text)`` gives
+        them, from :func:`search.segmenting.segmenter` (the same tokens, faster)."""
+        cut = _segmenters.get(self.entries)
+        if cut is None:
+            tok = self.jieba()
+            with _jieba_lock:
+                cut = _segmenters.get(self.entries)
+                if cut is None:
+                    cut = _segmenters[self.entries] = segmenter(tok.FREQ, tok.total)
+        return cut(text)
 
     def __eq__(self, other):
         return isinstance(other, Lexicon) and other.entries == self.entries

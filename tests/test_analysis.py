@@ -185,3 +185,44 @@ def test_fold_of_examples_matches_simplified(text):
     expected = {"統籌": "统筹", "核酸檢測": "核酸检测", "ＲＣＥＰ": "rcep", "陳曉強": "陈晓强",
                 "廣交會": "广交会"}[text]
     assert fold(text) == expected
+
+
+# ------------------------------------------------------------------------ segmenting
+
+def _corpus_texts() -> list[str]:
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    texts = []
+    for path in [*data.glob("*_subset/corpus*.jsonl"), *data.glob("repair/*.jsonl")]:
+        with path.open(encoding="utf-8") as f:
+            texts.extend(json.loads(line)["text"] for line in f)
+    texts += [p.read_text(encoding="utf-8") for p in (data / "repair" / "releases").glob("*.txt")]
+    return texts
+
+
+def test_segmenter_gives_jiebas_tokens_on_the_corpora() -> None:
+    # CMRC2018, DRCD (annotated copies too) and the sample release, as written and folded
+    lexicon = Lexicon()
+    texts = _corpus_texts()
+    assert len(texts) > 400
+    for text in texts + [fold(t) for t in texts]:
+        assert lexicon.cut(text) == list(lexicon.jieba().cut(text, HMM=True)), text[:40]
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(
+    list("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同"
+         "工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起"
+         "圳鑫犇淼焱垚昇喆堃晞玥瑄琰婧嫣蒨 ab12.%,，。-\n")), max_size=40))
+def test_segmenter_gives_jiebas_tokens_on_any_text(text: str) -> None:
+    # unknown characters and names go to the HMM, where ties are broken as jieba breaks them
+    assert Lexicon().cut(text) == list(Lexicon().jieba().cut(text, HMM=True))
+
+
+def test_segmenter_knows_the_user_words() -> None:
+    lexicon = Lexicon([("市工信局", 50, None), ("德州新闻网", None, "nz")])
+    text = "市工信局在德州新闻网发布"
+    assert lexicon.cut(text) == list(lexicon.jieba().cut(text, HMM=True))
+    assert lexicon.cut(text)[:3] == ["市工信局", "在", "德州新闻网"]
