@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: Bump when tokenization changes: a changed fingerprint forces a full reindex.
-ANALYZER_VERSION = 5
+ANALYZER_VERSION = 6
 
 # A run of CJK characters, or an alphanumeric "word" (numbers, Latin words, codes like 29.95, x86-64).
 _RUN_RE = re.compile(f"([{CJK_CLASS}]+)|([0-9a-z\u00c0-\u024f]+(?:[.\\-_'][0-9a-z\u00c0-\u024f]+)*)")

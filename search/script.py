@@ -112,7 +112,8 @@ def _fold_char(c: str) -> str:
     elif o == 0x3000:  # ideographic space
         return " "
     low = c.lower()
-    return low if len(low) == 1 else c
+    # İ lowers to i and a combining dot: its i keeps the length (istanbul finds İstanbul)
+    return low if len(low) == 1 else low[0] if low[0].isascii() else c
 
 
 _FOLD_TABLE = {o: _fold_char(chr(o)) for o in range(0xFF01, 0xFF5F)}

@@ -61,5 +61,10 @@ def test_batched_conversions_equal_one_by_one(lines: list[str]) -> None:
     assert fold_many(lines) == [fold(line) for line in lines]
 
 
+def test_fold_dotted_capital_i_as_i() -> None:
+    # lower() gives i and a combining dot: folding keeps the length with the i alone
+    assert fold("İstanbul İzmir") == "istanbul izmir"
+
+
 def test_fold_width_case_and_ideographic_space() -> None:
     assert fold("ＡＢＣ１２３\u3000統籌") == "abc123 统筹"

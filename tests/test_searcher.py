@@ -173,6 +173,19 @@ def test_paging_slices_the_ranking(sample_ix):
     assert sample_ix.search("核酸检测", page=4, per_page=3).hits == []
 
 
+def test_latin_names_are_found_whatever_their_case(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "trip.txt").write_text("代表团访问伊斯坦布尔\n\n代表团在İstanbul与土耳其企业座谈。\n",
+                                  encoding="utf-8")
+    build_index([src], tmp_path / "index")
+    with open_index(tmp_path / "index") as ix:
+        for query in ("istanbul", "ISTANBUL", "İstanbul"):
+            result = ix.search(query)
+            assert [h.paragraph for h in result.hits] == [2], query  # the title is 1
+            assert "<mark>İstanbul</mark>" in result.hits[0].snippet
+
+
 # --------------------------------------------------------------------------- credits rank low
 
 
