@@ -144,7 +144,7 @@ def index_term_counts_many(texts: list[str], lexicon: Lexicon) -> list[tuple[dic
     """
     jb = lexicon.jieba()
     memo = _token_terms_memo(lexicon, jb.FREQ)
-    contributed = memo.__getitem__  # what tokenize() yields, without offsets, as terms
+    contributed = memo.__getitem__  # what a token adds, as word_spans() reads it, as terms
     flatten = chain.from_iterable
     out = []
     for folded in fold_many(texts):

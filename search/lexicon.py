@@ -44,7 +44,7 @@ jieba.setLogLevel(logging.WARNING)
 
 _jieba_lock = threading.Lock()
 _jieba_instances: dict[tuple, jieba.Tokenizer] = {}
-_segmenters: dict[tuple, Callable[[str], list[str]]] = {}
+_segmenters: dict[tuple, tuple[int, Callable[[str], list[str]]]] = {}
 
 
 class Lexicon:
@@ -99,14 +99,12 @@ class Lexicon:
     def cut(self, text: str) -> list[str]:
         """jieba's precise-mode tokens of ``text`` (HMM on), as ``jieba().cut(text)`` gives
         them, from :func:`search.segmenting.segmenter` (the same tokens, faster)."""
-        cut = _segmenters.get(self.entries)
-        if cut is None:
-            tok = self.jieba()
+        tok = self.jieba()
+        made = _segmenters.get(self.entries)
+        if made is None or made[0] != tok.total:  # new, or words added to the tokenizer since
             with _jieba_lock:
-                cut = _segmenters.get(self.entries)
-                if cut is None:
-                    cut = _segmenters[self.entries] = segmenter(tok.FREQ, tok.total)
-        return cut(text)
+                made = _segmenters[self.entries] = (tok.total, segmenter(tok.FREQ, tok.total))
+        return made[1](text)
 
     def __eq__(self, other):
         return isinstance(other, Lexicon) and other.entries == self.entries

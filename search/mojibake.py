@@ -644,10 +644,7 @@ def _utf8_run(text: str, i: int) -> Edit | None:
     end, chars = found
     script = script_of(text)
     exact = "?" not in text[i:end] and sum(not cands[0].isascii() for cands in chars) >= 2
-    # a "?" in Chinese text is a lost byte: its character's first bytes then are UTF-8 too,
-    # unless it begins a lost character's mark (``鐘?jiǎng)``)
-    lost_end = text[end - 1] == "?" and not _FRAGMENT_RE.match(text, end)
-    if not exact and not lost_end and not any(not is_common(c) or not fits_script(c, script)
+    if not exact and not any(not is_common(c) or not fits_script(c, script)
                              for c in text[i:end] if c != "?"):
         # nothing shows mojibake (common characters of the text's own script), and the bytes
         # are not two whole characters of UTF-8 or more, which plain text almost never is
@@ -700,7 +697,9 @@ def latin1_edits(text: str) -> list[Edit]:
     A run read as GBK is repaired only when every character it gives is a common one of the
     text's script; read as UTF-8 (its bytes are the characters themselves) when it gives
     ideographs, rare ones too, and the signs Chinese text writes.  Either must be far more
-    likely than the other reading and than the text as it is; ``Café``, ``Göttingen`` stay.
+    likely than the other reading and than the text as it is; ``Café``, ``Göttingen``,
+    ``Pelé——`` stay.  Only ``Ã`` and a second byte inside a Latin word is read as UTF-8 for
+    an accented letter without the judges (``PelÃ©``).
     A run that is UTF-8 for other signs, and nothing else, is flagged (``unrepaired_mojibake``).
     """
     if not re.search("[\u0081-\u00ff]", text):
@@ -729,13 +728,20 @@ def _all_common(text: str, script: str | None) -> bool:
 def _chinese_text(text: str) -> bool:
     """Ideographs (rare ones too), the signs Chinese text writes (CJK and full-width
     punctuation, ``㎝``, quotes and dashes) and ASCII only, at least one of them not ASCII:
-    what a valid UTF-8 reading of a run may give; never a combining mark, a private-use or an
-    unassigned character."""
+    what a valid UTF-8 reading of a run may give; never a combining mark, a control, a
+    private-use or an unassigned character."""
     return any(not c.isascii() for c in text) and all(
-        c.isascii() and c.isprintable() or CJK_RE.match(c) or c in COMMON_PUNCTUATION
-        or ("\u2010" <= c <= "\u2027" or "\u3000" <= c <= "\u303f" or "\u3200" <= c <= "\u33ff"
-            or "\uff01" <= c <= "\uffe5") and unicodedata.category(c) != "Cn"
+        unicodedata.category(c)[0] not in "MC" and (
+            c.isascii() or CJK_RE.match(c) or c in COMMON_PUNCTUATION
+            or "\u2010" <= c <= "\u2027" or "\u3000" <= c <= "\u303f"
+            or "\u3200" <= c <= "\u33ff" or "\uff01" <= c <= "\uff5e"
+            or "\uffe0" <= c <= "\uffe5")
         for c in text)
+
+
+#: What follows a Latin word in Chinese text and CP1252 shows as itself: a word ending in an
+#: accented letter before them (``Pelé——``, ``Café……``, ``Café™``) is no run of mojibake.
+_AFTER_A_WORD = frozenset("—–…’‘”“·•™®©²³°")
 
 
 def _latin1_run(text: str, start: int, stop: int,
@@ -747,6 +753,10 @@ def _latin1_run(text: str, start: int, stop: int,
     end = start
     while end < stop and ord(text[end]) >= 0x80:
         end += 1
+    latin_before = start > 0 and text[start - 1].isascii() and text[start - 1].isalpha()
+    if latin_before and text[start].isalpha() and text[start] not in "ÃÂ" and all(
+            c in _AFTER_A_WORD for c in text[start + 1:end]):
+        return None  # a Latin word's last letter and the punctuation after it (Ã©: é below)
     flag = 0  # the end of a UTF-8 reading that gives signs beyond Latin: flagged if no other
     for cut in range(end, start + 1, -1):
         data = _bytes_of(text[start:cut])
@@ -755,11 +765,12 @@ def _latin1_run(text: str, start: int, stop: int,
         except UnicodeDecodeError:
             continue
         if fixed is not None:
-            if (all(unicodedata.category(c).startswith("L") and c < "\u0250" for c in fixed)
-                    and (start and text[start - 1].isascii() and text[start - 1].isalpha()
+            if (all("\u00c0" <= c <= "\u00ff" and c.isalpha() for c in fixed)
+                    and all(b == 0xC3 for b in data[::2])
+                    and (latin_before
                          or cut < len(text) and text[cut].isascii() and text[cut].isalpha())):
-                # inside a Latin word (``PelÃ©``): UTF-8 for a Latin letter, as ftfy reads it,
-                # not GBK for an ideograph (茅)
+                # inside a Latin word (``PelÃ©``): Ã and a second byte, UTF-8 for an accented
+                # Latin letter, as ftfy reads it, not GBK for an ideograph (茅)
                 return Edit(start, cut, fixed, "mojibake_latin1")
             if _all_common(fixed, script) or _chinese_text(fixed):
                 candidates.append((cut, fixed))

@@ -93,6 +93,7 @@ _MARKERS_RE = re.compile(f"[{MAINLAND_MARKERS}]")
 _COMMON_TRADITIONAL_RE = re.compile("[們個說時來國會為與對開後發這產經過進動還體點長關現無種問]")
 # Characters of context read on each side of a lost character.
 _CONTEXT = 6
+_DIGITS = frozenset("0123456789０１２３４５６７８９")
 # How far before a lost character a lost byte marks a run of GBK one byte off it ends.
 _RUN_BEFORE = 12
 _MARKS = "，。、；：？！“”（）,.;:!()\\s"
@@ -436,7 +437,7 @@ def lost_character_edits(text: str, annotated: bool, protected=(),
                     edits.append(Edit(flag_start, m.end(), None, "unrepaired_mojibake"))
                 continue
         left, right = _context(text, start, m.end())
-        if not any(c and (CJK_RE.match(c) or c.isdigit()) for c in (left[-1:], right[:1])):
+        if not any(c and (CJK_RE.match(c) or c in _DIGITS) for c in (left[-1:], right[:1])):
             continue  # no Chinese beside it (a digit is: ``8?shí)30分``, ``2004?nián)5月``)
         members: dict[str, set[str]] = {}  # simplified form -> candidates written so
         for ch in chars_read(syllable):

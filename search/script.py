@@ -207,7 +207,8 @@ def script_of(text: str) -> str | None:
 
 
 #: Mainland characters a crude converter to traditional leaves as they are, because their
-#: traditional forms depend on the word (于/於, 并/並/併, 后/後, 里/裡/裏, 么/麼, 复/復/複): in a
+#: traditional forms depend on the word (于/於, 并/並/併, 后/後, 里/裡/裏, 么/麼, 复/復/複), and
+#: 这, which converters are seen to leave too (``search.repair.MAINLAND_MARKERS``): in a
 #: converted text they are plain text, not a sign of mojibake.
 LEFT_BY_CONVERTERS = frozenset("于并后里么复这")
 

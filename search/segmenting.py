@@ -40,7 +40,8 @@ _MEMO_MAX = 300_000
 def segmenter(freq: dict[str, int], total: int) -> Callable[[str], list[str]]:
     """A function giving jieba's precise-mode tokens (HMM on) of a text, for the prefix
     dictionary ``freq`` (word or prefix -> count, 0 for a prefix) of ``total`` counts: a
-    tokenizer's ``FREQ`` and ``total`` once it is initialized and its user words added."""
+    tokenizer's ``FREQ`` and ``total`` once it is initialized and its user words added (the
+    words' log probabilities are kept: a word added later needs a new segmenter)."""
     logtotal = log(total)
     memo: dict[str, object] = {}
     hmm = _hmm_cut()
@@ -50,7 +51,9 @@ def segmenter(freq: dict[str, int], total: int) -> Callable[[str], list[str]]:
         if len(buf) == 1:
             out.append(buf)
         elif not freq.get(buf):
-            out.extend(hmm(buf))
+            # words a user dictionary gave a count of 0 are split by jieba's HMM, for every
+            # tokenizer of the process (a set of its module): then its own code
+            out.extend(finalseg.cut(buf) if finalseg.Force_Split_Words else hmm(buf))
         else:
             out.extend(buf)
 
@@ -118,9 +121,8 @@ def segmenter(freq: dict[str, int], total: int) -> Callable[[str], list[str]]:
 
 
 def _hmm_cut() -> Callable[[str], list[str]]:
-    """jieba's ``finalseg.cut``: its HMM (B, M, E, S) over runs of ideographs."""
-    if finalseg.Force_Split_Words:
-        return lambda s: list(finalseg.cut(s))  # words jieba was told to split: its own code
+    """jieba's ``finalseg.cut`` while ``finalseg.Force_Split_Words`` is empty: its HMM
+    (B, M, E, S) over runs of ideographs."""
     low = finalseg.MIN_FLOAT
     start, trans, emit = finalseg.start_P, finalseg.trans_P, finalseg.emit_P
     s_b, s_m, s_e, s_s = start["B"], start["M"], start["E"], start["S"]

@@ -212,10 +212,11 @@ def test_segmenter_gives_jiebas_tokens_on_the_corpora() -> None:
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from(
+@given(st.lists(st.sampled_from(
     list("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同"
          "工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起"
-         "圳鑫犇淼焱垚昇喆堃晞玥瑄琰婧嫣蒨 ab12.%,，。-\n")), max_size=40))
+         "圳鑫犇淼焱垚昇喆堃晞玥瑄琰婧嫣蒨 abXY12.%,，。-+#&_\n\r\t\u3000") + ["\r\n", "😀", "𠀀"]),
+    max_size=40).map("".join))
 def test_segmenter_gives_jiebas_tokens_on_any_text(text: str) -> None:
     # unknown characters and names go to the HMM, where ties are broken as jieba breaks them
     assert Lexicon().cut(text) == list(Lexicon().jieba().cut(text, HMM=True))
@@ -226,3 +227,16 @@ def test_segmenter_knows_the_user_words() -> None:
     text = "市工信局在德州新闻网发布"
     assert lexicon.cut(text) == list(lexicon.jieba().cut(text, HMM=True))
     assert lexicon.cut(text)[:3] == ["市工信局", "在", "德州新闻网"]
+
+
+def test_segmenter_splits_the_words_jieba_is_told_to_split() -> None:
+    # a user word of count 0 is split by jieba's HMM for every tokenizer of the process, also
+    # for a segmenter made before it was added
+    plain = Lexicon()
+    text = "鑫犇淼焱垚了"
+    plain.cut(text)
+    Lexicon([("鑫犇", 0, None)]).cut(text)
+    try:
+        assert plain.cut(text) == list(plain.jieba().cut(text, HMM=True))
+    finally:
+        jieba.finalseg.Force_Split_Words.discard("鑫犇")
