@@ -643,12 +643,13 @@ def _utf8_run(text: str, i: int) -> Edit | None:
         return None
     end, chars = found
     script = script_of(text)
-    exact = "?" not in text[i:end] and sum(not cands[0].isascii() for cands in chars) >= 2
+    # two whole characters of UTF-8 or more, of the text's own script: plain text almost
+    # never is that
+    exact = "?" not in text[i:end] and sum(not cands[0].isascii() for cands in chars) >= 2 \
+        and all(fits_script(cands[0], script) for cands in chars)
     if not exact and not any(not is_common(c) or not fits_script(c, script)
                              for c in text[i:end] if c != "?"):
-        # nothing shows mojibake (common characters of the text's own script), and the bytes
-        # are not two whole characters of UTF-8 or more, which plain text almost never is
-        return None
+        return None  # nothing shows mojibake: common characters of the text's own script
     left, right = _left_context(text, i), _right_context(text, end)
     decided: list[str] = []
     for t, cands in enumerate(chars):

@@ -85,6 +85,16 @@ def test_utf8_read_as_gbk_of_common_characters() -> None:
     assert result.counts == {"mojibake_utf8": 1}
 
 
+def test_utf8_of_the_other_script_over_common_characters_is_no_proof() -> None:
+    # 闂瑰： are common characters whose GBK bytes are UTF-8 for 闹壺: 壺 is traditional, in a
+    # simplified text, and nothing else shows mojibake
+    text = "我们今天在这里开会，大家闂瑰：讨论了很多问题。"
+    assert "闹壺".encode("utf-8").decode("gbk") == "闂瑰："
+    result = repair_text(text)
+    assert result.text == text
+    assert result.counts == {}
+
+
 def test_lost_character_beside_a_common_character_is_no_utf8() -> None:
     # 鐘's GBK bytes begin a UTF-8 character, but the "?" begins a lost character's mark
     result = repair_text("他獲得金鐘?jiǎng)，也獲得最佳女主角")
