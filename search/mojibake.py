@@ -35,6 +35,7 @@ from .pinyin import LETTERS, chars_read, is_reading, is_syllable, nfc
 from .script import (
     CJK_CLASS,
     CJK_RE,
+    CJK_RUN_RE,
     LEFT_BY_CONVERTERS,
     convert,
     fits_script,
@@ -72,7 +73,6 @@ _FRAGMENT_RE = re.compile(f"([{LETTERS}]{{1,8}})\\)")
 _FRAGMENT_END_RE = re.compile(f"\\?[{LETTERS}]{{1,8}}\\)$")
 _ANNOTATION_BEFORE_RE = re.compile(f"\\(([{LETTERS}]{{1,8}})\\)$")
 _ANNOTATION_AT_RE = re.compile(f"\\(([{LETTERS}]{{1,8}})\\)")
-_CJK_RUN_RE = re.compile(f"[{CJK_CLASS}]+")
 _ANNOTATIONS_RE = re.compile(f"[\\(（]([{LETTERS}]{{1,8}})[\\)）]")
 
 
@@ -458,7 +458,7 @@ def document_trigrams(text: str) -> frozenset[str]:
     """Every three ideographs in a row of ``text`` (annotations left out; as written: the
     candidates are of the text's script)."""
     out = set()
-    for run in _CJK_RUN_RE.findall(_strip_annotations(text)):
+    for run in CJK_RUN_RE.findall(_strip_annotations(text)):
         out.update(run[i:i + 3] for i in range(len(run) - 2))
     return frozenset(out)
 
