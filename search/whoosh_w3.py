@@ -78,13 +78,10 @@ BLOCK = new_codec()._blocklimit
 #: A block's length before it (whoosh.system.pack_int; negative for the last block, as
 #: W3LeafMatcher._goto reads it).
 INT = struct.Struct("!i")
-#: A posting list's offset in the postings file (whoosh.system.pack_long).
-LONG = struct.Struct("!q")
 #: A term info whose postings are in the postings file (not inlined): W3TermInfo.to_bytes packs
 #: W3TermInfo._struct (flags 0, total weight, doc frequency, min and max length bytes, max
 #: weight, first and last document number), then the list's offset (long) and length (int).
 TERMINFO = struct.Struct(W3TermInfo._struct.format + "qi")
-_OFFSET_AT = W3TermInfo._struct.size
 
 # Whoosh stores lengths as one byte each, length_to_byte's logarithmic code: the byte is the
 # first entry of util.numeric._length_byte_cache not below the length, 255 from 106374 on.
@@ -113,7 +110,8 @@ def split_terminfos(raw: bytes) -> list[bytes]:
 
 
 def moved_terminfos(terminfos: list[bytes], by: int) -> list[bytes]:
-    """:func:`moved_terminfo` of each of ``terminfos``, all at once."""
+    """Each of ``terminfos`` (:data:`TERMINFO`) with its postings offset moved by ``by``
+    bytes."""
     records = np.frombuffer(b"".join(terminfos), dtype=TERMINFO_DTYPE).copy()
     records["offset"] += by
     return split_terminfos(records.tobytes())
@@ -122,12 +120,6 @@ def moved_terminfos(terminfos: list[bytes], by: int) -> list[bytes]:
 def terminfo_doc_frequency(terminfo: bytes) -> int:
     """The document frequency a :data:`TERMINFO` records."""
     return TERMINFO.unpack_from(terminfo)[2]
-
-
-def moved_terminfo(terminfo: bytes, by: int) -> bytes:
-    """A :data:`TERMINFO` with its postings offset moved by ``by`` bytes."""
-    (offset,) = LONG.unpack_from(terminfo, _OFFSET_AT)
-    return terminfo[:_OFFSET_AT] + LONG.pack(offset + by) + terminfo[_OFFSET_AT + LONG.size:]
 
 
 # File names: a segment writes ``<segment id><suffix>`` files (Segment.make_filename), or one

@@ -43,7 +43,6 @@ from search.whoosh_w3 import (
     culprit_file,
     length_bytes,
     lengths_suffix,
-    moved_terminfo,
     moved_terminfos,
     newest_toc,
     open_segment_reader,
@@ -286,7 +285,7 @@ def test_terminfo_is_the_layout_of_w3_term_infos(grown: Path) -> None:
     finally:
         raw.close()
     assert len(items) > 1000
-    extents, values = [], []
+    extents, values, infos = [], [], []
     with open_reader(grown) as reader:
         (leaf,) = [r for r in leaves(reader) if r.segment().segment_id() == seg_id]
         for key, value in items:
@@ -300,12 +299,13 @@ def test_terminfo_is_the_layout_of_w3_term_infos(grown: Path) -> None:
                 ti.max_weight(), ti.min_id(), ti.max_id(), ti.extent()[0])
             assert terminfo_doc_frequency(value) == ti.doc_frequency()
             values.append(value)
+            infos.append(ti)
             extents.append((offset, length))
-            moved = W3TermInfo.from_bytes(moved_terminfo(value, 1000))
-            assert moved.extent()[0] == offset + 1000
-            assert (moved.weight(), moved.doc_frequency(), moved.max_id()) == (
-                ti.weight(), ti.doc_frequency(), ti.max_id())
-    assert moved_terminfos(values, 1000) == [moved_terminfo(v, 1000) for v in values]
+    for moved_bytes, ti, (offset, _length) in zip(moved_terminfos(values, 1000), infos, extents):
+        moved = W3TermInfo.from_bytes(moved_bytes)
+        assert moved.extent()[0] == offset + 1000
+        assert (moved.weight(), moved.doc_frequency(), moved.max_id()) == (
+            ti.weight(), ti.doc_frequency(), ti.max_id())
     # The posting lists, one after another, fill the postings file.
     extents.sort()
     assert extents[0][0] == 0
