@@ -56,10 +56,20 @@ def test_title_after_body_keeps_each_release_in_its_place():
     assert title_after_body(tiers, [("a", True), ("a", False)]) == tiers
 
 
+def one_release_index(tmp_path_factory, release: dict):
+    """An index of ``release`` (a JSONL record), open for the module's tests."""
+    name = release["id"]
+    src = tmp_path_factory.mktemp(f"{name}-src")
+    (src / f"{name}.jsonl").write_text(json.dumps(release, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+    path = tmp_path_factory.mktemp(name) / "index"
+    build_index([src], path)
+    return open_index(path)
+
+
 @pytest.fixture(scope="module")
 def history_ix(tmp_path_factory):
-    src = tmp_path_factory.mktemp("history-src")
-    release = {
+    ix = one_release_index(tmp_path_factory, {
         "id": "byzantium",
         "title": "拜占庭帝国",
         "text": "\n".join([
@@ -67,12 +77,7 @@ def history_ix(tmp_path_factory):
             "643年，君士坦斯二世统治拜占庭帝国。",
             "拜占庭帝国的首都是君士坦丁堡。",
         ]),
-    }
-    (src / "history.jsonl").write_text(json.dumps(release, ensure_ascii=False) + "\n",
-                                       encoding="utf-8")
-    path = tmp_path_factory.mktemp("history") / "index"
-    build_index([src], path)
-    ix = open_index(path)
+    })
     yield ix
     ix.close()
 
@@ -98,14 +103,9 @@ def test_char_weights_are_the_content_words_characters_by_their_information():
 
 @pytest.fixture(scope="module")
 def bridge_ix(tmp_path_factory):
-    src = tmp_path_factory.mktemp("bridge-src")
-    release = {"id": "bridge", "title": "金门大桥",
-               "text": "\n".join(["大桥于1937年通车。", "大桥被称为金门桥。"])}
-    (src / "bridge.jsonl").write_text(json.dumps(release, ensure_ascii=False) + "\n",
-                                      encoding="utf-8")
-    path = tmp_path_factory.mktemp("bridge") / "index"
-    build_index([src], path)
-    ix = open_index(path)
+    ix = one_release_index(tmp_path_factory, {
+        "id": "bridge", "title": "金门大桥",
+        "text": "\n".join(["大桥于1937年通车。", "大桥被称为金门桥。"])})
     yield ix
     ix.close()
 
