@@ -47,7 +47,7 @@ SECTION_ALIASES = {label: name for name, label in SECTION_LABELS.items()} | {
 #: Function words and question words: low-value terms, never a match on their own.
 LOW_VALUE = frozenset(["的", "地", "得", "了", "着", "过", "是", "在", "和", "与", "及", "或", "而", "并", "且", "吗", "呢", "吧", "啊", "呀", "么", "嘛", "之", "其", "也", "都", "就", "还", "又", "所", "该", "此", "这", "那", "这个", "那个", "这些", "那些", "这里", "那里", "这样", "那样", "有", "被", "把", "由", "于", "对", "从", "以", "为", "将", "向", "给", "让", "使", "等", "个", "位", "种", "什么", "啥", "哪", "哪个", "哪些", "哪里", "哪儿", "哪位", "哪一", "哪年", "哪天", "哪国", "谁", "何", "何时", "何地", "几", "几个", "多少", "怎么", "怎样", "怎么样", "如何", "为什么", "为何", "是否", "是不是", "有没有", "多", "多久", "多大", "多长", "时候", "时", "一个", "一种", "他", "她", "它", "他们", "她们", "它们", "我", "你", "您", "我们", "你们", "自己", "曾", "已", "已经", "会", "能", "可以", "要", "应", "叫", "称", "称为", "叫做", "指", "属于", "哪种", "哪部", "第几"])
 
-#: Question words (a subset of LOW_VALUE, plus the words holding QUESTION_CHARS): in a
+#: Question words (LOW_VALUE's, and 何处; with them every word holding QUESTION_CHARS): in a
 #: question typed as a sentence they say what is asked, not what the answer's paragraph holds,
 #: so the query bigrams over them are not scored (:func:`search.scoring.question_grams`).
 QUESTION_WORDS = frozenset(["什么", "啥", "哪", "哪个", "哪些", "哪里", "哪儿", "哪位", "哪一", "哪年", "哪天", "哪国", "哪种", "哪部", "谁", "何", "何时", "何地", "何处", "几", "几个", "第几", "多少", "怎么", "怎样", "怎么样", "如何", "为什么", "为何", "是否", "是不是", "有没有", "多久", "多大", "多长"])
